@@ -33,7 +33,11 @@ export class RaytioError extends Error {
   /** Safe, structured facts for the model (ids, field names, legal values). Never secrets. */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { details?: Record<string, unknown>; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "RaytioError";
     this.code = code;

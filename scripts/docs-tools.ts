@@ -1,0 +1,8 @@
+import { writeFileSync } from "node:fs";
+import { listToolsAsClientSeesThem } from "../src/tools/listing.js";
+import { TOOLS } from "../src/tools/registry.js";
+import { renderToolsDoc } from "./tools-doc.js";
+
+const target = new URL("../docs/tools.md", import.meta.url);
+writeFileSync(target, renderToolsDoc(TOOLS, await listToolsAsClientSeesThem(TOOLS)));
+console.log(`Wrote ${target.pathname}`);

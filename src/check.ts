@@ -1,0 +1,76 @@
+import type { Config, LoadedConfig } from "./config.js";
+import { isRaytioError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import type { RaytioApiClient } from "./raytio/api-client.js";
+import type { CognitoAuth } from "./raytio/auth.js";
+import { toolsForDomains } from "./tools/domains.js";
+import { TOOLS } from "./tools/registry.js";
+import { resolveDomains } from "./tools/resolve-domains.js";
+import { PACKAGE_NAME, VERSION } from "./version.js";
+
+export interface CheckOptions {
+  loaded: LoadedConfig;
+  config: Config;
+  logger: Logger;
+  auth: CognitoAuth;
+  api: RaytioApiClient;
+  write: (line: string) => void;
+}
+
+/**
+ * The first step of every troubleshooting session: proves the configuration, the sign-in and the API
+ * path work, one readable line each, without printing any secret.
+ */
+export async function runCheck({ loaded, config, logger, auth, api, write }: CheckOptions): Promise<boolean> {
+  let ok = true;
+  const pass = (text: string) => write(`  ok    ${text}`);
+  const warn = (text: string) => write(`  warn  ${text}`);
+  const failLine = (text: string) => {
+    ok = false;
+    write(`  FAIL  ${text}`);
+  };
+
+  write(`${PACKAGE_NAME} ${VERSION} configuration check`);
+  write(`  config      ${loaded.file ?? "environment variables only"}`);
+  write(`  api         ${config.apiBaseUrl}`);
+  write(
+    `  cognito     pool ${config.cognito.userPoolId}, client ${config.cognito.clientId}, region ${config.cognito.region}${config.cognito.endpoint ? `, endpoint ${config.cognito.endpoint}` : ""}`,
+  );
+  write(`  agent       ${config.agent.username}`);
+  write("");
+  pass("configuration is valid");
+  for (const warning of loaded.warnings) warn(warning);
+
+  const started = Date.now();
+  try {
+    const claims = await auth.getClaims();
+    pass(`signed in as ${claims.email ?? claims.sub} (user id ${claims.sub}) in ${Date.now() - started} ms`);
+    const tokenCustomer = claims["custom:customer_id"];
+    if (config.agent.customerId && tokenCustomer && config.agent.customerId !== tokenCustomer) {
+      failLine(
+        `RAYTIO_AGENT_CUSTOMER_ID is ${config.agent.customerId} but the account belongs to customer ${tokenCustomer}`,
+      );
+    } else if (tokenCustomer) {
+      pass(`customer ${tokenCustomer}`);
+    }
+  } catch (error) {
+    failLine(`sign-in: ${isRaytioError(error) ? error.message : "unexpected error"}`);
+    write("");
+    write("Result: FAILED");
+    return false;
+  }
+
+  const resolution = await resolveDomains(config, api, logger);
+  const exposed = toolsForDomains(TOOLS, resolution.domains);
+  const line = `tool domains ${resolution.domains.join(", ")} (${resolution.reason}); ${exposed.length} tools`;
+  if (resolution.source === "fallback" && resolution.reason.includes("failed")) failLine(line);
+  else pass(line);
+
+  if (!config.agent.encryptionPassword) {
+    warn("RAYTIO_AGENT_ENCRYPTION_PASSWORD is not set: DSM tools cannot decrypt shared data");
+  }
+
+  write("");
+  write(ok ? "Result: OK" : "Result: FAILED");
+  return ok;
+}

@@ -1,0 +1,121 @@
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.js";
+import { RaytioError } from "./errors.js";
+
+const VALID = {
+  RAYTIO_API_BASE_URL: "https://api.example.test/",
+  RAYTIO_COGNITO_USER_POOL_ID: "ap-southeast-2_AbC123",
+  RAYTIO_COGNITO_CLIENT_ID: "client123",
+  RAYTIO_COGNITO_REGION: "ap-southeast-2",
+  RAYTIO_AGENT_USERNAME: "agent@example.test",
+  RAYTIO_AGENT_PASSWORD: "correct horse battery staple",
+};
+
+const noDefaultFile = path.join(tmpdir(), "raytio-no-such-config.env");
+
+function configError(run: () => unknown): RaytioError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof RaytioError) return error;
+    throw error;
+  }
+  throw new Error("expected a configuration error");
+}
+
+describe("loadConfig", () => {
+  it("reads the environment and applies documented defaults", () => {
+    const { config, file } = loadConfig({ env: VALID, defaultFile: noDefaultFile });
+    expect(file).toBeUndefined();
+    expect(config.apiBaseUrl).toBe("https://api.example.test");
+    expect(config.requestTimeoutSeconds).toBe(600);
+    expect(config.pollIntervalSeconds).toBe(5);
+    expect(config.requestExpiryMinutes).toBe(10);
+    expect(config.toolDomains).toBeUndefined();
+    expect(config.agent.encryptionPassword).toBeUndefined();
+  });
+
+  it("names every problem variable at once without echoing secret values", () => {
+    const error = configError(() =>
+      loadConfig({
+        env: {
+          ...VALID,
+          RAYTIO_COGNITO_USER_POOL_ID: "nope",
+          RAYTIO_AGENT_USERNAME: "",
+          RAYTIO_POLL_INTERVAL_SECONDS: "-1",
+        },
+        defaultFile: noDefaultFile,
+      }),
+    );
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toContain("RAYTIO_COGNITO_USER_POOL_ID");
+    expect(error.message).toContain("RAYTIO_AGENT_USERNAME is missing");
+    expect(error.message).toContain("RAYTIO_POLL_INTERVAL_SECONDS");
+    expect(error.message).not.toContain(VALID.RAYTIO_AGENT_PASSWORD);
+  });
+
+  it("never includes a rejected secret value in the message", () => {
+    const error = configError(() =>
+      loadConfig({
+        env: { ...VALID, RAYTIO_TARGET_USER_EMAIL: "s3cr3t-not-an-email" },
+        defaultFile: noDefaultFile,
+      }),
+    );
+    expect(error.message).toContain("RAYTIO_TARGET_USER_EMAIL");
+    expect(error.message).not.toContain("s3cr3t-not-an-email");
+  });
+
+  it("lets the environment win over RAYTIO_CONFIG_FILE, and warns about a world-readable file", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "raytio-config-"));
+    const file = path.join(dir, "raytio.env");
+    writeFileSync(
+      file,
+      Object.entries({ ...VALID, RAYTIO_AGENT_USERNAME: "from-file@example.test" })
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n"),
+    );
+    chmodSync(file, 0o644);
+    const loaded = loadConfig({
+      env: { RAYTIO_CONFIG_FILE: file, RAYTIO_API_BASE_URL: "https://env-wins.example.test" },
+      platform: "linux",
+    });
+    expect(loaded.file).toBe(file);
+    expect(loaded.config.apiBaseUrl).toBe("https://env-wins.example.test");
+    expect(loaded.config.agent.username).toBe("from-file@example.test");
+    expect(loaded.warnings.join("\n")).toContain("chmod 600");
+
+    chmodSync(file, 0o600);
+    expect(loadConfig({ env: { RAYTIO_CONFIG_FILE: file }, platform: "linux" }).warnings).toEqual([]);
+  });
+
+  it("falls back to config.env beside the package, not the working directory", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "raytio-default-"));
+    const file = path.join(dir, "config.env");
+    writeFileSync(
+      file,
+      Object.entries(VALID)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n"),
+      { mode: 0o600 },
+    );
+    expect(loadConfig({ env: {}, defaultFile: file }).config.agent.username).toBe(
+      VALID.RAYTIO_AGENT_USERNAME,
+    );
+  });
+
+  it("reports a missing RAYTIO_CONFIG_FILE by name", () => {
+    const error = configError(() => loadConfig({ env: { RAYTIO_CONFIG_FILE: "/no/such/file.env" } }));
+    expect(error.message).toContain("/no/such/file.env does not exist");
+  });
+
+  it("splits RAYTIO_TOOL_DOMAINS into names", () => {
+    const { config } = loadConfig({
+      env: { ...VALID, RAYTIO_TOOL_DOMAINS: " ppm, wrm-readonly ,," },
+      defaultFile: noDefaultFile,
+    });
+    expect(config.toolDomains).toEqual(["ppm", "wrm-readonly"]);
+  });
+});

@@ -1,0 +1,59 @@
+import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+
+/**
+ * Lets `initialize` through at once but holds requests whose answers depend on sign-in and role
+ * resolution (the tool list, tool calls) until `open()` is called. The server can therefore answer the
+ * handshake before any network I/O without ever showing a client the wrong tool list.
+ */
+export class GatedTransport implements Transport {
+  private opened = false;
+  private held: Array<[JSONRPCMessage, MessageExtraInfo | undefined]> = [];
+
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly gatedMethods: ReadonlySet<string>,
+  ) {
+    inner.onclose = () => this.onclose?.();
+    inner.onerror = (error) => this.onerror?.(error);
+    inner.onmessage = (message, extra) => {
+      if (!this.opened && "method" in message && this.gatedMethods.has(message.method)) {
+        this.held.push([message, extra]);
+        return;
+      }
+      this.onmessage?.(message, extra);
+    };
+  }
+
+  get sessionId(): string | undefined {
+    return this.inner.sessionId;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.inner.setProtocolVersion?.(version);
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    return this.inner.send(message, options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    const held = this.held;
+    this.held = [];
+    for (const [message, extra] of held) this.onmessage?.(message, extra);
+  }
+}

@@ -1,0 +1,295 @@
+import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from "axios";
+import type { z } from "zod";
+import { RaytioError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { TokenSource } from "./auth.js";
+import { PostgrestQuery } from "./postgrest.js";
+
+type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+const IDEMPOTENT_METHODS = new Set<Method>(["GET", "HEAD", "PUT", "DELETE"]);
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+/** Errors raised before a single byte of the request could reach the server. */
+const NOT_SENT_ERRORS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+const NETWORK_ERRORS = new Set([
+  ...NOT_SENT_ERRORS,
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ERR_NETWORK",
+]);
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the call fails and says when to come back. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxRetries: 3,
+  baseDelayMs: 200,
+  maxDelayMs: 4_000,
+  maxRetryAfterMs: 10_000,
+};
+
+export interface RequestOptions<T = unknown> {
+  query?: PostgrestQuery | URLSearchParams;
+  body?: unknown;
+  /** PostgREST `Prefer` preferences, e.g. `return=representation`, `count=exact`. */
+  prefer?: readonly string[];
+  /** Ask PostgREST for exactly one object (406 PGRST116 otherwise). */
+  single?: boolean;
+  headers?: Record<string, string>;
+  /** Overrides the method's default: e.g. a read-only RPC is safe to retry even though it is a POST. */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+  /** Validates the response body; the API is only trusted as far as the schema says. */
+  schema?: z.ZodType<T>;
+}
+
+export interface ApiResponse<T> {
+  data: T;
+  status: number;
+  /** Total row count when `count=exact` was requested. */
+  total: number | undefined;
+}
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  tokens: TokenSource;
+  logger: Logger;
+  retry?: Partial<RetryPolicy>;
+  userAgent?: string;
+}
+
+const postgrestErrorFields = (body: unknown): { code?: string; message?: string; hint?: string } => {
+  if (body && typeof body === "object") {
+    const record = body as Record<string, unknown>;
+    return {
+      ...(typeof record.code === "string" ? { code: record.code } : {}),
+      ...(typeof record.message === "string" ? { message: record.message } : {}),
+      ...(typeof record.hint === "string" ? { hint: record.hint } : {}),
+    };
+  }
+  return {};
+};
+
+/**
+ * The one HTTP client for the Raytio API. It authenticates every request, renews the token once on a
+ * 401, retries only what is safe to retry, and turns every failure into a RaytioError whose message
+ * never carries a header, token or request body.
+ */
+export class RaytioApiClient {
+  private readonly http: AxiosInstance;
+  private readonly retry: RetryPolicy;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.http = axios.create({
+      baseURL: options.baseUrl,
+      timeout: options.timeoutMs,
+      // Status handling is ours: a 4xx is data for the error mapper, not an exception.
+      validateStatus: () => true,
+      headers: { Accept: "application/json", "User-Agent": options.userAgent ?? "raytio-mcp-server" },
+      maxRedirects: 0,
+    });
+  }
+
+  get<T>(path: string, options: RequestOptions<T> = {}): Promise<ApiResponse<T>> {
+    return this.request("GET", path, options);
+  }
+
+  post<T>(path: string, options: RequestOptions<T> = {}): Promise<ApiResponse<T>> {
+    return this.request("POST", path, options);
+  }
+
+  put<T>(path: string, options: RequestOptions<T> = {}): Promise<ApiResponse<T>> {
+    return this.request("PUT", path, options);
+  }
+
+  patch<T>(path: string, options: RequestOptions<T> = {}): Promise<ApiResponse<T>> {
+    return this.request("PATCH", path, options);
+  }
+
+  delete<T>(path: string, options: RequestOptions<T> = {}): Promise<ApiResponse<T>> {
+    return this.request("DELETE", path, options);
+  }
+
+  async request<T>(method: Method, path: string, options: RequestOptions<T>): Promise<ApiResponse<T>> {
+    const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
+    let token = await this.options.tokens.getIdToken();
+    let renewed = false;
+
+    for (let attempt = 0; ; attempt += 1) {
+      throwIfAborted(options.signal);
+      let response: AxiosResponse;
+      try {
+        response = await this.send(method, path, options, token);
+      } catch (error) {
+        const code = isAxiosError(error) ? (error.code ?? "ERR_NETWORK") : "UNKNOWN";
+        if (options.signal?.aborted) throw cancelled();
+        const retryable = NETWORK_ERRORS.has(code) && (idempotent || NOT_SENT_ERRORS.has(code));
+        if (retryable && attempt < this.retry.maxRetries) {
+          await this.pause(this.backoff(attempt), options.signal);
+          continue;
+        }
+        throw new RaytioError(
+          "API_UNAVAILABLE",
+          `The Raytio API could not be reached (${code}) for ${method} ${path}.` +
+            (idempotent
+              ? ""
+              : " The write may or may not have been applied: read the data back before retrying."),
+          { details: { method, path, networkError: code } },
+        );
+      }
+
+      if (response.status === 401 && !renewed) {
+        // The token was rejected before the request ran, so even a write is safe to send again.
+        renewed = true;
+        token = await this.options.tokens.renewAfterRejection(token);
+        continue;
+      }
+
+      if (RETRYABLE_STATUS.has(response.status) && idempotent && attempt < this.retry.maxRetries) {
+        const retryAfter = parseRetryAfter(response.headers["retry-after"]);
+        if (retryAfter === undefined || retryAfter <= this.retry.maxRetryAfterMs) {
+          this.options.logger.debug("Retrying Raytio API request", {
+            method,
+            path,
+            status: response.status,
+            attempt,
+          });
+          await this.pause(retryAfter ?? this.backoff(attempt), options.signal);
+          continue;
+        }
+      }
+
+      if (response.status >= 200 && response.status < 300) return this.success(response, options);
+      throw this.failure(method, path, response, idempotent);
+    }
+  }
+
+  private send(method: Method, path: string, options: RequestOptions<unknown>, token: string) {
+    const prefer = [...(options.prefer ?? [])];
+    const headers: Record<string, string> = { ...options.headers, Authorization: `Bearer ${token}` };
+    if (prefer.length > 0) headers.Prefer = prefer.join(", ");
+    if (options.single) headers.Accept = "application/vnd.pgrst.object+json";
+    const params = options.query instanceof PostgrestQuery ? options.query.toSearchParams() : options.query;
+    return this.http.request({
+      method,
+      url: path,
+      params,
+      data: options.body,
+      headers,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  private success<T>(response: AxiosResponse, options: RequestOptions<T>): ApiResponse<T> {
+    const total = parseContentRangeTotal(response.headers["content-range"]);
+    const body = response.status === 204 || response.data === "" ? null : response.data;
+    if (!options.schema) return { data: body as T, status: response.status, total };
+    const parsed = options.schema.safeParse(body);
+    if (!parsed.success) {
+      const where = parsed.error.issues
+        .slice(0, 3)
+        .map((issue) => issue.path.join(".") || "(root)")
+        .join(", ");
+      throw new RaytioError(
+        "API_ERROR",
+        `The Raytio API returned a response this server does not understand (at ${where}). The API may have changed; please report it.`,
+      );
+    }
+    return { data: parsed.data, status: response.status, total };
+  }
+
+  private failure(method: Method, path: string, response: AxiosResponse, idempotent: boolean): RaytioError {
+    const { code, message, hint } = postgrestErrorFields(response.data);
+    const status = response.status;
+    const details = { method, path, status, ...(code ? { apiCode: code } : {}) };
+    if (status === 401) {
+      return new RaytioError(
+        "AUTH_FAILED",
+        "The Raytio API rejected the agent's credentials even after signing in again. Check the account and run --check.",
+        { details },
+      );
+    }
+    if (status === 404 || (status === 406 && code === "PGRST116")) {
+      return new RaytioError(
+        "NOT_FOUND",
+        "The requested record does not exist or is not visible to this account.",
+        {
+          details,
+        },
+      );
+    }
+    if (status === 429 || RETRYABLE_STATUS.has(status)) {
+      const retryAfter = parseRetryAfter(response.headers["retry-after"]);
+      const when = retryAfter === undefined ? "shortly" : `in ${Math.ceil(retryAfter / 1000)} s`;
+      const writeNote = idempotent
+        ? ""
+        : " The write was not retried automatically: read the data back before retrying.";
+      return new RaytioError(
+        "API_UNAVAILABLE",
+        `The Raytio API is unavailable (HTTP ${status}). Try again ${when}.${writeNote}`,
+        {
+          details,
+        },
+      );
+    }
+    const summary = [message, hint].filter(Boolean).join(" ");
+    return new RaytioError(
+      "API_ERROR",
+      `The Raytio API refused ${method} ${path} (HTTP ${status}${code ? ` ${code}` : ""})${summary ? `: ${summary}` : "."}`,
+      { details },
+    );
+  }
+
+  private backoff(attempt: number): number {
+    const exponential = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+    // Full jitter keeps many clients from retrying in lockstep after a shared outage.
+    return Math.round(exponential / 2 + Math.random() * (exponential / 2));
+  }
+
+  private pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(cancelled());
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
+function cancelled(): RaytioError {
+  return new RaytioError("CANCELLED", "The request was cancelled by the client.");
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelled();
+}
+
+export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
+  if (typeof value !== "string" || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function parseContentRangeTotal(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const total = value.split("/")[1];
+  if (total === undefined || total === "*") return undefined;
+  const parsed = Number(total);
+  return Number.isInteger(parsed) ? parsed : undefined;
+}

@@ -1,0 +1,35 @@
+/**
+ * Every Raytio API path the server calls, in one place. The real platform's paths beyond the token
+ * endpoint are not public; docs/raytio-api.md is the contract these follow, and swapping in confirmed
+ * paths later should only touch this file.
+ */
+export const DB_PREFIX = "/db/v1";
+
+export const TABLES = {
+  userKey: "fnd_user_key",
+  accessApplication: "dsm_access_application",
+  accessApplicationKey: "dsm_access_application_key",
+  form: "dsm_form",
+  request: "dsm_request",
+  submission: "dsm_submission",
+  workItem: "ppm_work_item",
+  activity: "ppm_activity",
+  party: "prm_party",
+  relationship: "prm_relationship",
+  worker: "wrm_worker",
+} as const;
+
+export const RPCS = {
+  userGroups: "fnd_authz_user_groups",
+} as const;
+
+export type TableName = (typeof TABLES)[keyof typeof TABLES];
+export type RpcName = (typeof RPCS)[keyof typeof RPCS];
+
+export function tablePath(table: TableName): string {
+  return `${DB_PREFIX}/${table}`;
+}
+
+export function rpcPath(fn: RpcName): string {
+  return `${DB_PREFIX}/rpc/${fn}`;
+}

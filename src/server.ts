@@ -1,0 +1,89 @@
+import { McpServer, type RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+import type { RaytioApiClient } from "./raytio/api-client.js";
+import type { TokenSource } from "./raytio/auth.js";
+import type { Domain } from "./tools/domains.js";
+import { toolsForDomains } from "./tools/domains.js";
+import { executeTool } from "./tools/execute.js";
+import type { AnyTool, ToolContext } from "./tools/tool.js";
+import { PACKAGE_NAME, VERSION } from "./version.js";
+
+export interface ServerServices {
+  config: Config;
+  logger: Logger;
+  api: RaytioApiClient;
+  tokens: TokenSource;
+}
+
+export interface RaytioMcpServer {
+  server: McpServer;
+  /** Hides every tool outside `domains`. Called once, before the tool list is first served. */
+  exposeDomains(domains: readonly Domain[]): AnyTool[];
+}
+
+const INSTRUCTIONS =
+  "Tools for the Raytio platform. Errors start with a stable code (e.g. PPM_NOT_FOUND, API_ERROR) followed by what to do next. List tools return next_cursor: pass it back as cursor for the next page.";
+
+/**
+ * `services` is a function so the same server can be built without configuration, e.g. to produce
+ * tools/list for docs and --list-tools; it is only called when a tool runs.
+ */
+export function createRaytioMcpServer(
+  tools: readonly AnyTool[],
+  services: () => ServerServices,
+): RaytioMcpServer {
+  const server = new McpServer(
+    { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
+    { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS },
+  );
+
+  const registered = new Map<string, RegisteredTool>();
+  for (const tool of tools) {
+    const handle = server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        outputSchema: tool.outputSchema,
+        annotations: { title: tool.title, ...tool.annotations },
+      },
+      async (input: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
+        const progressToken = extra._meta?.progressToken;
+        const context: ToolContext = {
+          ...services(),
+          signal: extra.signal,
+          async progress(progress, total, message) {
+            if (progressToken === undefined) return;
+            await extra.sendNotification({
+              method: "notifications/progress",
+              params: {
+                progressToken,
+                progress,
+                ...(total === undefined ? {} : { total }),
+                ...(message ? { message } : {}),
+              },
+            });
+          },
+        };
+        return executeTool(tool, input, context);
+      },
+    );
+    registered.set(tool.name, handle);
+  }
+
+  return {
+    server,
+    exposeDomains(domains) {
+      const exposed = toolsForDomains(tools, domains);
+      const names = new Set(exposed.map((tool) => tool.name));
+      // Assigned directly rather than via disable(): no client has seen a list yet, so no
+      // list_changed notification is owed.
+      for (const [name, handle] of registered) handle.enabled = names.has(name);
+      return exposed;
+    },
+  };
+}

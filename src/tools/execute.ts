@@ -1,0 +1,57 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ZodError } from "zod";
+import { isRaytioError, RaytioError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { AnyTool, ToolContext } from "./tool.js";
+
+/**
+ * The single choke point where tool outcomes become MCP results. Successes carry structuredContent
+ * plus a text twin of the same data (some clients read only one of them); failures become isError
+ * results with a stable code and an actionable message. Nothing is rethrown to the SDK.
+ */
+export async function executeTool(
+  tool: AnyTool,
+  input: unknown,
+  context: ToolContext,
+): Promise<CallToolResult> {
+  try {
+    const raw = await tool.handler(input, context);
+    const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
+    const json = JSON.stringify(output);
+    const summary = tool.summarize?.(output);
+    return {
+      structuredContent: output,
+      content: [{ type: "text", text: summary ? `${summary}\n\n${json}` : json }],
+    };
+  } catch (error) {
+    return errorResult(toRaytioError(error, tool.name, context.logger));
+  }
+}
+
+export function errorResult(error: RaytioError): CallToolResult {
+  const details = error.details ? `\n${JSON.stringify(error.details)}` : "";
+  return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}${details}` }] };
+}
+
+function toRaytioError(error: unknown, toolName: string, logger: Logger): RaytioError {
+  if (isRaytioError(error)) return error;
+  if (error instanceof ZodError) {
+    // Our own schemas rejected data the API sent: a contract mismatch, not the model's fault.
+    const where = error.issues.map((issue) => issue.path.join(".") || "(root)").join(", ");
+    logger.error("Tool output failed validation", { tool: toolName, where });
+    return new RaytioError(
+      "API_ERROR",
+      `The Raytio API returned data this server does not understand (at ${where}).`,
+    );
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  logger.error("Unexpected tool failure", {
+    tool: toolName,
+    error: name,
+    stack: error instanceof Error ? error.stack : undefined,
+  });
+  return new RaytioError(
+    "INTERNAL_ERROR",
+    `${toolName} failed unexpectedly (${name}). The server log has details.`,
+  );
+}

@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { RaytioError } from "../errors.js";
+
+/**
+ * Cursors are opaque to the model: an offset plus a fingerprint of the query they belong to, so a
+ * cursor replayed with different filters is refused instead of silently skipping rows.
+ */
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 100;
+
+export const paginationInput = {
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .describe(`Page size (1-${MAX_PAGE_SIZE})`),
+  cursor: z.string().max(200).optional().describe("next_cursor from the previous page"),
+};
+
+export const paginationOutput = {
+  next_cursor: z.string().nullable().describe("Pass as cursor to get the next page; null on the last page"),
+  total: z.number().nullable().describe("Rows matching the filters, when known"),
+};
+
+const cursorSchema = z.object({ o: z.number().int().min(0), f: z.string() });
+
+export function queryFingerprint(filters: unknown): string {
+  return createHash("sha256").update(JSON.stringify(filters)).digest("base64url").slice(0, 12);
+}
+
+export function decodeCursor(cursor: string | undefined, filters: unknown): number {
+  if (cursor === undefined) return 0;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    decoded = undefined;
+  }
+  const parsed = cursorSchema.safeParse(decoded);
+  if (!parsed.success) {
+    throw new RaytioError(
+      "VALIDATION",
+      "cursor is not a cursor this server issued. Omit it to start from the first page.",
+    );
+  }
+  if (parsed.data.f !== queryFingerprint(filters)) {
+    throw new RaytioError(
+      "VALIDATION",
+      "cursor belongs to a query with different filters or sort. Repeat the original filters, or omit cursor to start again.",
+    );
+  }
+  return parsed.data.o;
+}
+
+export function encodeCursor(offset: number, filters: unknown): string {
+  return Buffer.from(JSON.stringify({ o: offset, f: queryFingerprint(filters) })).toString("base64url");
+}
+
+/** Works out the next cursor from one extra row fetched beyond the page, so no count query is needed. */
+export function pageOf<T>(
+  rows: readonly T[],
+  offset: number,
+  limit: number,
+  filters: unknown,
+): { items: T[]; next_cursor: string | null } {
+  const hasMore = rows.length > limit;
+  return {
+    items: rows.slice(0, limit),
+    next_cursor: hasMore ? encodeCursor(offset + limit, filters) : null,
+  };
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+  total: number | null;
+}
+
+export function summarizePage(page: Page<unknown>, singular: string, plural: string): string {
+  const noun = page.items.length === 1 ? singular : plural;
+  const of = page.total === null ? "" : ` of ${page.total}`;
+  const more = page.next_cursor ? "; more available: pass next_cursor as cursor" : "";
+  return `${page.items.length} ${noun}${of}${more}.`;
+}

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { WORK_ITEM_SELECT, workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
+import { WORK_ITEM_PRIORITIES, WORK_ITEM_TYPES } from "../../ppm/status.js";
+import { TABLES, tablePath } from "../../raytio/paths.js";
+import { query } from "../../raytio/postgrest.js";
+import { idParam, isoDate } from "../schemas.js";
+import { defineTool } from "../tool.js";
+
+const inputSchema = z.object({
+  title: z.string().trim().min(1).max(300),
+  description: z.string().max(20_000).optional(),
+  priority: z.enum(WORK_ITEM_PRIORITIES).default("medium"),
+  type: z.enum(WORK_ITEM_TYPES).default("task"),
+  parent_id: idParam("Parent work item id").optional(),
+  assignee_party_id: idParam("Party to assign (find it with search_parties)").optional(),
+  due_date: isoDate.optional(),
+  tags: z.array(z.string().trim().min(1).max(100)).max(20).optional(),
+});
+
+export default defineTool({
+  name: "create_work_item",
+  title: "Create work item",
+  description: "Create a PPM work item. It starts in status new.",
+  domain: "ppm",
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  inputSchema,
+  outputSchema: z.object({ work_item: workItemSchema }),
+  async handler(input, { api, signal }) {
+    const response = await api.post(tablePath(TABLES.workItem), {
+      query: query().select(WORK_ITEM_SELECT),
+      body: {
+        title: input.title,
+        description: input.description ?? null,
+        priority: input.priority.toUpperCase(),
+        type: input.type.toUpperCase(),
+        parent_id: input.parent_id ?? null,
+        assignee_party_id: input.assignee_party_id ?? null,
+        due_date: input.due_date ?? null,
+        tags: input.tags ?? [],
+      },
+      prefer: ["return=representation"],
+      single: true,
+      schema: workItemRowSchema,
+      signal,
+    });
+    return { work_item: response.data };
+  },
+  summarize: (output) => `Created work item ${output.work_item.id} (${output.work_item.title}).`,
+});

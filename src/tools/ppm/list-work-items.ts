@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { buildPostgrestQuery, WORK_ITEM_SORTS } from "../../ppm/filters.js";
+import { workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
+import { WORK_ITEM_STATUSES } from "../../ppm/status.js";
+import { TABLES } from "../../raytio/paths.js";
+import { fetchPage } from "../list-page.js";
+import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
+import { idParam, isoDate, isoDateTime } from "../schemas.js";
+import { defineTool } from "../tool.js";
+
+const inputSchema = z.object({
+  status: z.array(z.enum(WORK_ITEM_STATUSES)).max(6).optional().describe("Only these statuses"),
+  assignee_party_id: idParam("Assigned party id (find it with search_parties)").optional(),
+  parent_id: idParam("Only children of this work item").optional(),
+  tag: z.string().min(1).max(100).optional(),
+  text: z.string().min(1).max(200).optional().describe("Substring of title or description"),
+  due_before: isoDate.optional(),
+  due_after: isoDate.optional(),
+  updated_since: isoDateTime.optional(),
+  sort: z.enum(Object.keys(WORK_ITEM_SORTS) as [keyof typeof WORK_ITEM_SORTS]).default("updated_desc"),
+  ...paginationInput,
+});
+
+export default defineTool({
+  name: "list_work_items",
+  title: "List work items",
+  description:
+    "List or search PPM work items with filters (status, assignee, parent, tag, text, due and updated dates), sorted, one page at a time.",
+  domain: "ppm",
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  inputSchema,
+  outputSchema: z.object({ items: z.array(workItemSchema), ...paginationOutput }),
+  handler({ limit, cursor, ...filters }, { api, signal }) {
+    return fetchPage(api, TABLES.workItem, {
+      filters,
+      limit,
+      cursor,
+      row: workItemRowSchema,
+      signal,
+      build: (page) => buildPostgrestQuery(filters, page),
+    });
+  },
+  summarize: (output) => summarizePage(output, "work item", "work items"),
+});
