@@ -61,8 +61,12 @@ function operand(condition: FieldCondition, nested: boolean): string {
     case "in":
       return `in.${listLiteral(condition.values, "(", ")")}`;
     case "cs":
-    case "ov":
-      return `${condition.op}.${listLiteral(condition.values, "{", "}")}`;
+    case "ov": {
+      // Inside a logic tree a brace inside a value would end the literal early, so the whole array
+      // literal is quoted there; at the top level PostgreSQL's array parser reads the quotes itself.
+      const literal = listLiteral(condition.values, "{", "}");
+      return `${condition.op}.${nested ? quoteValue(literal) : literal}`;
+    }
     case "is":
       return `is.${condition.value === null ? "null" : String(condition.value)}`;
     default:
