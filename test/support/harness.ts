@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { inject } from "vitest";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/sandbox.js";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SERVER_ENTRY = path.join(ROOT, "dist/index.js");
+
+/** Every stderr line any spawned server wrote during this test file, for the no-secrets checks. */
+export const allStderr: string[] = [];
+
+export async function startTestSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const snapshot = new Blob([readFileSync(inject("sandboxSnapshot"))]);
+  return startSandbox({ snapshot, ...options });
+}
+
+export interface ConnectedServer {
+  client: Client;
+  stderr: string[];
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+/** The environment a spawned server sees: only what the test gives it, plus PATH. */
+export function serverEnv(values: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", RAYTIO_LOG_LEVEL: "debug", RAYTIO_CONFIG_FILE: "", ...values };
+}
+
+export async function connectServer(
+  sandbox: Sandbox,
+  account: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ConnectedServer> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SERVER_ENTRY],
+    env: serverEnv(sandbox.configFor(account, extraEnv)),
+    stderr: "pipe",
+  });
+  const stderr: string[] = [];
+  let partial = "";
+  transport.stderr?.on("data", (chunk: Buffer) => {
+    partial += chunk.toString("utf8");
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    stderr.push(...lines);
+    allStderr.push(...lines);
+  });
+  const client = new Client({ name: "raytio-integration-test", version: "1.0.0" });
+  await client.connect(transport);
+  return {
+    client,
+    stderr,
+    call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    close: () => client.close(),
+  };
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((item) => (item.type === "text" ? item.text : "")).join("\n");
+}
+
+export async function toolNames(server: ConnectedServer): Promise<string[]> {
+  return (await server.client.listTools()).tools.map((tool) => tool.name);
+}
+
+/** The structured result of a successful call; a failed call fails the test with the tool's message. */
+export function structured<T = Record<string, unknown>>(result: CallToolResult): T {
+  if (result.isError || !result.structuredContent) throw new Error(`Tool call failed: ${textOf(result)}`);
+  return result.structuredContent as T;
+}
