@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { startSandbox } from "../sandbox/sandbox.js";
+
+/**
+ * The README's "see it work in one command": a local sandbox, the built server spawned over stdio
+ * exactly as an MCP client would, and real tool calls through the SDK client.
+ */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const say = (line = "") => console.log(line);
+const step = (title: string) => say(`\n== ${title}`);
+
+function show(result: CallToolResult, maxLines = 12): void {
+  const text = result.content.map((item) => (item.type === "text" ? item.text : `[${item.type}]`)).join("\n");
+  const [summary, ...rest] = text.split("\n");
+  say(`${result.isError ? "ERROR " : ""}${summary}`);
+  const structured = result.structuredContent as { items?: unknown[] } | undefined;
+  if (structured?.items) {
+    for (const item of structured.items.slice(0, maxLines)) say(`   ${JSON.stringify(item)}`);
+  } else if (rest.length > 0) {
+    say(rest.join("\n").trim().slice(0, 2000));
+  }
+}
+
+const workDir = mkdtempSync(path.join(tmpdir(), "raytio-demo-"));
+step("Starting the sandbox (Cognito with SRP + Raytio API over PGlite with row-level security)");
+const sandbox = await startSandbox({ log: (line) => console.error(`   [sandbox] ${line}`) });
+const configFile = path.join(workDir, "raytio.env");
+sandbox.writeConfig(configFile, "agent");
+say(`   sandbox at ${sandbox.url}; config written to ${configFile}`);
+
+step("Spawning the built server over stdio: node dist/index.js");
+const transport = new StdioClientTransport({
+  command: process.execPath,
+  args: [path.join(root, "dist/index.js")],
+  env: { PATH: process.env.PATH ?? "", RAYTIO_CONFIG_FILE: configFile },
+  stderr: "pipe",
+});
+transport.stderr?.on("data", (chunk: Buffer) => {
+  for (const line of chunk.toString("utf8").split("\n"))
+    if (line.trim()) console.error(`   [server] ${line}`);
+});
+const client = new Client({ name: "raytio-demo", version: "1.0.0" });
+await client.connect(transport);
+const info = client.getServerVersion();
+say(`   connected to ${info?.name} ${info?.version}`);
+
+try {
+  step("tools/list (domains come from the agent account's Raytio roles)");
+  const { tools } = await client.listTools();
+  for (const tool of tools) {
+    say(
+      `   ${tool.name.padEnd(28)} ${tool.annotations?.readOnlyHint ? "read " : "write"}  ${tool.title ?? ""}`,
+    );
+  }
+  const has = (name: string) => tools.some((tool) => tool.name === name);
+  const call = async (name: string, args: Record<string, unknown>) => {
+    step(`tools/call ${name} ${JSON.stringify(args)}`);
+    show((await client.callTool({ name, arguments: args })) as CallToolResult);
+  };
+
+  if (has("list_work_items")) await call("list_work_items", { status: ["blocked"], limit: 5 });
+  if (has("list_workers")) await call("list_workers", { status: "active" });
+  if (has("list_access_applications")) await call("list_access_applications", {});
+  if (has("search_parties")) await call("search_parties", { type: "organisation", limit: 5 });
+  if (has("list_work_items")) await call("list_work_items", { due_before: "not-a-date" });
+  say("\nDone: every call above went through Cognito SRP sign-in, the API client and row-level security.");
+} finally {
+  await client.close();
+  await sandbox.stop();
+  rmSync(workDir, { recursive: true, force: true });
+}
