@@ -1,16 +1,13 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { ACCOUNTS, accountByKey, type SandboxAccount } from "./accounts.js";
 import { FakeCognito, type FakeCognitoFault, FakeCognitoTokenError } from "./cognito/fake-cognito.js";
-import { seedFoundation } from "./db/seed.js";
+import { migrateAndSeed } from "./db/index.js";
 import { FaultInjector, type FaultRule } from "./faults.js";
 import { createPostgrestHandler } from "./postgrest/server.js";
 
-const DB_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "db");
 export const SANDBOX_REGION = "ap-southeast-2";
 export const SANDBOX_USER_POOL_ID = `${SANDBOX_REGION}_Sandbox01`;
 export const SANDBOX_CLIENT_ID = "raytio-sandbox-client";
@@ -81,11 +78,7 @@ async function openDatabase(options: SandboxOptions, log: (line: string) => void
     log(`Reusing the sandbox database in ${options.dataDir}`);
     return db;
   }
-  const migrations = readdirSync(DB_DIR)
-    .filter((name) => name.endsWith(".sql"))
-    .sort();
-  for (const migration of migrations) await db.exec(readFileSync(path.join(DB_DIR, migration), "utf8"));
-  await seedFoundation(db, {
+  await migrateAndSeed(db, {
     keyBits: options.keyBits ?? 2048,
     pbkdf2Iterations: options.pbkdf2Iterations ?? 600_000,
   });
@@ -243,6 +236,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         "",
       ];
       writeFileSync(file, lines.join("\n"), { mode: 0o600 });
+      // mode only applies when the file is created; an existing file keeps its old permissions.
+      chmodSync(file, 0o600);
     },
     dumpDatabase: () => db.dumpDataDir("none") as Promise<Blob>,
     async stop() {

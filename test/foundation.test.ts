@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
+import { type Domain, toolsForDomains } from "../src/tools/domains.js";
+import { TOOLS } from "../src/tools/registry.js";
 import {
   allStderr,
   type ConnectedServer,
@@ -11,6 +13,9 @@ import {
 } from "./support/harness.js";
 
 let sandbox: Sandbox;
+
+/** The names a client should see for these domains, in the registry's deterministic order. */
+const namesFor = (domains: Domain[]) => toolsForDomains(TOOLS, domains).map((tool) => tool.name);
 const servers: ConnectedServer[] = [];
 
 async function connect(account: string, env: Record<string, string> = {}): Promise<ConnectedServer> {
@@ -38,28 +43,32 @@ describe("domain resolution", () => {
   it("uses RAYTIO_TOOL_DOMAINS when set (static), with no role lookup", async () => {
     const before = requestsTo("/db/v1/rpc/fnd_authz_user_groups").length;
     const server = await connect("agent", { RAYTIO_TOOL_DOMAINS: "prm,wrm-readonly" });
-    expect(await toolNames(server)).toEqual(["search_parties", "list_workers"]);
+    expect(await toolNames(server)).toEqual(namesFor(["prm", "wrm-readonly"]));
     expect(requestsTo("/db/v1/rpc/fnd_authz_user_groups").length).toBe(before);
     expect(server.stderr.join("\n")).toMatch(/Tool domains: prm, wrm-readonly \(static/);
   });
 
-  it.each([
-    ["project_user", ["create_work_item", "list_work_items"]],
-    ["project_admin", ["create_work_item", "list_work_items", "list_workers"]],
-    ["project_viewer", ["list_work_items", "list_workers"]],
-    ["data_sharing_user", ["list_access_applications"]],
-    ["data_sharing_admin", ["list_access_applications"]],
-    ["worker_admin", ["list_workers"]],
-    ["worker_viewer", ["list_workers"]],
-  ])("derives the tools of %s from its roles", async (account, expected) => {
+  it.each<[string, Domain[]]>([
+    ["project_user", ["ppm"]],
+    ["project_admin", ["ppm", "wrm"]],
+    ["project_viewer", ["ppm-readonly", "wrm-readonly"]],
+    ["data_sharing_user", ["dsm"]],
+    ["data_sharing_admin", ["dsm"]],
+    ["worker_admin", ["wrm"]],
+    ["worker_viewer", ["wrm-readonly"]],
+  ])("derives the tools of %s from its roles (%j)", async (account, domains) => {
     const server = await connect(account);
-    expect((await toolNames(server)).sort()).toEqual([...expected].sort());
+    expect(await toolNames(server)).toEqual(namesFor(domains));
+    if (domains.every((domain) => domain.endsWith("-readonly"))) {
+      const listed = (await server.client.listTools()).tools;
+      expect(listed.every((tool) => tool.annotations?.readOnlyHint === true)).toBe(true);
+    }
     expect(server.stderr.join("\n")).toMatch(/\(roles: from the account's roles/);
   });
 
   it("falls back to every domain when the account has no recognised role", async () => {
     const server = await connect("no_roles");
-    expect((await toolNames(server)).length).toBe(5);
+    expect(await toolNames(server)).toEqual(namesFor(["dsm", "ppm", "prm", "wrm"]));
     expect(server.stderr.join("\n")).toMatch(/fallback: the account has no Raytio roles/);
   });
 
@@ -71,7 +80,7 @@ describe("domain resolution", () => {
       times: 1,
     });
     const server = await connect("project_user");
-    expect((await toolNames(server)).length).toBe(5);
+    expect(await toolNames(server)).toEqual(namesFor(["dsm", "ppm", "prm", "wrm"]));
     expect(server.stderr.join("\n")).toMatch(/fallback: the role lookup failed \(API_ERROR\)/);
   });
 
@@ -97,7 +106,7 @@ describe("sign-in and tokens", () => {
     const server = await connect("worker_admin");
     // connect() includes the initialize round trip; the delayed sign-in has not finished yet.
     expect(sandbox.cognito.stats().srpSignIns).toBe(before);
-    expect(await toolNames(server)).toEqual(["list_workers"]);
+    expect(await toolNames(server)).toEqual(namesFor(["wrm"]));
     expect(sandbox.cognito.stats().srpSignIns).toBe(before + 1);
   });
 
@@ -176,7 +185,7 @@ describe("sign-in and tokens", () => {
 
   it("keeps running after a failed sign-in and answers tools with an actionable error", async () => {
     const server = await connect("project_user", { RAYTIO_AGENT_PASSWORD: "definitely-wrong-password" });
-    expect((await toolNames(server)).length).toBe(5);
+    expect(await toolNames(server)).toEqual(namesFor(["dsm", "ppm", "prm", "wrm"]));
     const result = await server.call("list_work_items", {});
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^AUTH_FAILED: Raytio sign-in was refused \(NotAuthorizedException\)/);

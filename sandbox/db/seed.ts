@@ -108,9 +108,6 @@ export async function seedFoundation(db: PGlite, options: SeedOptions): Promise<
         ],
       );
     }
-    await seedParties(tx);
-    await seedWorkItems(tx);
-    await seedWorkers(tx);
   });
 }
 
@@ -150,7 +147,7 @@ const ORGANISATIONS = [
   "Aotearoa Freight Services",
 ];
 
-async function seedParties(tx: Transaction): Promise<void> {
+export async function seedParties(tx: Transaction): Promise<void> {
   const next = random(42);
   const organisationIds: string[] = [];
   for (const name of ORGANISATIONS) {
@@ -213,7 +210,7 @@ const WORK_OBJECTS = [
 ];
 const STATUSES = ["NEW", "IN_PROGRESS", "BLOCKED", "IN_REVIEW", "DONE", "CANCELLED"];
 
-async function seedWorkItems(tx: Transaction): Promise<void> {
+export async function seedWorkItems(tx: Transaction): Promise<void> {
   const next = random(7);
   const agent = ACCOUNTS[0];
   if (!agent) throw new Error("no agent account");
@@ -258,7 +255,7 @@ async function seedWorkItems(tx: Transaction): Promise<void> {
   );
 }
 
-async function seedWorkers(tx: Transaction): Promise<void> {
+export async function seedWorkers(tx: Transaction): Promise<void> {
   const workers: Array<[string, string, string]> = [
     ["Onboarding Concierge", "Guides new starters through right-to-work and identity checks", "ACTIVE"],
     ["Compliance Auditor", "Reviews data-sharing submissions against retention policy", "ACTIVE"],

@@ -8,8 +8,25 @@ import { type LogicTree, parseQuery } from "./query.js";
  * the parsed request must contain exactly the conditions the builder meant, with the text intact.
  */
 const anyText = fc.string({ unit: "binary", minLength: 1, maxLength: 40 });
-const nasty = fc.constantFrom('a,b', "x.eq.1", "(", ")", 'say "hi"', "a\\b", "k=v&z=1", "a b", "{x}", "a:b", "*", "%_");
-const text = fc.oneof(anyText, nasty, fc.array(nasty, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("")));
+const nasty = fc.constantFrom(
+  "a,b",
+  "x.eq.1",
+  "(",
+  ")",
+  'say "hi"',
+  "a\\b",
+  "k=v&z=1",
+  "a b",
+  "{x}",
+  "a:b",
+  "*",
+  "%_",
+);
+const text = fc.oneof(
+  anyText,
+  nasty,
+  fc.array(nasty, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("")),
+);
 
 function parse(q: ReturnType<typeof query>) {
   return parseQuery(`?${q.toString()}`);
@@ -54,7 +71,11 @@ describe("query builder ↔ PostgREST parser", () => {
         expect(parsed.logic).toHaveLength(1);
         const tree = parsed.logic[0] as Extract<LogicTree, { type: "logic" }>;
         expect(tree.operator).toBe("or");
-        expect(tree.conditions.map((condition) => (condition.type === "filter" ? condition.filter.operation : null))).toEqual([
+        expect(
+          tree.conditions.map((condition) =>
+            condition.type === "filter" ? condition.filter.operation : null,
+          ),
+        ).toEqual([
           { op: "ilike", value: pattern },
           { op: "ilike", value: pattern },
         ]);

@@ -45,6 +45,12 @@ export interface ToolDefinition<
   handler(input: z.output<Input>, context: ToolContext): Promise<z.input<Output>>;
   /** A one-line human summary placed above the JSON rendering (e.g. counts, how to continue). */
   summarize?(output: z.output<Output>): string;
+  /**
+   * The output carries text written by a third party (decrypted submissions, party notes, role
+   * memories): its text rendering is fenced as untrusted data so a model does not follow
+   * instructions hidden in it.
+   */
+  untrustedOutput?: boolean;
 }
 
 /** Identity function that exists for type inference, so each tool file stays declarative. */
