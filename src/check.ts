@@ -4,6 +4,7 @@ import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { CognitoAuth } from "./raytio/auth.js";
 import { toolsForDomains } from "./tools/domains.js";
+import { applyToolFilters, filtersFromSurface } from "./tools/filters.js";
 import { TOOLS } from "./tools/registry.js";
 import { resolveDomains } from "./tools/resolve-domains.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
@@ -61,7 +62,10 @@ export async function runCheck({ loaded, config, logger, auth, api, write }: Che
   }
 
   const resolution = await resolveDomains(config, api, logger);
-  const exposed = toolsForDomains(TOOLS, resolution.domains);
+  const exposed = applyToolFilters(
+    toolsForDomains(TOOLS, resolution.domains),
+    filtersFromSurface(config.surface),
+  );
   const line = `tool domains ${resolution.domains.join(", ")} (${resolution.reason}); ${exposed.length} tools`;
   if (resolution.source === "fallback" && resolution.reason.includes("failed")) failLine(line);
   else pass(line);

@@ -13,8 +13,6 @@ import { RaytioError } from "./errors.js";
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_CONFIG_FILE = path.join(PACKAGE_ROOT, "config.env");
 
-const SECRET_KEYS = ["RAYTIO_AGENT_PASSWORD", "RAYTIO_AGENT_ENCRYPTION_PASSWORD"] as const;
-
 const positiveNumber = (fallback: number) =>
   z.coerce
     .number({ error: "must be a number" })
@@ -41,7 +39,16 @@ const listOfNames = optionalText.transform((value) =>
         .filter((item) => item !== ""),
 );
 
+/** Settings that shape the tool surface; they need no credentials, so --list-tools can use them alone. */
+const surfaceShape = {
+  RAYTIO_TOOL_DOMAINS: listOfNames,
+  RAYTIO_TOOLS: listOfNames,
+  RAYTIO_EXCLUDE_TOOLS: listOfNames,
+  RAYTIO_READ_ONLY: booleanFlag,
+};
+
 const rawConfigSchema = z.object({
+  ...surfaceShape,
   RAYTIO_API_BASE_URL: z.url({ error: "must be an http(s) URL such as https://api.rayt.io" }),
   RAYTIO_COGNITO_USER_POOL_ID: z.string({ error: "is required" }).regex(/^[\w-]+_[0-9A-Za-z]+$/, {
     error: 'must look like "<region>_<id>", e.g. ap-southeast-2_AbCdEf123',
@@ -61,13 +68,12 @@ const rawConfigSchema = z.object({
   RAYTIO_REQUEST_EXPIRY_MINUTES: positiveNumber(10),
   RAYTIO_HTTP_TIMEOUT_SECONDS: positiveNumber(30),
   RAYTIO_STARTUP_TIMEOUT_SECONDS: positiveNumber(20),
-  RAYTIO_TOOL_DOMAINS: listOfNames,
+  RAYTIO_MAX_RESPONSE_TOKENS: positiveNumber(15_000),
   RAYTIO_LOG_LEVEL: z
     .enum(["debug", "info", "warn", "error", "silent"], {
       error: "must be debug, info, warn, error or silent",
     })
     .default("info"),
-  RAYTIO_DEBUG_HTTP: booleanFlag,
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
@@ -88,8 +94,17 @@ export interface Config {
   httpTimeoutSeconds: number;
   startupTimeoutSeconds: number;
   toolDomains: string[] | undefined;
+  surface: SurfaceSettings;
+  /** Largest tool result, in tokens (bytes / 4), before it is truncated with a way to continue. */
+  maxResponseTokens: number;
   logLevel: RawConfig["RAYTIO_LOG_LEVEL"];
-  debugHttp: boolean;
+}
+
+export interface SurfaceSettings {
+  domains: string[] | undefined;
+  tools: string[] | undefined;
+  excludeTools: string[];
+  readOnly: boolean;
 }
 
 export interface LoadedConfig {
@@ -137,7 +152,13 @@ function readConfigFile(file: string, platform: NodeJS.Platform, warnings: strin
   return parseDotenv(text);
 }
 
-export function loadConfig(sources: ConfigSources = { env: process.env }): LoadedConfig {
+interface ConfigSourceValues {
+  values: Record<string, string | undefined>;
+  file: string | undefined;
+  warnings: string[];
+}
+
+function readSources(sources: ConfigSources): ConfigSourceValues {
   const { env } = sources;
   const platform = sources.platform ?? process.platform;
   const warnings: string[] = [];
@@ -159,33 +180,60 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Loade
     }
   }
 
-  const merged: Record<string, string | undefined> = { ...fileValues };
+  const values: Record<string, string | undefined> = { ...fileValues };
   for (const key of Object.keys(rawConfigSchema.shape)) {
     const fromEnv = env[key];
-    if (fromEnv !== undefined && fromEnv !== "") merged[key] = fromEnv;
+    if (fromEnv !== undefined && fromEnv !== "") values[key] = fromEnv;
   }
+  return { values, file, warnings };
+}
 
-  const parsed = rawConfigSchema.safeParse(merged);
-  if (!parsed.success) {
-    const problems = new Map<string, string>();
-    for (const issue of parsed.error.issues) {
-      const key = String(issue.path[0] ?? "config");
-      if (problems.has(key)) continue;
-      const hint = HOW_TO_FIX[key as keyof RawConfig];
-      const missing = merged[key] === undefined;
-      // zod's message for a value never contains the value itself, so secrets cannot leak through it.
-      const what = missing ? "is missing" : issue.message;
-      problems.set(key, `  - ${key} ${what}${missing && hint ? `: set it to ${hint}` : ""}`);
-    }
-    const origin = file ? `the environment and ${file}` : "the environment (no config file found)";
-    throw new RaytioError(
-      "CONFIG_INVALID",
-      `Raytio MCP server configuration is invalid (read from ${origin}):\n${[...problems.values()].join("\n")}\n` +
-        "Set these as environment variables or in a config file named by RAYTIO_CONFIG_FILE. " +
-        "See config.env.example, or run `npm run sandbox -- --write-config <file>` for a local sandbox.",
-      { details: { variables: [...problems.keys()] } },
-    );
+function invalid(
+  error: z.ZodError,
+  values: Record<string, string | undefined>,
+  file: string | undefined,
+): RaytioError {
+  const problems = new Map<string, string>();
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? "config");
+    if (problems.has(key)) continue;
+    const hint = HOW_TO_FIX[key as keyof RawConfig];
+    const missing = values[key] === undefined;
+    // zod's message for a value never contains the value itself, so secrets cannot leak through it.
+    const what = missing ? "is missing" : issue.message;
+    problems.set(key, `  - ${key} ${what}${missing && hint ? `: set it to ${hint}` : ""}`);
   }
+  const origin = file ? `the environment and ${file}` : "the environment (no config file found)";
+  return new RaytioError(
+    "CONFIG_INVALID",
+    `Raytio MCP server configuration is invalid (read from ${origin}):\n${[...problems.values()].join("\n")}\n` +
+      "Set these as environment variables or in a config file named by RAYTIO_CONFIG_FILE. " +
+      "See config.env.example, or run `npm run sandbox -- --write-config <file>` for a local sandbox.",
+    { details: { variables: [...problems.keys()] } },
+  );
+}
+
+function toSurface(raw: z.infer<z.ZodObject<typeof surfaceShape>>): SurfaceSettings {
+  return {
+    domains: raw.RAYTIO_TOOL_DOMAINS,
+    tools: raw.RAYTIO_TOOLS,
+    excludeTools: raw.RAYTIO_EXCLUDE_TOOLS ?? [],
+    readOnly: raw.RAYTIO_READ_ONLY,
+  };
+}
+
+/** Only the tool-surface settings, from the same sources, without requiring credentials. */
+export function loadSurfaceSettings(sources: ConfigSources = { env: process.env }): SurfaceSettings {
+  const { values, file } = readSources(sources);
+  const parsed = z.object(surfaceShape).safeParse(values);
+  if (!parsed.success) throw invalid(parsed.error, values, file);
+  return toSurface(parsed.data);
+}
+
+export function loadConfig(sources: ConfigSources = { env: process.env }): LoadedConfig {
+  const { values, file, warnings } = readSources(sources);
+  const parsed = rawConfigSchema.safeParse(values);
+  if (!parsed.success) throw invalid(parsed.error, values, file);
 
   const raw = parsed.data;
   return {
@@ -212,8 +260,9 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Loade
       httpTimeoutSeconds: raw.RAYTIO_HTTP_TIMEOUT_SECONDS,
       startupTimeoutSeconds: raw.RAYTIO_STARTUP_TIMEOUT_SECONDS,
       toolDomains: raw.RAYTIO_TOOL_DOMAINS,
+      surface: toSurface(raw),
+      maxResponseTokens: raw.RAYTIO_MAX_RESPONSE_TOKENS,
       logLevel: raw.RAYTIO_LOG_LEVEL,
-      debugHttp: raw.RAYTIO_DEBUG_HTTP,
     },
   };
 }
@@ -223,5 +272,3 @@ export function secretValues(config: Config): string[] {
   const values: Array<string | undefined> = [config.agent.password, config.agent.encryptionPassword];
   return values.filter((value): value is string => typeof value === "string" && value.length >= 4);
 }
-
-export const CONFIG_SECRET_KEYS: readonly string[] = SECRET_KEYS;

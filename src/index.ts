@@ -3,14 +3,23 @@ import "./stdio-guard.js";
 import { parseArgs } from "node:util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { runCheck } from "./check.js";
-import { type Config, type LoadedConfig, loadConfig, secretValues } from "./config.js";
+import {
+  type Config,
+  type LoadedConfig,
+  loadConfig,
+  loadSurfaceSettings,
+  type SurfaceSettings,
+  secretValues,
+} from "./config.js";
 import { isRaytioError } from "./errors.js";
 import { GatedTransport } from "./gated-transport.js";
 import { createLogger, type Logger } from "./logger.js";
 import { RaytioApiClient } from "./raytio/api-client.js";
 import { CognitoAuth } from "./raytio/auth.js";
 import { createRaytioMcpServer } from "./server.js";
-import { DOMAIN_DESCRIPTIONS, DOMAINS } from "./tools/domains.js";
+import { DOMAIN_DESCRIPTIONS, DOMAINS, parseDomains, toolsForDomains } from "./tools/domains.js";
+import { applyToolFilters, assertKnownToolNames, filtersFromSurface } from "./tools/filters.js";
+import { approximateTokens, listToolsAsClientSeesThem } from "./tools/listing.js";
 import { TOOLS } from "./tools/registry.js";
 import {
   type DomainResolution,
@@ -18,17 +27,25 @@ import {
   resolveDomains,
   staticDomains,
 } from "./tools/resolve-domains.js";
+import { BASE_DOMAINS } from "./tools/tool.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 const USAGE = `${PACKAGE_NAME} ${VERSION}: MCP server for the Raytio platform (stdio).
 
 Usage: raytio-mcp-server [options]
 
-  (no option)         serve MCP over stdio (what MCP clients run)
-  --check             validate the configuration, sign in, resolve tool domains, print a report;
-                      exits 1 on any problem
-  --version           print the version
-  --help              print this help
+  (no option)            serve MCP over stdio (what MCP clients run)
+  --check                validate the configuration, sign in, resolve tool domains, print a report;
+                         exits 1 on any problem
+  --list-tools [--json]  print the tools the filters below allow, without signing in
+  --domains <list>       tool domains (RAYTIO_TOOL_DOMAINS); default: from the account's roles
+  --tools <list>         only these tools (RAYTIO_TOOLS)
+  --exclude-tools <list> never these tools (RAYTIO_EXCLUDE_TOOLS)
+  --read-only            only tools annotated read-only, whatever else is set (RAYTIO_READ_ONLY=true)
+  --version              print the version
+  --help                 print this help
+
+Lists are comma-separated. Flags win over environment variables, which win over the config file.
 
 Configuration comes from environment variables, else the file named by RAYTIO_CONFIG_FILE, else
 config.env beside the installed package. See config.env.example and the README.
@@ -116,21 +133,87 @@ async function serve(loaded: LoadedConfig): Promise<void> {
     clearTimeout(timer);
   }
 
-  const exposed = app.exposeDomains(resolution.domains);
+  const exposed = applyToolFilters(
+    toolsForDomains(TOOLS, resolution.domains),
+    filtersFromSurface(config.surface),
+  );
+  app.expose(exposed);
   logger.info(
-    `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}: ${resolution.reason}); ${exposed.length} tools`,
+    `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}: ${resolution.reason}); ${exposed.length} tools${describeFilters(config.surface)}`,
   );
   transport.open();
 }
 
+function describeFilters(surface: SurfaceSettings): string {
+  const parts = [
+    surface.tools ? `only ${surface.tools.join(", ")}` : "",
+    surface.excludeTools.length > 0 ? `excluding ${surface.excludeTools.join(", ")}` : "",
+    surface.readOnly ? "read-only" : "",
+  ].filter(Boolean);
+  return parts.length > 0 ? ` after filters (${parts.join("; ")})` : "";
+}
+
+/** Checked before anything starts, so a typo in a domain or tool name fails at once. */
+function validateSurface(surface: SurfaceSettings): void {
+  if (surface.domains) parseDomains(surface.domains, "RAYTIO_TOOL_DOMAINS");
+  assertKnownToolNames(filtersFromSurface(surface), TOOLS);
+}
+
+async function listTools(surface: SurfaceSettings, json: boolean): Promise<void> {
+  const domains = surface.domains ? parseDomains(surface.domains, "RAYTIO_TOOL_DOMAINS") : [...BASE_DOMAINS];
+  const selected = applyToolFilters(toolsForDomains(TOOLS, domains), filtersFromSurface(surface));
+  const names = new Set(selected.map((tool) => tool.name));
+  const listed = (await listToolsAsClientSeesThem(TOOLS)).filter((tool) => names.has(tool.name));
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ tools: listed }, null, 2)}\n`);
+    return;
+  }
+  for (const tool of selected) {
+    const access = tool.annotations.readOnlyHint ? "read " : "write";
+    process.stdout.write(`${tool.name.padEnd(30)} ${tool.domain}  ${access}  ${tool.title}\n`);
+  }
+  process.stdout.write(
+    `\n${selected.length} tools, about ${approximateTokens(listed)} tokens of tools/list` +
+      `${surface.domains ? "" : " (all domains; a running server narrows them by the account's roles)"}.\n`,
+  );
+}
+
+/** Flags are another source of the same settings, with the highest priority. */
+function flagEnvironment(values: CliValues): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (values.domains !== undefined) env.RAYTIO_TOOL_DOMAINS = values.domains;
+  if (values.tools !== undefined) env.RAYTIO_TOOLS = values.tools;
+  if (values["exclude-tools"] !== undefined) env.RAYTIO_EXCLUDE_TOOLS = values["exclude-tools"];
+  if (values["read-only"]) env.RAYTIO_READ_ONLY = "true";
+  return env;
+}
+
+interface CliValues {
+  help?: boolean;
+  version?: boolean;
+  check?: boolean;
+  "list-tools"?: boolean;
+  json?: boolean;
+  domains?: string;
+  tools?: string;
+  "exclude-tools"?: string;
+  "read-only"?: boolean;
+}
+
 async function main(): Promise<void> {
-  let values: { help?: boolean; version?: boolean; check?: boolean };
+  let values: CliValues;
   try {
     ({ values } = parseArgs({
       options: {
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
         check: { type: "boolean" },
+        "list-tools": { type: "boolean" },
+        json: { type: "boolean" },
+        domains: { type: "string" },
+        tools: { type: "string" },
+        "exclude-tools": { type: "string" },
+        "read-only": { type: "boolean" },
       },
       strict: true,
     }));
@@ -147,10 +230,22 @@ async function main(): Promise<void> {
     return;
   }
 
+  const env = { ...process.env, ...flagEnvironment(values) };
+  if (values["list-tools"]) {
+    try {
+      const surface = loadSurfaceSettings({ env });
+      validateSurface(surface);
+      await listTools(surface, values.json === true);
+    } catch (error) {
+      fail(isRaytioError(error) ? error.message : String(error));
+    }
+    return;
+  }
+
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfig();
-    staticDomains(loaded.config);
+    loaded = loadConfig({ env });
+    validateSurface(loaded.config.surface);
   } catch (error) {
     if (values.check) process.stdout.write("Configuration: FAILED\n");
     fail(isRaytioError(error) ? error.message : String(error));

@@ -1,12 +1,11 @@
 import { McpServer, type RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
-import type { Domain } from "./tools/domains.js";
-import { toolsForDomains } from "./tools/domains.js";
 import { executeTool } from "./tools/execute.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
@@ -20,8 +19,8 @@ export interface ServerServices {
 
 export interface RaytioMcpServer {
   server: McpServer;
-  /** Hides every tool outside `domains`. Called once, before the tool list is first served. */
-  exposeDomains(domains: readonly Domain[]): AnyTool[];
+  /** Shows exactly these tools. Called once, before the tool list is first served. */
+  expose(tools: readonly AnyTool[]): void;
 }
 
 const INSTRUCTIONS =
@@ -31,6 +30,11 @@ const INSTRUCTIONS =
  * `services` is a function so the same server can be built without configuration, e.g. to produce
  * tools/list for docs and --list-tools; it is only called when a tool runs.
  */
+/** Any result may be cut to fit the response budget, so every output schema admits the flag saying so. */
+function withTruncatedFlag(schema: z.ZodObject): z.ZodObject {
+  return "truncated" in schema.shape ? schema : schema.extend({ truncated: z.boolean().optional() });
+}
+
 export function createRaytioMcpServer(
   tools: readonly AnyTool[],
   services: () => ServerServices,
@@ -48,7 +52,7 @@ export function createRaytioMcpServer(
         title: tool.title,
         description: tool.description,
         inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
+        outputSchema: withTruncatedFlag(tool.outputSchema),
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (input: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
@@ -77,13 +81,11 @@ export function createRaytioMcpServer(
 
   return {
     server,
-    exposeDomains(domains) {
-      const exposed = toolsForDomains(tools, domains);
+    expose(exposed) {
       const names = new Set(exposed.map((tool) => tool.name));
       // Assigned directly rather than via disable(): no client has seen a list yet, so no
       // list_changed notification is owed.
       for (const [name, handle] of registered) handle.enabled = names.has(name);
-      return exposed;
     },
   };
 }

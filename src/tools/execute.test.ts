@@ -3,10 +3,12 @@ import { z } from "zod";
 import { RaytioError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { executeTool, fenceUntrusted } from "./execute.js";
+import { decodeCursor, pageOf, paginationOutput } from "./pagination.js";
 import { defineTool, type ToolContext } from "./tool.js";
 
 const logLines: string[] = [];
 const context = {
+  config: { maxResponseTokens: 2_000 },
   logger: createLogger({ level: "debug", write: (line) => logLines.push(line) }),
   signal: new AbortController().signal,
   progress: async () => undefined,
@@ -90,5 +92,50 @@ describe("executeTool", () => {
     });
     const result = await executeTool(tool, {}, context);
     expect(result.content[0]).toMatchObject({ text: expect.stringMatching(/^API_ERROR: .*\(at note\)/) });
+  });
+});
+
+describe("response budget at the choke point", () => {
+  const filters = { tag: "big" };
+  const pageTool = defineTool({
+    ...base,
+    name: "big_page_tool",
+    outputSchema: z.object({
+      items: z.array(z.object({ id: z.number(), body: z.string() })),
+      ...paginationOutput,
+    }),
+    handler: async () => {
+      const rows = Array.from({ length: 60 }, (_, id) => ({ id: 100 + id, body: "x".repeat(400) }));
+      return { ...pageOf(rows, 100, 50, filters), total: 500 };
+    },
+  });
+
+  it("cuts an over-budget page and hands out a cursor that continues right after the last item kept", async () => {
+    const result = await executeTool(pageTool, {}, context);
+    const page = result.structuredContent as {
+      items: Array<{ id: number }>;
+      next_cursor: string;
+      truncated: boolean;
+    };
+    expect(page.truncated).toBe(true);
+    expect(page.items.length).toBeGreaterThan(0);
+    expect(page.items.length).toBeLessThan(50);
+    expect(decodeCursor(page.next_cursor, filters)).toBe(100 + page.items.length);
+    const text = result.content[0]?.type === "text" ? result.content[0].text : "";
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2_000 * 4);
+    expect(text).toContain("pass next_cursor as cursor to continue");
+  });
+
+  it("shortens long text in a single record and flags it", async () => {
+    const tool = defineTool({
+      ...base,
+      name: "long_text_tool",
+      handler: async () => ({ note: "n".repeat(50_000) }),
+    });
+    const result = await executeTool(tool, {}, context);
+    const output = result.structuredContent as { note: string; truncated: boolean };
+    expect(output.truncated).toBe(true);
+    expect(output.note.endsWith("… [truncated]")).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(output))).toBeLessThanOrEqual(2_000 * 4);
   });
 });

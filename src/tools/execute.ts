@@ -3,6 +3,8 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { ZodError } from "zod";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "./budget.js";
+import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
 import type { AnyTool, ToolContext } from "./tool.js";
 
 /**
@@ -18,8 +20,9 @@ export async function executeTool(
   try {
     const raw = await tool.handler(input, context);
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
+    const budgetNote = fitToBudget(output, raw, context.config.maxResponseTokens);
     const json = tool.untrustedOutput ? fenceUntrusted(JSON.stringify(output)) : JSON.stringify(output);
-    const summary = tool.summarize?.(output);
+    const summary = [tool.summarize?.(output), budgetNote].filter(Boolean).join(" ");
     return {
       structuredContent: output,
       content: [{ type: "text", text: summary ? `${summary}\n\n${json}` : json }],
@@ -27,6 +30,37 @@ export async function executeTool(
   } catch (error) {
     return errorResult(toRaytioError(error, tool.name, context.logger));
   }
+}
+
+/**
+ * Cuts an over-budget result down and says how to get the rest: a page keeps the items that fit and
+ * gets a cursor continuing right after them; anything else has its longest strings shortened. Returns
+ * the sentence to add to the summary, or undefined when the result already fits.
+ */
+function fitToBudget(output: Record<string, unknown>, raw: unknown, maxTokens: number): string | undefined {
+  const limit = budgetBytes(maxTokens);
+  if (jsonBytes(output) <= limit) return undefined;
+  const notes: string[] = [];
+  const origin = (raw as { [PAGE_ORIGIN]?: PageOrigin } | null)?.[PAGE_ORIGIN];
+  if (origin && Array.isArray(output.items)) {
+    const items = output.items as unknown[];
+    const kept = Math.max(1, itemsThatFit(items, limit, jsonBytes({ ...output, items: [] })));
+    if (kept < items.length) {
+      output.items = items.slice(0, kept);
+      output.next_cursor = encodeCursor(origin.offset + kept, origin.filters);
+      notes.push(
+        `Only the first ${kept} items fit the ${maxTokens}-token response budget: pass next_cursor as cursor to continue.`,
+      );
+    }
+  }
+  if (shortenLongStrings(output, limit)) {
+    notes.push(
+      "Long text fields were shortened (marked … [truncated]) to fit the response budget; fetch single records for full text.",
+    );
+  }
+  if (notes.length === 0) return undefined;
+  output.truncated = true;
+  return notes.join(" ");
 }
 
 /**

@@ -23,7 +23,19 @@ export const paginationInput = {
 export const paginationOutput = {
   next_cursor: z.string().nullable().describe("Pass as cursor to get the next page; null on the last page"),
   total: z.number().nullable().describe("Rows matching the filters, when known"),
+  truncated: z.boolean().optional().describe("True when the page was cut to fit the response budget"),
 };
+
+/**
+ * Attached by pageOf to a page (a symbol, so it is never serialised) so the response-budget layer can
+ * cut a page short and still hand out a cursor that continues exactly after the last item kept.
+ */
+export const PAGE_ORIGIN: unique symbol = Symbol("raytio.pageOrigin");
+
+export interface PageOrigin {
+  offset: number;
+  filters: unknown;
+}
 
 const cursorSchema = z.object({ o: z.number().int().min(0), f: z.string() });
 
@@ -65,11 +77,12 @@ export function pageOf<T>(
   offset: number,
   limit: number,
   filters: unknown,
-): { items: T[]; next_cursor: string | null } {
+): { items: T[]; next_cursor: string | null; [PAGE_ORIGIN]: PageOrigin } {
   const hasMore = rows.length > limit;
   return {
     items: rows.slice(0, limit),
     next_cursor: hasMore ? encodeCursor(offset + limit, filters) : null,
+    [PAGE_ORIGIN]: { offset, filters },
   };
 }
 
@@ -77,6 +90,7 @@ export interface Page<T> {
   items: T[];
   next_cursor: string | null;
   total: number | null;
+  truncated?: boolean;
 }
 
 export function summarizePage(page: Page<unknown>, singular: string, plural: string): string {

@@ -1,0 +1,42 @@
+import type { SurfaceSettings } from "../config.js";
+import { RaytioError } from "../errors.js";
+import type { AnyTool } from "./tool.js";
+
+/**
+ * Filters applied on top of the resolved domains. Read-only wins over everything: with it set, no
+ * tool that is not annotated read-only is exposed, whatever the allow list says.
+ */
+export interface ToolFilters {
+  /** Allow list: when set, only these tools (still limited by domains and read-only). */
+  tools: string[] | undefined;
+  exclude: string[];
+  readOnly: boolean;
+}
+
+export function filtersFromSurface(surface: SurfaceSettings): ToolFilters {
+  return { tools: surface.tools, exclude: surface.excludeTools, readOnly: surface.readOnly };
+}
+
+/** Unknown names fail at start with the valid list, so a typo never silently hides or shows tools. */
+export function assertKnownToolNames(filters: ToolFilters, all: readonly AnyTool[]): void {
+  const known = new Set(all.map((tool) => tool.name));
+  const unknown = [...(filters.tools ?? []), ...filters.exclude].filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new RaytioError(
+      "CONFIG_INVALID",
+      `Unknown tool name(s) in RAYTIO_TOOLS/RAYTIO_EXCLUDE_TOOLS: ${[...new Set(unknown)].join(", ")}. Valid tools: ${[...known].join(", ")}.`,
+      { details: { unknown, valid: [...known] } },
+    );
+  }
+}
+
+export function applyToolFilters(tools: readonly AnyTool[], filters: ToolFilters): AnyTool[] {
+  const allowed = filters.tools ? new Set(filters.tools) : undefined;
+  const excluded = new Set(filters.exclude);
+  return tools.filter(
+    (tool) =>
+      (!allowed || allowed.has(tool.name)) &&
+      !excluded.has(tool.name) &&
+      (!filters.readOnly || tool.annotations.readOnlyHint),
+  );
+}
