@@ -1,6 +1,7 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { DOMAIN_DESCRIPTIONS, DOMAINS, toolsForDomains } from "../src/tools/domains.js";
 import { approximateTokens } from "../src/tools/listing.js";
+import { prepareInputSchema } from "../src/tools/schema-fallback.js";
 import type { AnyTool } from "../src/tools/tool.js";
 
 function flags(tool: AnyTool): string {
@@ -67,8 +68,13 @@ export function renderToolsDoc(tools: readonly AnyTool[], listed: readonly Tool[
     for (const tool of inDomain) lines.push(`- **\`${tool.name}\`**: ${tool.description}`);
     lines.push("");
   }
+  const fallbacks = tools.flatMap((tool) =>
+    prepareInputSchema(tool.inputSchema).fallbacks.map((field) => `\`${tool.name}.${field}\``),
+  );
   lines.push(
     "Read-only domains (`ppm-readonly`, `wrm-readonly`) contain exactly the tools of their parent domain whose `readOnlyHint` is true.",
+    "",
+    `Parameters offered as a JSON-encoded string because JSON Schema cannot express their type: ${fallbacks.length > 0 ? fallbacks.join(", ") : "none"}.`,
     "",
   );
   return lines.join("\n");

@@ -7,6 +7,7 @@ import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
 import { executeTool } from "./tools/execute.js";
+import { decodeFallbacks, prepareInputSchema } from "./tools/schema-fallback.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
@@ -46,16 +47,17 @@ export function createRaytioMcpServer(
 
   const registered = new Map<string, RegisteredTool>();
   for (const tool of tools) {
+    const input = prepareInputSchema(tool.inputSchema);
     const handle = server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.inputSchema,
+        inputSchema: input.schema,
         outputSchema: withTruncatedFlag(tool.outputSchema),
         annotations: { title: tool.title, ...tool.annotations },
       },
-      async (input: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
+      async (args: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const progressToken = extra._meta?.progressToken;
         const context: ToolContext = {
           ...services(),
@@ -73,7 +75,7 @@ export function createRaytioMcpServer(
             });
           },
         };
-        return executeTool(tool, input, context);
+        return executeTool(tool, decodeFallbacks(args, input.fallbacks), context, input.fallbacks.length > 0);
       },
     );
     registered.set(tool.name, handle);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { ZodError } from "zod";
+import { ZodError, type z } from "zod";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "./budget.js";
@@ -16,9 +16,25 @@ export async function executeTool(
   tool: AnyTool,
   input: unknown,
   context: ToolContext,
+  /** The SDK validated a string stand-in for some fields; the tool's own schema must check the decoded values. */
+  revalidate = false,
 ): Promise<CallToolResult> {
   try {
-    const raw = await tool.handler(input, context);
+    let args = input;
+    if (revalidate) {
+      const parsed = tool.inputSchema.safeParse(input);
+      if (!parsed.success) {
+        const where = parsed.error.issues
+          .map((issue: z.core.$ZodIssue) => issue.path.join(".") || "(root)")
+          .join(", ");
+        throw new RaytioError(
+          "VALIDATION",
+          `Invalid arguments for ${tool.name} at ${where}: check the JSON-encoded fields.`,
+        );
+      }
+      args = parsed.data;
+    }
+    const raw = await tool.handler(args, context);
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
     const budgetNote = fitToBudget(output, raw, context.config.maxResponseTokens);
     const json = tool.untrustedOutput ? fenceUntrusted(JSON.stringify(output)) : JSON.stringify(output);
