@@ -14,10 +14,16 @@ export function idParam(description: string) {
     .describe(description);
 }
 
+function calendarDay(value: string): string | undefined {
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString().slice(0, 10);
+}
+
 export const isoDate = z
   .string()
-  .refine((value) => /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), {
-    error: "must be a date as YYYY-MM-DD",
+  // Round-tripping catches days a month does not have: Date.parse accepts 2025-02-30 as 2025-03-02.
+  .refine((value) => /^\d{4}-\d{2}-\d{2}$/.test(value) && calendarDay(value) === value, {
+    error: "must be a real calendar date as YYYY-MM-DD",
   })
   .describe("YYYY-MM-DD");
 

@@ -1,21 +1,23 @@
 import { z } from "zod";
-import {
-  PARTY_LIST_SELECT,
-  PARTY_TYPES,
-  partyListItemSchema,
-  partyListRowSchema,
-} from "../../prm/projection.js";
-import { TABLES } from "../../raytio/paths.js";
-import { containsPattern, query } from "../../raytio/postgrest.js";
-import { fetchPage } from "../list-page.js";
+import { RaytioError } from "../../errors.js";
+import { partyNotFound } from "../../prm/errors.js";
+import { PARTY_TYPES, partyListItemSchema } from "../../prm/projection.js";
+import { RELATIONSHIP_KINDS } from "../../prm/relationships.js";
+import { searchParties } from "../../prm/search.js";
+import { TABLES, tablePath } from "../../raytio/paths.js";
+import { query } from "../../raytio/postgrest.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
+import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
 const inputSchema = z.object({
   type: z.enum(PARTY_TYPES).optional(),
   name: z.string().min(1).max(200).optional().describe("Substring of the party's name"),
-  email: z.string().min(3).max(320).optional().describe("Exact email address"),
+  email: z.string().min(3).max(320).optional().describe("Exact main email address"),
   tag: z.string().min(1).max(100).optional(),
+  related_to_party_id: idParam("Only parties related to this party, either direction").optional(),
+  relationship_kind: z.enum(RELATIONSHIP_KINDS).optional().describe("With related_to_party_id"),
+  include_ended: z.boolean().optional().describe("With related_to_party_id: also ended relationships"),
   ...paginationInput,
 });
 
@@ -23,28 +25,30 @@ export default defineTool({
   name: "search_parties",
   title: "Search parties",
   description:
-    "Find PRM parties (organisations, groups, people) by type, name, email or tag. Returns ids and names only, not contact details.",
+    "Find PRM parties (organisations, groups, people) by type, name, email, tag, or relationship to another party (e.g. employees of an organisation). Returns ids, names and tags only; get_party gives contact details and relationships.",
   domain: "prm",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(partyListItemSchema), ...paginationOutput }),
-  handler({ limit, cursor, ...filters }, { api, signal }) {
-    return fetchPage(api, TABLES.party, {
-      filters,
-      limit,
-      cursor,
-      row: partyListRowSchema,
-      signal,
-      build: ({ offset, limit: rows }) => {
-        const q = query().select(PARTY_LIST_SELECT);
-        if (filters.type) q.eq("party_type", filters.type.toUpperCase());
-        if (filters.name)
-          q.where({ column: "display_name", op: "ilike", pattern: containsPattern(filters.name) });
-        if (filters.email) q.eq("email", filters.email.toLowerCase());
-        if (filters.tag) q.where({ column: "tags", op: "cs", values: [filters.tag] });
-        return q.order("display_name").order("id").offset(offset).limit(rows);
-      },
-    });
+  async handler({ limit, cursor, ...filters }, { api, signal }) {
+    if (!filters.related_to_party_id && (filters.relationship_kind || filters.include_ended)) {
+      throw new RaytioError(
+        "PRM_VALIDATION",
+        "relationship_kind and include_ended only apply with related_to_party_id. Add it, or drop them.",
+      );
+    }
+    const page = await searchParties(api, filters, { limit, cursor, signal });
+    const relatedTo = filters.related_to_party_id;
+    if (relatedTo && page.total === 0 && !cursor) {
+      // No related parties at all could also mean the anchor party is out of reach: say which.
+      const anchor = await api.get(tablePath(TABLES.party), {
+        query: query().select("id").eq("id", relatedTo),
+        schema: z.array(z.object({ id: z.string() })),
+        signal,
+      });
+      if (anchor.data.length === 0) throw partyNotFound({ related_to_party_id: relatedTo });
+    }
+    return page;
   },
   summarize: (output) => summarizePage(output, "party", "parties"),
 });
