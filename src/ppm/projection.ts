@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { statusFromBackend, WORK_ITEM_PRIORITIES, WORK_ITEM_STATUSES, WORK_ITEM_TYPES } from "./status.js";
+import {
+  ACTIVITY_KINDS,
+  statusFromBackend,
+  WORK_ITEM_PRIORITIES,
+  WORK_ITEM_STATUSES,
+  WORK_ITEM_TYPES,
+} from "./status.js";
 
 /** Only the columns tools show, so the API never sends more than a model will read. */
 export const WORK_ITEM_SELECT = [
@@ -25,12 +31,23 @@ const lower = <T extends readonly [string, ...string[]]>(values: T) =>
     return z.NEVER;
   });
 
+/** A stored status read back as its semantic name; an unknown value is a contract mismatch (API_ERROR). */
+const backendStatus = z.string().transform((value, context) => {
+  const status = statusFromBackend(value);
+  if (status) return status;
+  context.addIssue({ code: "custom", message: `unexpected status ${value}` });
+  return z.NEVER;
+});
+
+/** `select=status`: all a transition or an existence check needs to read. */
+export const workItemStatusRowSchema = z.object({ status: backendStatus });
+
 /** The API row as the server relies on it. */
 export const workItemRowSchema = z.object({
   id: z.string(),
   title: z.string(),
   description: z.string().nullable(),
-  status: z.string().transform(statusFromBackend),
+  status: backendStatus,
   priority: lower(WORK_ITEM_PRIORITIES),
   type: lower(WORK_ITEM_TYPES),
   parent_id: z.string().nullable(),
@@ -61,3 +78,42 @@ export const workItemSchema = z.object({
 });
 
 export type WorkItem = z.infer<typeof workItemSchema>;
+
+export const ACTIVITY_SELECT = [
+  "id",
+  "work_item_id",
+  "kind",
+  "body",
+  "from_status",
+  "to_status",
+  "minutes",
+  "actor_id",
+  "created_at",
+] as const;
+
+export const activityRowSchema = z.object({
+  id: z.string(),
+  work_item_id: z.string(),
+  kind: lower(ACTIVITY_KINDS),
+  body: z.string().nullable(),
+  from_status: backendStatus.nullable(),
+  to_status: backendStatus.nullable(),
+  minutes: z.number().int().nullable(),
+  actor_id: z.string(),
+  created_at: z.string(),
+});
+
+/** What tools return for an activity: who did what, and when. */
+export const activitySchema = z.object({
+  id: z.string(),
+  work_item_id: z.string(),
+  kind: z.enum(ACTIVITY_KINDS),
+  body: z.string().nullable().describe("Comment text, time-entry note or status-change reason"),
+  from_status: z.enum(WORK_ITEM_STATUSES).nullable(),
+  to_status: z.enum(WORK_ITEM_STATUSES).nullable(),
+  minutes: z.number().int().nullable().describe("Time entries only"),
+  actor_id: z.string().describe("User id (Cognito sub) of who did it"),
+  created_at: z.string(),
+});
+
+export type Activity = z.infer<typeof activitySchema>;

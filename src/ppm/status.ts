@@ -21,17 +21,22 @@ const TO_BACKEND: Record<WorkItemStatus, string> = {
   cancelled: "CANCELLED",
 };
 
-const FROM_BACKEND = new Map(Object.entries(TO_BACKEND).map(([semantic, backend]) => [backend, semantic]));
+const FROM_BACKEND = new Map(
+  Object.entries(TO_BACKEND).map(([semantic, backend]) => [backend, semantic as WorkItemStatus]),
+);
 
 export function statusToBackend(status: WorkItemStatus): string {
   return TO_BACKEND[status];
 }
 
-export function statusFromBackend(value: string): WorkItemStatus {
-  const semantic = FROM_BACKEND.get(value);
-  if (!semantic) throw new Error(`Unknown work item status from the API: ${value}`);
-  return semantic as WorkItemStatus;
+/** Undefined for a value this server does not know (the caller reports the contract mismatch). */
+export function statusFromBackend(value: string): WorkItemStatus | undefined {
+  return FROM_BACKEND.get(value);
 }
 
 export const WORK_ITEM_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export const WORK_ITEM_TYPES = ["task", "bug", "feature", "epic"] as const;
+
+/** Activity kinds as tools show them; the backend stores them upper-case (`STATUS_CHANGE`). */
+export const ACTIVITY_KINDS = ["comment", "status_change", "time_entry"] as const;
+export type ActivityKind = (typeof ACTIVITY_KINDS)[number];

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { WORK_ITEM_SELECT, workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_PRIORITIES, WORK_ITEM_TYPES } from "../../ppm/status.js";
+import { checkReferences } from "../../ppm/work-items.js";
 import { TABLES, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
 import { idParam, isoDate } from "../schemas.js";
@@ -20,12 +21,14 @@ const inputSchema = z.object({
 export default defineTool({
   name: "create_work_item",
   title: "Create work item",
-  description: "Create a PPM work item. It starts in status new.",
+  description:
+    "Create a PPM work item. It starts in status new; move it with transition_work_item. parent_id and assignee_party_id must be ids this account can see.",
   domain: "ppm",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ work_item: workItemSchema }),
   async handler(input, { api, signal }) {
+    await checkReferences(api, input, signal);
     const response = await api.post(tablePath(TABLES.workItem), {
       query: query().select(WORK_ITEM_SELECT),
       body: {

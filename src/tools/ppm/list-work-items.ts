@@ -14,9 +14,9 @@ const inputSchema = z.object({
   parent_id: idParam("Only children of this work item").optional(),
   tag: z.string().min(1).max(100).optional(),
   text: z.string().min(1).max(200).optional().describe("Substring of title or description"),
-  due_before: isoDate.optional(),
-  due_after: isoDate.optional(),
-  updated_since: isoDateTime.optional(),
+  due_before: isoDate.optional().describe("Due before this day (exclusive), YYYY-MM-DD"),
+  due_after: isoDate.optional().describe("Due after this day (exclusive), YYYY-MM-DD"),
+  updated_since: isoDateTime.optional().describe("Updated at or after this ISO 8601 time"),
   sort: z.enum(Object.keys(WORK_ITEM_SORTS) as [keyof typeof WORK_ITEM_SORTS]).default("updated_desc"),
   ...paginationInput,
 });
@@ -30,6 +30,8 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(workItemSchema), ...paginationOutput }),
+  // Titles and descriptions are written by other people.
+  untrustedOutput: true,
   handler({ limit, cursor, ...filters }, { api, signal }) {
     return fetchPage(api, TABLES.workItem, {
       filters,

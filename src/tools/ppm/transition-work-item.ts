@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { workItemSchema } from "../../ppm/projection.js";
+import { WORK_ITEM_STATUSES } from "../../ppm/status.js";
+import { legalIntents, movedMeanwhile, planTransition, TRANSITION_INTENTS } from "../../ppm/transitions.js";
+import { applyTransition, requireStatus } from "../../ppm/work-items.js";
+import { idParam } from "../schemas.js";
+import { defineTool } from "../tool.js";
+
+const inputSchema = z.object({
+  id: idParam("Work item id"),
+  intent: z.enum(TRANSITION_INTENTS),
+  reason: z
+    .string()
+    .max(2_000)
+    .optional()
+    .describe("Why; required for block. Recorded on the status-change activity"),
+  expected_status: z
+    .enum(WORK_ITEM_STATUSES)
+    .optional()
+    .describe("Status you last saw; if it moved since, nothing changes"),
+});
+
+export default defineTool({
+  name: "transition_work_item",
+  title: "Transition work item",
+  description:
+    "Move a PPM work item by intent, never by status: start (new or in_review -> in_progress), block (in_progress -> blocked, reason required), unblock (-> in_progress), submit_for_review (in_progress -> in_review), complete (in_review -> done), cancel (any open -> cancelled), reopen (done -> in_progress, cancelled -> new). Records a status-change activity. An illegal intent, or an item moved meanwhile, answers PPM_VALIDATION with the legal intents.",
+  domain: "ppm",
+  // Not destructive: the previous status stays in the activity log and every closed item can be reopened.
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  inputSchema,
+  outputSchema: z.object({
+    work_item: workItemSchema,
+    from_status: z.enum(WORK_ITEM_STATUSES),
+    legal_intents: z.array(z.enum(TRANSITION_INTENTS)).describe("Intents legal from the new status"),
+  }),
+  untrustedOutput: true,
+  async handler({ id, intent, reason, expected_status }, { api, signal }) {
+    const current = await requireStatus(api, id, signal);
+    if (expected_status !== undefined && expected_status !== current) {
+      throw movedMeanwhile(intent, expected_status, current, id);
+    }
+    const planned = planTransition(current, intent, reason, id);
+    const moved = await applyTransition(api, id, planned, signal);
+    if (!moved) {
+      // Nothing changed: the status is no longer the one read above (re-read it), or the item is no
+      // longer visible (the re-read answers PPM_NOT_FOUND).
+      throw movedMeanwhile(intent, planned.from, await requireStatus(api, id, signal), id);
+    }
+    return { work_item: moved, from_status: planned.from, legal_intents: legalIntents(moved.status) };
+  },
+  summarize: (output) =>
+    `Work item ${output.work_item.id} moved from ${output.from_status} to ${output.work_item.status}; legal intents now: ${output.legal_intents.join(", ")}.`,
+});

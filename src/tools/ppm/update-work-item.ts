@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { RaytioError } from "../../errors.js";
+import { WORK_ITEM_SELECT, workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
+import { WORK_ITEM_PRIORITIES, WORK_ITEM_TYPES } from "../../ppm/status.js";
+import { checkReferences, workItemNotFound } from "../../ppm/work-items.js";
+import { TABLES, tablePath } from "../../raytio/paths.js";
+import { query } from "../../raytio/postgrest.js";
+import { idParam, isoDate } from "../schemas.js";
+import { defineTool } from "../tool.js";
+
+const inputSchema = z.object({
+  id: idParam("Work item id"),
+  title: z.string().trim().min(1).max(300).optional(),
+  description: z.string().max(20_000).nullable().optional().describe("null clears it"),
+  priority: z.enum(WORK_ITEM_PRIORITIES).optional(),
+  type: z.enum(WORK_ITEM_TYPES).optional(),
+  parent_id: idParam("Parent work item id; null makes it top-level").nullable().optional(),
+  assignee_party_id: idParam("Party to assign (search_parties); null unassigns").nullable().optional(),
+  due_date: isoDate.nullable().optional().describe("YYYY-MM-DD; null clears it"),
+  tags: z.array(z.string().trim().min(1).max(100)).max(20).optional().describe("Replaces the whole tag list"),
+});
+
+const FIELDS = [
+  "title",
+  "description",
+  "priority",
+  "type",
+  "parent_id",
+  "assignee_party_id",
+  "due_date",
+  "tags",
+] as const;
+
+export default defineTool({
+  name: "update_work_item",
+  title: "Update work item",
+  description:
+    "Change fields of a PPM work item; only the fields given change. The status cannot be set here: use transition_work_item.",
+  domain: "ppm",
+  // Destructive: a field's previous value is overwritten, not kept.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  inputSchema,
+  outputSchema: z.object({ work_item: workItemSchema, changed: z.array(z.enum(FIELDS)) }),
+  untrustedOutput: true,
+  async handler(input, { api, signal }) {
+    const changed = FIELDS.filter((field) => input[field] !== undefined);
+    if (changed.length === 0) {
+      throw new RaytioError(
+        "PPM_VALIDATION",
+        `Nothing to update: give at least one of ${FIELDS.join(", ")}. To change the status use transition_work_item.`,
+      );
+    }
+    await checkReferences(
+      api,
+      { id: input.id, parent_id: input.parent_id, assignee_party_id: input.assignee_party_id },
+      signal,
+    );
+    const body: Record<string, unknown> = {};
+    for (const field of changed) body[field] = input[field];
+    if (input.priority) body.priority = input.priority.toUpperCase();
+    if (input.type) body.type = input.type.toUpperCase();
+    const response = await api.patch(tablePath(TABLES.workItem), {
+      query: query().select(WORK_ITEM_SELECT).eq("id", input.id),
+      body,
+      prefer: ["return=representation"],
+      schema: z.array(workItemRowSchema),
+      signal,
+    });
+    const item = response.data[0];
+    if (!item) throw workItemNotFound(input.id);
+    return { work_item: item, changed };
+  },
+  summarize: (output) => `Updated ${output.changed.join(", ")} of work item ${output.work_item.id}.`,
+});
