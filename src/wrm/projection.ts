@@ -1,6 +1,29 @@
 import { z } from "zod";
+import {
+  GUARDRAIL_SCOPES,
+  GUARDRAIL_SEVERITIES,
+  MCP_TRANSPORTS,
+  MEMORY_KINDS,
+  RUN_STATUSES,
+  SCORER_KINDS,
+  STEP_KINDS,
+  WORKER_STATUSES,
+} from "./types.js";
 
-export const WORKER_STATUSES = ["active", "paused", "retired"] as const;
+export { WORKER_STATUSES } from "./types.js";
+
+/**
+ * Column lists and response schemas. Row schemas read what the API sends (upper-case enums) and turn it
+ * into what tools show; output schemas are the lean shapes published in tools/list.
+ */
+function apiEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  return z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(values));
+}
+
+// Workers ------------------------------------------------------------------------------------------
 
 export const WORKER_LIST_SELECT = [
   "id",
@@ -11,15 +34,6 @@ export const WORKER_LIST_SELECT = [
   "updated_at",
 ] as const;
 
-export const workerListRowSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  purpose: z.string().nullable(),
-  status: z.string().transform((value) => value.toLowerCase() as (typeof WORKER_STATUSES)[number]),
-  model_stack_id: z.string().nullable(),
-  updated_at: z.string(),
-});
-
 export const workerListItemSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -28,3 +42,198 @@ export const workerListItemSchema = z.object({
   model_stack_id: z.string().nullable(),
   updated_at: z.string(),
 });
+
+export const workerListRowSchema = workerListItemSchema.extend({ status: apiEnum(WORKER_STATUSES) });
+
+// Every other WRM entity, in one flat shape: each kind fills the fields it has -----------------------
+
+const reference = z.object({ id: z.string(), name: z.string() });
+
+/** One WRM entity of any kind; `get_wrm_entity` adds a worker's assignments. */
+export const entitySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  purpose: z.string().nullable().optional(),
+  status: z.enum(WORKER_STATUSES).optional(),
+  model_stack_id: z.string().nullable().optional(),
+  provider: z.string().optional(),
+  model: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  fallbacks: z.array(z.object({ provider: z.string(), model: z.string() })).optional(),
+  transport: z.enum(MCP_TRANSPORTS).optional(),
+  endpoint: z.string().optional(),
+  mcp_server_id: z.string().optional(),
+  read_only: z.boolean().optional(),
+  description: z.string().nullable().optional(),
+  instructions: z.string().optional(),
+  rule: z.string().optional(),
+  scope: z.enum(GUARDRAIL_SCOPES).optional(),
+  severity: z.enum(GUARDRAIL_SEVERITIES).optional(),
+  scorer_kind: z.enum(SCORER_KINDS).optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+  enabled: z.boolean().optional(),
+  updated_at: z.string(),
+  roles: z.array(reference).optional(),
+  mcp_tools: z.array(reference).optional(),
+  guardrails: z.array(reference).optional(),
+});
+export type WrmEntity = z.output<typeof entitySchema>;
+
+export const entityRowSchema = entitySchema.omit({ roles: true, mcp_tools: true, guardrails: true }).extend({
+  status: apiEnum(WORKER_STATUSES).optional(),
+  transport: apiEnum(MCP_TRANSPORTS).optional(),
+  scope: apiEnum(GUARDRAIL_SCOPES).optional(),
+  severity: apiEnum(GUARDRAIL_SEVERITIES).optional(),
+  scorer_kind: apiEnum(SCORER_KINDS).optional(),
+});
+
+/** A worker's assignments, from the `wrm_worker_assignment` view. */
+export const ASSIGNMENT_SELECT = ["kind", "target_id", "target_name"] as const;
+export const assignmentRowSchema = z.object({
+  kind: z.enum(["ROLE", "MCP_TOOL", "GUARDRAIL"]),
+  target_id: z.string(),
+  target_name: z.string(),
+});
+
+// Role memories --------------------------------------------------------------------------------------
+
+export const MEMORY_SELECT = [
+  "id",
+  "role_id",
+  "kind",
+  "content",
+  "source_run_id",
+  "created_by",
+  "created_at",
+] as const;
+
+export const memorySchema = z.object({
+  id: z.string(),
+  role_id: z.string(),
+  kind: z.enum(MEMORY_KINDS),
+  content: z.string(),
+  source_run_id: z.string().nullable(),
+  created_by: z.string(),
+  created_at: z.string(),
+});
+export const memoryRowSchema = memorySchema.extend({ kind: apiEnum(MEMORY_KINDS) });
+
+/** What add_role_memory echoes: provenance without the (agent-written) text. */
+export const MEMORY_RECEIPT_SELECT = [
+  "id",
+  "role_id",
+  "kind",
+  "source_run_id",
+  "created_by",
+  "created_at",
+] as const;
+export const memoryReceiptSchema = memorySchema.omit({ content: true });
+export const memoryReceiptRowSchema = memoryRowSchema.omit({ content: true });
+
+// Agent runs -----------------------------------------------------------------------------------------
+
+export const RUN_LIST_SELECT = [
+  "id",
+  "worker_id",
+  "work_item_id",
+  "goal",
+  "status",
+  "started_at",
+  "ended_at",
+  "cost_usd",
+  "step_count",
+  "artifact_count",
+] as const;
+export const RUN_SELECT = [
+  ...RUN_LIST_SELECT,
+  "input_tokens",
+  "output_tokens",
+  "error",
+  "created_by",
+] as const;
+
+export const runSchema = z.object({
+  id: z.string(),
+  worker_id: z.string(),
+  work_item_id: z.string().nullable(),
+  goal: z.string().nullable(),
+  status: z.enum(RUN_STATUSES),
+  started_at: z.string(),
+  ended_at: z.string().nullable(),
+  cost_usd: z.number().nullable(),
+  step_count: z.number(),
+  artifact_count: z.number(),
+  input_tokens: z.number().nullable().optional(),
+  output_tokens: z.number().nullable().optional(),
+  error: z.string().nullable().optional(),
+  created_by: z.string().optional(),
+});
+export type AgentRun = z.output<typeof runSchema>;
+export const runRowSchema = runSchema.extend({ status: apiEnum(RUN_STATUSES) });
+
+export const STEP_SELECT = [
+  "seq",
+  "kind",
+  "tool_name",
+  "mcp_tool_id",
+  "input",
+  "output",
+  "started_at",
+  "ended_at",
+] as const;
+export const stepSchema = z.object({
+  seq: z.number(),
+  kind: z.enum(STEP_KINDS),
+  tool_name: z.string().nullable(),
+  mcp_tool_id: z.string().nullable(),
+  input: z.string().nullable(),
+  output: z.string().nullable(),
+  started_at: z.string(),
+  ended_at: z.string().nullable(),
+});
+export type RunStep = z.output<typeof stepSchema>;
+export const stepRowSchema = stepSchema.extend({ kind: apiEnum(STEP_KINDS) });
+
+/** What append_run_step echoes: where the step landed, without its (agent-written) text. */
+export const STEP_RECEIPT_SELECT = ["run_id", "seq", "kind", "tool_name", "started_at", "ended_at"] as const;
+export const stepReceiptSchema = stepSchema
+  .pick({ seq: true, kind: true, tool_name: true, started_at: true, ended_at: true })
+  .extend({ run_id: z.string() });
+export const stepReceiptRowSchema = stepReceiptSchema.extend({ kind: apiEnum(STEP_KINDS) });
+
+export const ARTIFACT_SELECT = [
+  "seq",
+  "id",
+  "name",
+  "media_type",
+  "step_seq",
+  "uri",
+  "content",
+  "size_bytes",
+  "created_at",
+] as const;
+export const artifactSchema = z.object({
+  seq: z.number(),
+  id: z.string(),
+  name: z.string(),
+  media_type: z.string(),
+  step_seq: z.number().nullable(),
+  uri: z.string().nullable(),
+  content: z.string().nullable(),
+  size_bytes: z.number().nullable(),
+  created_at: z.string(),
+});
+export type RunArtifact = z.output<typeof artifactSchema>;
+
+export const ARTIFACT_RECEIPT_SELECT = [
+  "run_id",
+  "seq",
+  "id",
+  "name",
+  "media_type",
+  "step_seq",
+  "uri",
+  "size_bytes",
+  "created_at",
+] as const;
+export const artifactReceiptSchema = artifactSchema.omit({ content: true }).extend({ run_id: z.string() });

@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { TABLES, tablePath } from "../../raytio/paths.js";
+import { query } from "../../raytio/postgrest.js";
+import { wrmCall, wrmValidation } from "../../wrm/errors.js";
+import { ARTIFACT_RECEIPT_SELECT, artifactReceiptSchema } from "../../wrm/projection.js";
+import { idParam } from "../schemas.js";
+import { defineTool } from "../tool.js";
+
+const inputSchema = z.object({
+  run_id: idParam("Running run id"),
+  name: z.string().trim().min(1).max(300),
+  media_type: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/)
+    .describe("e.g. text/markdown"),
+  content: z.string().max(1_000_000).optional().describe("Inline content; or give uri"),
+  uri: z
+    .string()
+    .max(2000)
+    .regex(/^[a-z][a-z0-9+.-]*:/)
+    .optional(),
+  step_seq: z.number().int().min(1).optional().describe("Step that produced it"),
+});
+
+export default defineTool({
+  name: "attach_run_artifact",
+  title: "Attach run artifact",
+  description:
+    "Attach an output (inline content or a uri, not both) to a running agent run, optionally naming the step that produced it. Artifacts are numbered in order; a finished run refuses them.",
+  domain: "wrm",
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  inputSchema,
+  outputSchema: z.object({ artifact: artifactReceiptSchema }),
+  async handler(input, { api, signal }) {
+    if ((input.content === undefined) === (input.uri === undefined)) {
+      throw wrmValidation("Give exactly one of content (inline) or uri (stored elsewhere).");
+    }
+    const response = await wrmCall(
+      api.post(tablePath(TABLES.runArtifact), {
+        query: query().select(ARTIFACT_RECEIPT_SELECT),
+        body: {
+          run_id: input.run_id,
+          name: input.name,
+          media_type: input.media_type,
+          content: input.content ?? null,
+          uri: input.uri ?? null,
+          step_seq: input.step_seq ?? null,
+        },
+        prefer: ["return=representation"],
+        single: true,
+        schema: artifactReceiptSchema,
+        signal,
+      }),
+      {
+        references: {
+          run_fk: `agent run ${input.run_id}`,
+          step_fk: `step ${input.step_seq ?? ""} of agent run ${input.run_id}`,
+        },
+      },
+    );
+    return { artifact: response.data };
+  },
+  summarize: ({ artifact }) =>
+    `Attached artifact ${artifact.seq} (${artifact.media_type}) to run ${artifact.run_id}.`,
+});
