@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { generateKeyPair, importPublicJwk, sealPrivateKey } from "../../crypto/maxcryptor.js";
+import { ACCESS_APPLICATION_SELECT, accessApplicationSchema } from "../../dsm/projection.js";
+import { RPCS, rpcPath } from "../../raytio/paths.js";
+import { query } from "../../raytio/postgrest.js";
+import { assertKnownSchemas } from "../../schemas/loader.js";
+import { defineTool } from "../tool.js";
+
+const inputSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().trim().max(2_000).optional(),
+  schemas: z
+    .array(z.string().min(1).max(100))
+    .min(1)
+    .max(30)
+    .describe("System schema names from list_schemas"),
+});
+
+export default defineTool({
+  name: "create_access_application",
+  title: "Create access application",
+  description:
+    "Create a DSM access application: the encrypted inbox for the schemas it collects. Generates its key pair here; only this account can open it. Call list_schemas first; then create_form.",
+  domain: "dsm",
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  inputSchema,
+  outputSchema: z.object({ application: accessApplicationSchema, key_bits: z.number() }),
+  async handler(input, { api, dsm, signal }) {
+    const schemas = [...new Set(input.schemas)];
+    assertKnownSchemas(schemas);
+    const owner = importPublicJwk((await dsm.userKey(api)).public_key);
+    const bits = dsm.keyBits;
+    const pair = await generateKeyPair({ bits });
+    // The private key leaves this function only sealed to the owner's public key (crypto.md, Keys).
+    const sealed = sealPrivateKey(pair.privateKey, owner.key);
+    const response = await api.post(rpcPath(RPCS.dsmCreateAccessApplication), {
+      query: query().select(ACCESS_APPLICATION_SELECT),
+      body: {
+        name: input.name,
+        description: input.description ?? null,
+        schemas,
+        public_key: pair.publicJwk,
+        sealed_private_key: sealed,
+      },
+      schema: accessApplicationSchema,
+      signal,
+    });
+    return { application: response.data, key_bits: bits };
+  },
+  summarize: ({ application, key_bits }) =>
+    `Created access application ${application.id} with a new ${key_bits}-bit key pair; its private key is stored sealed to this account. Next: create_form.`,
+});

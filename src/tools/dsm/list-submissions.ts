@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { SUBMISSION_SELECT, submissionRowSchema, submissionSchema } from "../../dsm/projection.js";
+import { SUBMISSION_STATUSES, statusToBackend } from "../../dsm/status.js";
+import { TABLES } from "../../raytio/paths.js";
+import { query } from "../../raytio/postgrest.js";
+import { fetchPage } from "../list-page.js";
+import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
+import { idParam } from "../schemas.js";
+import { defineTool } from "../tool.js";
+
+const inputSchema = z.object({
+  application_id: idParam("Only submissions to this access application").optional(),
+  status: z.enum(SUBMISSION_STATUSES).optional(),
+  ...paginationInput,
+});
+
+export default defineTool({
+  name: "list_submissions",
+  title: "List submissions",
+  description:
+    "List DSM submissions (data people shared in answer to requests), newest first, without their data. Decrypt one with poll_and_retrieve and its request_short_code.",
+  domain: "dsm",
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  inputSchema,
+  outputSchema: z.object({ items: z.array(submissionSchema), ...paginationOutput }),
+  // status_message and reference are free text other team members wrote.
+  untrustedOutput: true,
+  handler({ limit, cursor, ...filters }, { api, signal }) {
+    return fetchPage(api, TABLES.submission, {
+      filters,
+      limit,
+      cursor,
+      row: submissionRowSchema,
+      signal,
+      build: ({ offset, limit: rows }) => {
+        const q = query().select(SUBMISSION_SELECT);
+        if (filters.application_id) q.eq("application_id", filters.application_id);
+        if (filters.status) q.eq("status", statusToBackend(filters.status));
+        return q.order("submitted_at", "desc").order("id").offset(offset).limit(rows);
+      },
+    });
+  },
+  summarize: (output) => summarizePage(output, "submission", "submissions"),
+});

@@ -1,0 +1,147 @@
+import { z } from "zod";
+import { findSubmissionForRequest, requireForm, requireRequest } from "../../dsm/lookups.js";
+import { pollUntil } from "../../dsm/poll.js";
+import type { RequestRow } from "../../dsm/projection.js";
+import { groupBySchema } from "../../dsm/records.js";
+import { requestStatus, SUBMISSION_STATUSES } from "../../dsm/status.js";
+import { RaytioError } from "../../errors.js";
+import { defineTool } from "../tool.js";
+
+const MAX_WAIT_SECONDS = 3_600;
+
+const inputSchema = z.object({
+  request_short_code: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{6,64}$/)
+    .describe("From send_request"),
+  wait_seconds: z
+    .number()
+    .min(0)
+    .max(MAX_WAIT_SECONDS)
+    .optional()
+    .describe("Longest wait; 0 checks once. Default and maximum: RAYTIO_REQUEST_TIMEOUT_SECONDS"),
+});
+
+const outputSchema = z.object({
+  request_short_code: z.string(),
+  status: z.enum(["pending", "submitted", "cancelled"]),
+  expires_at: z.string(),
+  waited_seconds: z.number(),
+  submission: z
+    .object({
+      id: z.string(),
+      status: z.enum(SUBMISSION_STATUSES),
+      confirmation_code: z.string(),
+      reference: z.string().nullable(),
+      shared_by: z.string(),
+      submitted_at: z.string(),
+      data: z.record(z.string(), z.unknown()),
+    })
+    .nullable(),
+});
+
+function expired(row: RequestRow): RaytioError {
+  return new RaytioError(
+    "REQUEST_EXPIRED",
+    `Request ${row.request_short_code} expired at ${row.expires_at} before the person shared their data. Send a new request with send_request (the form's short_link_key still works).`,
+    { details: { request_short_code: row.request_short_code, expires_at: row.expires_at } },
+  );
+}
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+export default defineTool({
+  name: "poll_and_retrieve",
+  title: "Poll and retrieve data",
+  description:
+    "Wait for the person to answer a DSM request, then decrypt their submission locally and return it keyed by schema. Returns status pending if the wait ends first. Call send_request first.",
+  domain: "dsm",
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  inputSchema,
+  outputSchema,
+  // The submitted values are written by the person who shared them.
+  untrustedOutput: true,
+  async handler(input, { api, config, dsm, signal, progress }) {
+    // Checked first: waiting ten minutes to then fail for want of a setting would waste the wait.
+    dsm.requireEncryptionPassword();
+    const limit = config.requestTimeoutSeconds;
+    if (input.wait_seconds !== undefined && input.wait_seconds > limit) {
+      throw new RaytioError(
+        "DSM_VALIDATION",
+        `wait_seconds must be from 0 to ${limit} (RAYTIO_REQUEST_TIMEOUT_SECONDS). Omit it to wait the longest allowed.`,
+        { details: { field: "wait_seconds", max: limit } },
+      );
+    }
+    const waitSeconds = input.wait_seconds ?? limit;
+    const code = input.request_short_code;
+
+    const outcome = await pollUntil<RequestRow>({
+      check: async () => {
+        const row = await requireRequest(api, code, signal);
+        const status = requestStatus(row.status, row.expires_at);
+        if (status === "expired") throw expired(row);
+        if (status === "pending") return { done: false, expiresAt: Date.parse(row.expires_at) };
+        return { done: true, value: row };
+      },
+      waitMs: waitSeconds * 1000,
+      intervalMs: config.pollIntervalSeconds * 1000,
+      signal,
+      onWaiting: (elapsed) =>
+        progress(
+          seconds(elapsed),
+          waitSeconds,
+          `Waiting for the person to share their data (${Math.round(elapsed / 1000)} s of ${waitSeconds} s)`,
+        ),
+    });
+
+    if (!outcome.done) {
+      const row = await requireRequest(api, code, signal);
+      return {
+        request_short_code: code,
+        status: "pending" as const,
+        expires_at: row.expires_at,
+        waited_seconds: seconds(outcome.waitedMs),
+        submission: null,
+      };
+    }
+    const row = outcome.value;
+    const base = {
+      request_short_code: code,
+      expires_at: row.expires_at,
+      waited_seconds: seconds(outcome.waitedMs),
+    };
+    if (row.status === "CANCELLED") return { ...base, status: "cancelled" as const, submission: null };
+
+    const submission = await findSubmissionForRequest(api, code, signal);
+    if (!submission) {
+      throw new RaytioError(
+        "DSM_NOT_FOUND",
+        `Request ${code} is submitted but its submission is not visible to this account. Check it with list_submissions.`,
+        { details: { request_short_code: code } },
+      );
+    }
+    const form = await requireForm(api, submission.form_id, signal);
+    const values = await dsm.openRecords(api, submission.application_id, submission.records);
+    return {
+      ...base,
+      status: "submitted" as const,
+      submission: {
+        id: submission.id,
+        status: submission.status,
+        confirmation_code: submission.confirmation_code,
+        reference: submission.reference,
+        shared_by: submission.shared_by,
+        submitted_at: submission.submitted_at,
+        data: groupBySchema(values, form.pages),
+      },
+    };
+  },
+  summarize: (output) => {
+    if (output.status === "pending") {
+      return `Request ${output.request_short_code} is still pending after ${output.waited_seconds} s (expires at ${output.expires_at}). Call poll_and_retrieve again to keep waiting.`;
+    }
+    if (!output.submission) return `Request ${output.request_short_code} was cancelled; nothing was shared.`;
+    const count = Object.keys(output.submission.data).length;
+    return `Request ${output.request_short_code} was answered: decrypted data for ${count} schema${count === 1 ? "" : "s"} (submission ${output.submission.id}, ${output.submission.status}). Record your review with update_submission_status.`;
+  },
+});
