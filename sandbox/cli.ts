@@ -13,6 +13,7 @@ Usage: npm run sandbox -- [options]
   --write-config <file>  write a config file for RAYTIO_CONFIG_FILE (mode 600)
   --account <key>        account the config signs in as (default agent)
   --data-dir <dir>       keep the database in this folder between runs
+  --auto-submit <secs>   answer every new DSM request with fake data after this many seconds
   --help
 `;
 
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     "write-config": { type: "string" },
     account: { type: "string", default: "agent" },
     "data-dir": { type: "string" },
+    "auto-submit": { type: "string" },
     help: { type: "boolean" },
   },
   strict: true,
@@ -40,8 +42,15 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
+const autoSubmit = values["auto-submit"] === undefined ? undefined : Number(values["auto-submit"]);
+if (autoSubmit !== undefined && !(Number.isFinite(autoSubmit) && autoSubmit >= 0)) {
+  log(`--auto-submit must be a number of seconds, got ${values["auto-submit"]}`);
+  process.exit(1);
+}
+
 const sandbox = await startSandbox({
   port,
+  ...(autoSubmit === undefined ? {} : { autoSubmitSeconds: autoSubmit }),
   ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),
   log,
 });
@@ -57,6 +66,8 @@ for (const account of ACCOUNTS) {
     `  ${account.key.padEnd(20)} ${account.email.padEnd(42)} password ${JSON.stringify(account.password)}  roles ${account.groups.join(",") || "(none)"}  customer ${account.customerId}`,
   );
 }
+if (autoSubmit !== undefined)
+  log(`Auto-submit: every new DSM request is answered with fake data after ${autoSubmit} s.`);
 log("Press Ctrl+C to stop.");
 
 const stop = async () => {

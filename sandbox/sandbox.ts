@@ -5,6 +5,8 @@ import { PGlite } from "@electric-sql/pglite";
 import { ACCOUNTS, accountByKey, type SandboxAccount } from "./accounts.js";
 import { FakeCognito, type FakeCognitoFault, FakeCognitoTokenError } from "./cognito/fake-cognito.js";
 import { migrateAndSeed } from "./db/index.js";
+import { AutoSubmitter } from "./dsm/auto-submit.js";
+import { SubmitError, submitAnswer } from "./dsm/recipient.js";
 import { FaultInjector, type FaultRule } from "./faults.js";
 import { createPostgrestHandler } from "./postgrest/server.js";
 
@@ -26,6 +28,8 @@ export interface SandboxOptions {
   idTokenTtlSeconds?: number;
   /** Keeps full request bodies in `requests` (tests inspect them for leaked secrets). */
   recordBodies?: boolean;
+  /** Answers every new DSM request with fake data this many seconds after it is created. */
+  autoSubmitSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -48,6 +52,8 @@ export interface Sandbox {
   /** Environment for the MCP server, signed in as the given account. */
   configFor(accountKey: string, extra?: Record<string, string>): Record<string, string>;
   writeConfig(file: string, accountKey: string): void;
+  /** Turns auto-submit on (seconds after each new request) or off (undefined). */
+  setAutoSubmit(seconds: number | undefined): void;
   dumpDatabase(): Promise<Blob>;
   stop(): Promise<void>;
 }
@@ -112,6 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const faults = new FaultInjector();
   const requests: RecordedRequest[] = [];
+  const autoSubmitter = new AutoSubmitter(db, log, options.autoSubmitSeconds);
 
   const postgrest = createPostgrestHandler({
     db,
@@ -131,7 +138,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   });
 
+  // The person's browser answering a request (recipient simulation, sandbox/dsm/recipient.ts).
+  const submit = async (res: ServerResponse, code: string, body: Buffer) => {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString("utf8"));
+    } catch {
+      return json(res, 400, { message: 'Body must be JSON: {"data": {...}}' });
+    }
+    try {
+      json(res, 201, await submitAnswer(db, code, (payload as { data?: unknown } | null)?.data));
+    } catch (error) {
+      if (!(error instanceof SubmitError)) throw error;
+      json(res, error.status, { message: error.message });
+    }
+  };
+
   const control = async (req: IncomingMessage, res: ServerResponse, route: string, body: Buffer) => {
+    const submitRoute = /^\/requests\/([A-Za-z0-9_-]{1,100})\/submit$/.exec(route);
+    if (submitRoute?.[1] && req.method === "POST") return submit(res, submitRoute[1], body);
     const payload = body.length > 0 ? JSON.parse(body.toString("utf8")) : {};
     if (route === "/faults" && req.method === "POST")
       return json(res, 201, { id: faults.add(payload as FaultRule) });
@@ -189,6 +214,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         body: options.recordBodies ? body?.toString("utf8") : undefined,
       });
       log(`${req.method} ${pathname} ${res.statusCode} ${Date.now() - started}ms`);
+      if (req.method === "POST" && pathname === "/db/v1/dsm_request" && res.statusCode < 300) {
+        void autoSubmitter.scan();
+      }
     }
   };
 
@@ -239,8 +267,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // mode only applies when the file is created; an existing file keeps its old permissions.
       chmodSync(file, 0o600);
     },
+    setAutoSubmit: (seconds) => autoSubmitter.setDelay(seconds),
     dumpDatabase: () => db.dumpDataDir("none") as Promise<Blob>,
     async stop() {
+      autoSubmitter.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();

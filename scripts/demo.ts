@@ -27,9 +27,66 @@ function show(result: CallToolResult, maxLines = 12): void {
   }
 }
 
+/** The headline DSM flow: ask a person for data and decrypt their end-to-end-encrypted answer locally. */
+async function dsmFlow(client: Client): Promise<void> {
+  const callFor = async <T>(name: string, args: Record<string, unknown>): Promise<T> => {
+    step(`tools/call ${name} ${JSON.stringify(args)}`);
+    const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    show(result, 6);
+    if (result.isError || !result.structuredContent) throw new Error(`${name} failed`);
+    return result.structuredContent as T;
+  };
+  say("\n== DSM: request a person's data, wait for it, decrypt it locally");
+  await callFor("list_schemas", { query: "bank", limit: 3 });
+  const { application } = await callFor<{ application: { id: string } }>("create_access_application", {
+    name: "Contractor onboarding",
+    description: "Name, addresses and bank account of new contractors",
+    schemas: ["ss_Person_Name", "ss_Address", "ss_Bank_Account"],
+  });
+  const { form } = await callFor<{ form: { short_link_key: string } }>("create_form", {
+    application_id: application.id,
+    name: "Contractor details",
+    reference: "CON-042",
+    pages: [
+      { name: "Your name", schemas: ["ss_Person_Name"] },
+      { name: "Addresses", schemas: ["ss_Address"], allow_multiple: true },
+      { name: "Where we pay you", schemas: ["ss_Bank_Account"] },
+    ],
+  });
+  const { request } = await callFor<{ request: { request_short_code: string } }>("send_request", {
+    short_link_key: form.short_link_key,
+    recipient_email: "aroha.ngata@example.com",
+    message: "Kia ora Aroha, please share your details for the contract.",
+  });
+
+  const args = { request_short_code: request.request_short_code, wait_seconds: 30 };
+  step(`tools/call poll_and_retrieve ${JSON.stringify(args)} (with a progress token)`);
+  const result = (await client.callTool({ name: "poll_and_retrieve", arguments: args }, undefined, {
+    onprogress: (update) => say(`   progress ${update.progress}/${update.total} s: ${update.message ?? ""}`),
+  })) as CallToolResult;
+  const output = result.structuredContent as
+    | { submission?: { id: string; data: unknown } | null }
+    | undefined;
+  const text = result.content.map((item) => (item.type === "text" ? item.text : "")).join("\n");
+  say(`${result.isError ? "ERROR " : ""}${text.split("\n")[0]}`);
+  if (output?.submission) {
+    say("   decrypted in this process (the sandbox only ever stored ciphertext for encrypted fields):");
+    say(JSON.stringify(output.submission.data, null, 2).replace(/^/gm, "   "));
+    await callFor("update_submission_status", {
+      id: output.submission.id,
+      status: "received",
+      message: "Thanks, we have your details.",
+    });
+  }
+}
+
 const workDir = mkdtempSync(path.join(tmpdir(), "raytio-demo-"));
 step("Starting the sandbox (Cognito with SRP + Raytio API over PGlite with row-level security)");
-const sandbox = await startSandbox({ log: (line) => console.error(`   [sandbox] ${line}`) });
+// autoSubmitSeconds: the sandbox plays the person and answers each new data request after 3 s.
+const sandbox = await startSandbox({
+  autoSubmitSeconds: 3,
+  log: (line) => console.error(`   [sandbox] ${line}`),
+});
 const configFile = path.join(workDir, "raytio.env");
 sandbox.writeConfig(configFile, "agent");
 say(`   sandbox at ${sandbox.url}; config written to ${configFile}`);
@@ -38,7 +95,8 @@ step("Spawning the built server over stdio: node dist/index.js");
 const transport = new StdioClientTransport({
   command: process.execPath,
   args: [path.join(root, "dist/index.js")],
-  env: { PATH: process.env.PATH ?? "", RAYTIO_CONFIG_FILE: configFile },
+  // A 1 s poll interval (default 5 s) so the wait below shows a few progress lines.
+  env: { PATH: process.env.PATH ?? "", RAYTIO_CONFIG_FILE: configFile, RAYTIO_POLL_INTERVAL_SECONDS: "1" },
   stderr: "pipe",
 });
 transport.stderr?.on("data", (chunk: Buffer) => {
@@ -69,6 +127,7 @@ try {
   if (has("list_access_applications")) await call("list_access_applications", {});
   if (has("search_parties")) await call("search_parties", { type: "organisation", limit: 5 });
   if (has("list_work_items")) await call("list_work_items", { due_before: "not-a-date" });
+  if (has("poll_and_retrieve")) await dsmFlow(client);
   say("\nDone: every call above went through Cognito SRP sign-in, the API client and row-level security.");
 } finally {
   await client.close();

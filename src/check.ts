@@ -1,4 +1,5 @@
 import type { Config, LoadedConfig } from "./config.js";
+import { DsmServices } from "./dsm/services.js";
 import { isRaytioError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
@@ -70,8 +71,17 @@ export async function runCheck({ loaded, config, logger, auth, api, write }: Che
   if (resolution.source === "fallback" && resolution.reason.includes("failed")) failLine(line);
   else pass(line);
 
-  if (!config.agent.encryptionPassword) {
-    warn("RAYTIO_AGENT_ENCRYPTION_PASSWORD is not set: DSM tools cannot decrypt shared data");
+  if (exposed.some((tool) => tool.domain === "dsm")) {
+    if (!config.agent.encryptionPassword) {
+      warn("RAYTIO_AGENT_ENCRYPTION_PASSWORD is not set: DSM tools cannot decrypt shared data");
+    } else {
+      try {
+        await new DsmServices({ config, logger }).verifyEncryptionPassword(api);
+        pass("the encryption password opens the account's private key");
+      } catch (error) {
+        failLine(`encryption key: ${isRaytioError(error) ? `${error.code}: ${error.message}` : "unexpected error"}`);
+      }
+    }
   }
 
   write("");

@@ -2,7 +2,10 @@ import { McpServer, type RegisteredTool } from "@modelcontextprotocol/sdk/server
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { PROMPTS } from "./catalogue/prompts.js";
+import { registerSchemaResources } from "./catalogue/resources.js";
 import type { Config } from "./config.js";
+import type { DsmServices } from "./dsm/services.js";
 import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
@@ -16,6 +19,7 @@ export interface ServerServices {
   logger: Logger;
   api: RaytioApiClient;
   tokens: TokenSource;
+  dsm: DsmServices;
 }
 
 export interface RaytioMcpServer {
@@ -42,7 +46,14 @@ export function createRaytioMcpServer(
 ): RaytioMcpServer {
   const server = new McpServer(
     { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
-    { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true },
+        prompts: { listChanged: true },
+      },
+      instructions: INSTRUCTIONS,
+    },
   );
 
   const registered = new Map<string, RegisteredTool>();
@@ -81,6 +92,10 @@ export function createRaytioMcpServer(
     registered.set(tool.name, handle);
   }
 
+  // Resources and prompts follow the tools: each is offered only when the tools it serves are exposed.
+  const schemaResources = registerSchemaResources(server);
+  const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
+
   return {
     server,
     expose(exposed) {
@@ -88,6 +103,9 @@ export function createRaytioMcpServer(
       // Assigned directly rather than via disable(): no client has seen a list yet, so no
       // list_changed notification is owed.
       for (const [name, handle] of registered) handle.enabled = names.has(name);
+      schemaResources.enabled = names.has("list_schemas");
+      for (const { prompt, handle } of prompts)
+        handle.enabled = prompt.requiredTools.every((tool) => names.has(tool));
     },
   };
 }

@@ -2,7 +2,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PGlite, Transaction } from "@electric-sql/pglite";
-import { type SeedOptions, seedFoundation, seedParties, seedWorkers, seedWorkItems } from "./seed.js";
+import { type SeedOptions, seedFoundation } from "./seed.js";
+import { seedDsm } from "./seed-dsm.js";
+import { seedPpm } from "./seed-ppm.js";
+import { seedParties } from "./seed-prm.js";
+import { seedWrm } from "./seed-wrm.js";
 
 const DB_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -14,8 +18,9 @@ export type Seeder = (tx: Transaction, options: SeedOptions) => Promise<void>;
 
 export const DOMAIN_SEEDERS: ReadonlyArray<[name: string, seed: Seeder]> = [
   ["prm", (tx) => seedParties(tx)],
-  ["ppm", (tx) => seedWorkItems(tx)],
-  ["wrm", (tx) => seedWorkers(tx)],
+  ["ppm", (tx) => seedPpm(tx)],
+  ["wrm", (tx) => seedWrm(tx)],
+  ["dsm", (tx, options) => seedDsm(tx, options)],
 ];
 
 export async function migrateAndSeed(db: PGlite, options: SeedOptions): Promise<void> {

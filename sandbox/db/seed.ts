@@ -57,10 +57,7 @@ export async function seedFoundation(db: PGlite, options: SeedOptions): Promise<
       return { account, publicJwk: pair.publicJwk, envelope };
     }),
   );
-  const appKeys = await Promise.all(
-    [DEMO_CUSTOMER, DEMO_CUSTOMER, OTHER_CUSTOMER].map(() => generateKeyPair({ bits: options.keyBits })),
-  );
-
+  // Access applications (with their keys sealed to their owners) are seeded by seed-dsm.ts.
   await db.transaction(async (tx) => {
     for (const { account, publicJwk, envelope } of keys) {
       await tx.query("insert into api.fnd_user_key (user_id, public_key, private_key) values ($1, $2, $3)", [
@@ -69,119 +66,7 @@ export async function seedFoundation(db: PGlite, options: SeedOptions): Promise<
         JSON.stringify(envelope),
       ]);
     }
-    const agent = ACCOUNTS[0];
-    const other = ACCOUNTS.find((account) => account.customerId === OTHER_CUSTOMER);
-    if (!agent || !other) throw new Error("sandbox accounts are incomplete");
-    const applications = [
-      {
-        owner: agent,
-        name: "Employee onboarding",
-        description: "Right-to-work, identity and bank details for new starters",
-        schemas: ["ss_Right_To_Work", "ss_Person_Name", "ss_Bank_Account"],
-      },
-      {
-        owner: agent,
-        name: "Customer due diligence",
-        description: "Verified identity and address for new customers",
-        schemas: ["ss_Person_Name", "ss_Passport", "ss_Address"],
-      },
-      {
-        owner: other,
-        name: "Other customer's tenant screening",
-        description: "Belongs to another customer; must never be visible to cust_demo accounts",
-        schemas: ["ss_Person_Name", "ss_Phone_Number"],
-      },
-    ];
-    for (const [index, application] of applications.entries()) {
-      const key = appKeys[index];
-      if (!key) throw new Error("missing application key");
-      await tx.query(
-        "insert into api.dsm_access_application (customer_id, owner_id, name, description, schemas, public_key, created_at) values ($1, $2, $3, $4, $5, $6, now() - ($7 || ' days')::interval)",
-        [
-          application.owner.customerId,
-          application.owner.sub,
-          application.name,
-          application.description,
-          application.schemas,
-          JSON.stringify(key.publicJwk),
-          String(30 - index * 10),
-        ],
-      );
-    }
   });
-}
-
-const FIRST_NAMES = [
-  "Aroha",
-  "Ben",
-  "Chen",
-  "Divya",
-  "Eli",
-  "Fatima",
-  "Grace",
-  "Hemi",
-  "Isla",
-  "Jack",
-  "Kiri",
-  "Liam",
-];
-const LAST_NAMES = [
-  "Ngata",
-  "Smith",
-  "Li",
-  "Patel",
-  "Cohen",
-  "Khan",
-  "Wilson",
-  "Walker",
-  "Brown",
-  "Taylor",
-  "Reid",
-];
-const ORGANISATIONS = [
-  "Kauri Logistics Ltd",
-  "Harbour Bridge Finance",
-  "Tasman Software Co",
-  "Southern Cross Health",
-  "Pohutukawa Property Group",
-  "Aotearoa Freight Services",
-];
-
-export async function seedParties(tx: Transaction): Promise<void> {
-  const next = random(42);
-  const organisationIds: string[] = [];
-  for (const name of ORGANISATIONS) {
-    const result = await tx.query<{ id: string }>(
-      "insert into api.prm_party (customer_id, party_type, display_name, email, tags, external_refs) values ($1, 'ORGANISATION', $2, $3, $4, $5) returning id",
-      [
-        DEMO_CUSTOMER,
-        name,
-        `hello@${name.toLowerCase().replace(/[^a-z]+/g, "")}.example`,
-        [pick(next, ["supplier", "customer", "partner"])],
-        JSON.stringify({ nzbn: `94290${Math.floor(next() * 1e8)}` }),
-      ],
-    );
-    const id = result.rows[0]?.id;
-    if (id) organisationIds.push(id);
-  }
-  for (let index = 0; index < 30; index += 1) {
-    const first = pick(next, FIRST_NAMES);
-    const last = pick(next, LAST_NAMES);
-    await tx.query(
-      "insert into api.prm_party (customer_id, party_type, display_name, email, phone, tags) values ($1, 'PERSON', $2, $3, $4, $5)",
-      [
-        DEMO_CUSTOMER,
-        `${first} ${last}`,
-        `${first}.${last}.${index}@example.com`.toLowerCase(),
-        `+64 21 ${String(Math.floor(next() * 1e7)).padStart(7, "0")}`,
-        [pick(next, ["staff", "contractor", "contact"])],
-      ],
-    );
-  }
-  await tx.query(
-    "insert into api.prm_party (customer_id, party_type, display_name, email, tags) values ($1, 'ORGANISATION', 'Other Customer Holdings', 'ops@other.example', '{customer}')",
-    [OTHER_CUSTOMER],
-  );
 }
 
 const WORK_VERBS = [
@@ -251,26 +136,6 @@ export async function seedWorkItems(tx: Transaction): Promise<void> {
   }
   await tx.query(
     "insert into api.ppm_work_item (customer_id, title, status, created_by) values ($1, 'Other customer confidential item', 'NEW', 'other')",
-    [OTHER_CUSTOMER],
-  );
-}
-
-export async function seedWorkers(tx: Transaction): Promise<void> {
-  const workers: Array<[string, string, string]> = [
-    ["Onboarding Concierge", "Guides new starters through right-to-work and identity checks", "ACTIVE"],
-    ["Compliance Auditor", "Reviews data-sharing submissions against retention policy", "ACTIVE"],
-    ["Backlog Triage", "Sorts new work items by priority and assigns owners", "ACTIVE"],
-    ["Invoice Reconciler", "Matches supplier invoices to purchase orders", "PAUSED"],
-    ["Legacy Report Bot", "Produced the old monthly KPI pack", "RETIRED"],
-  ];
-  for (const [name, purpose, status] of workers) {
-    await tx.query(
-      "insert into api.wrm_worker (customer_id, name, purpose, status) values ($1, $2, $3, $4)",
-      [DEMO_CUSTOMER, name, purpose, status],
-    );
-  }
-  await tx.query(
-    "insert into api.wrm_worker (customer_id, name, purpose, status) values ($1, 'Other customer worker', 'Not visible to cust_demo', 'ACTIVE')",
     [OTHER_CUSTOMER],
   );
 }

@@ -195,6 +195,13 @@ export class DsmServices {
     });
   }
 
+  /** Opens the agent's own private key (step 1 only): what --check runs to prove the encryption password. */
+  async verifyEncryptionPassword(api: RaytioApiClient): Promise<void> {
+    const keyring = this.#keyringInstance();
+    const user = await this.userKey(api);
+    await this.#openUserKey(keyring, user.private_key);
+  }
+
   /**
    * Step 1 on its own, so every PBKDF2 run is logged once (debug, on stderr): the observable proof
    * that a second retrieval does not derive again. The count is the crypto module's own.

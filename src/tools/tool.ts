@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Config } from "../config.js";
+import type { DsmServices } from "../dsm/services.js";
 import type { Logger } from "../logger.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import type { TokenSource } from "../raytio/auth.js";
@@ -24,6 +25,8 @@ export interface ToolContext {
   tokens: TokenSource;
   config: Config;
   logger: Logger;
+  /** Per-process DSM state: the agent keyring (PBKDF2 once per process) and cached key envelopes. */
+  dsm: DsmServices;
   signal: AbortSignal;
   /** Sends an MCP progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
