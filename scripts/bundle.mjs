@@ -10,7 +10,13 @@ mkdirSync(dist, { recursive: true });
 
 const result = await build({
   entryPoints: [new URL("src/index.ts", root).pathname],
-  outfile: new URL("index.js", dist).pathname,
+  // Code splitting keeps the HTTP transport (loaded by a dynamic import only with --transport http) out
+  // of the stdio start-up path. Chunks sit beside index.js: modules resolve package.json and data files
+  // relative to their own URL.
+  outdir: dist.pathname,
+  splitting: true,
+  entryNames: "index",
+  chunkNames: "[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",
@@ -38,14 +44,21 @@ const result = await build({
 const packages = new Map();
 for (const input of Object.keys(result.metafile.inputs)) {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-  if (match?.[1] && !packages.has(match[1])) packages.set(match[1], input.slice(0, match.index + match[0].length));
+  if (match?.[1] && !packages.has(match[1]))
+    packages.set(match[1], input.slice(0, match.index + match[0].length));
 }
-const notices = [...packages.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, dir]) => {
-  const manifest = JSON.parse(readFileSync(new URL(`${dir}package.json`, root), "utf8"));
-  const licenceFile = readdirSync(new URL(dir, root)).find((file) => /^(licen[cs]e|copying)(\.|$)/i.test(file));
-  const text = licenceFile ? readFileSync(new URL(`${dir}${licenceFile}`, root), "utf8").trim() : `License: ${manifest.license}`;
-  return `${name}@${manifest.version} (${manifest.license})\n\n${text}`;
-});
+const notices = [...packages.entries()]
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(([name, dir]) => {
+    const manifest = JSON.parse(readFileSync(new URL(`${dir}package.json`, root), "utf8"));
+    const licenceFile = readdirSync(new URL(dir, root)).find((file) =>
+      /^(licen[cs]e|copying)(\.|$)/i.test(file),
+    );
+    const text = licenceFile
+      ? readFileSync(new URL(`${dir}${licenceFile}`, root), "utf8").trim()
+      : `License: ${manifest.license}`;
+    return `${name}@${manifest.version} (${manifest.license})\n\n${text}`;
+  });
 writeFileSync(new URL("THIRD_PARTY_LICENSES.txt", dist), `${notices.join(`\n\n${"-".repeat(72)}\n\n`)}\n`);
 
 // Data files the bundle reads at run time, kept beside it.
@@ -53,4 +66,7 @@ const schemas = new URL("src/schemas/system/", root);
 if (existsSync(schemas)) cpSync(schemas, new URL("system/", dist), { recursive: true });
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-console.error(`Bundled dist/index.js: ${(bytes / 1024).toFixed(0)} KiB, ${packages.size} packages inside`);
+const files = Object.entries(result.metafile.outputs)
+  .map(([file, output]) => `${file.replace(/^.*\/dist\//, "")} ${(output.bytes / 1024).toFixed(0)} KiB`)
+  .join(", ");
+console.error(`Bundled dist/ (${files}): ${(bytes / 1024).toFixed(0)} KiB, ${packages.size} packages inside`);

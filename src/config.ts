@@ -66,6 +66,12 @@ const rawConfigSchema = z.object({
   RAYTIO_REQUEST_TIMEOUT_SECONDS: positiveNumber(600),
   RAYTIO_POLL_INTERVAL_SECONDS: positiveNumber(5),
   RAYTIO_REQUEST_EXPIRY_MINUTES: positiveNumber(10),
+  // Tests and the sandbox only: smaller RSA keys for new access applications generate much faster.
+  RAYTIO_DSM_KEY_BITS: z.coerce
+    .number({ error: "must be a number" })
+    .int({ error: "must be a whole number" })
+    .refine((bits) => bits >= 2048 && bits % 8 === 0, { error: "must be 2048 or more, in whole bytes" })
+    .default(4096),
   RAYTIO_HTTP_TIMEOUT_SECONDS: positiveNumber(30),
   RAYTIO_STARTUP_TIMEOUT_SECONDS: positiveNumber(20),
   RAYTIO_MAX_RESPONSE_TOKENS: positiveNumber(15_000),
@@ -77,6 +83,9 @@ const rawConfigSchema = z.object({
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
+
+/** Every variable the server reads (besides RAYTIO_CONFIG_FILE); manifests and docs are checked against it. */
+export const CONFIG_VARIABLE_NAMES: readonly string[] = Object.keys(rawConfigSchema.shape);
 
 export interface Config {
   apiBaseUrl: string;
@@ -91,6 +100,8 @@ export interface Config {
   requestTimeoutSeconds: number;
   pollIntervalSeconds: number;
   requestExpiryMinutes: number;
+  /** RSA modulus of new access application keys (4096 unless RAYTIO_DSM_KEY_BITS says otherwise). */
+  dsmKeyBits: number;
   httpTimeoutSeconds: number;
   startupTimeoutSeconds: number;
   toolDomains: string[] | undefined;
@@ -152,13 +163,14 @@ function readConfigFile(file: string, platform: NodeJS.Platform, warnings: strin
   return parseDotenv(text);
 }
 
-interface ConfigSourceValues {
+export interface ConfigSourceValues {
   values: Record<string, string | undefined>;
   file: string | undefined;
   warnings: string[];
 }
 
-function readSources(sources: ConfigSources): ConfigSourceValues {
+/** The merged values of every source (file values for every key; the environment wins for config keys). */
+export function readSources(sources: ConfigSources): ConfigSourceValues {
   const { env } = sources;
   const platform = sources.platform ?? process.platform;
   const warnings: string[] = [];
@@ -230,9 +242,30 @@ export function loadSurfaceSettings(sources: ConfigSources = { env: process.env 
   return toSurface(parsed.data);
 }
 
-export function loadConfig(sources: ConfigSources = { env: process.env }): LoadedConfig {
+export function loadConfig(
+  sources: ConfigSources = { env: process.env },
+  options: { agentAccount?: boolean } = {},
+): LoadedConfig {
   const { values, file, warnings } = readSources(sources);
-  const parsed = rawConfigSchema.safeParse(values);
+  // Over HTTP each person signs in on the authorization page: an agent account is neither needed nor used.
+  const schema =
+    options.agentAccount === false
+      ? rawConfigSchema.extend({
+          RAYTIO_AGENT_USERNAME: z
+            .unknown()
+            .optional()
+            .transform(() => ""),
+          RAYTIO_AGENT_PASSWORD: z
+            .unknown()
+            .optional()
+            .transform(() => ""),
+          RAYTIO_AGENT_ENCRYPTION_PASSWORD: z
+            .unknown()
+            .optional()
+            .transform(() => undefined),
+        })
+      : rawConfigSchema;
+  const parsed = schema.safeParse(values);
   if (!parsed.success) throw invalid(parsed.error, values, file);
 
   const raw = parsed.data;
@@ -257,6 +290,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Loade
       requestTimeoutSeconds: raw.RAYTIO_REQUEST_TIMEOUT_SECONDS,
       pollIntervalSeconds: raw.RAYTIO_POLL_INTERVAL_SECONDS,
       requestExpiryMinutes: raw.RAYTIO_REQUEST_EXPIRY_MINUTES,
+      dsmKeyBits: raw.RAYTIO_DSM_KEY_BITS,
       httpTimeoutSeconds: raw.RAYTIO_HTTP_TIMEOUT_SECONDS,
       startupTimeoutSeconds: raw.RAYTIO_STARTUP_TIMEOUT_SECONDS,
       toolDomains: raw.RAYTIO_TOOL_DOMAINS,

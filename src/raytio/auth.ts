@@ -70,7 +70,33 @@ export interface TokenSource {
   getClaims(): Promise<IdTokenClaims>;
 }
 
+/** Tokens from a sign-in done elsewhere (the HTTP authorization page): the password is never kept. */
+export interface CognitoSession {
+  idToken: string;
+  refreshToken: string;
+}
+
 export class CognitoAuth implements TokenSource {
+  /**
+   * Signs one person in with their own password (the HTTP transport's authorization page) and returns
+   * only their tokens; the password lives in a throwaway instance that is dropped on return.
+   */
+  static async signInWithPassword(
+    config: Config,
+    logger: Logger,
+    credentials: { username: string; password: string },
+  ): Promise<CognitoSession & { claims: IdTokenClaims }> {
+    const auth = new CognitoAuth(
+      {
+        ...config,
+        agent: { ...config.agent, username: credentials.username, password: credentials.password },
+      },
+      logger,
+    );
+    const tokens = await auth.currentTokens();
+    return { idToken: tokens.idToken, refreshToken: tokens.refreshToken, claims: tokens.claims };
+  }
+
   private readonly pool: CognitoUserPool;
   private tokens: Tokens | undefined;
   private inflight: Promise<Tokens> | undefined;
@@ -81,12 +107,14 @@ export class CognitoAuth implements TokenSource {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    session?: CognitoSession,
   ) {
     this.pool = new CognitoUserPool({
       UserPoolId: config.cognito.userPoolId,
       ClientId: config.cognito.clientId,
       ...(config.cognito.endpoint ? { endpoint: config.cognito.endpoint } : {}),
     });
+    if (session) this.tokens = this.toTokens(session.idToken, session.refreshToken, undefined);
   }
 
   stats(): AuthStats {
@@ -182,6 +210,14 @@ export class CognitoAuth implements TokenSource {
   }
 
   private async signIn(): Promise<Tokens> {
+    if (!this.config.agent.password) {
+      // A person signed in over HTTP: the server never kept their password, so only they can sign in again.
+      this.permanentFailure = new RaytioError(
+        "AUTH_FAILED",
+        "Your Raytio sign-in has ended. Reconnect your MCP client to sign in again.",
+      );
+      throw this.permanentFailure;
+    }
     this.counters.signIns += 1;
     const user = this.cognitoUser();
     const details = new AuthenticationDetails({

@@ -1,0 +1,191 @@
+import { z } from "zod";
+import { type ConfigSources, type LoadedConfig, loadConfig, readSources } from "../config.js";
+import { RaytioError } from "../errors.js";
+
+/**
+ * Settings of the Streamable HTTP transport. They come from the same sources as the rest of the
+ * configuration (environment first, then RAYTIO_CONFIG_FILE) but live in their own loader: in HTTP mode
+ * every person signs in on the authorization page, so the agent account the stdio loader requires is
+ * neither required nor used.
+ */
+export interface HttpConfig {
+  host: string;
+  /** 0 picks a free port (tests); the chosen one is in the start-up line. */
+  port: number;
+  /** Path of the MCP endpoint, e.g. /mcp. */
+  route: string;
+  /** Origin people's clients use to reach this server; undefined means http://host:port. */
+  publicUrl: string | undefined;
+  /** Extra browser origins allowed to call the server (CORS and the Origin gate). */
+  allowedOrigins: string[];
+  /** Extra Host header values accepted (DNS-rebinding protection), e.g. other replicas' names. */
+  allowedHosts: string[];
+  codeTtlSeconds: number;
+  clientTtlSeconds: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  sessionIdleSeconds: number;
+  registerLimit: { max: number; windowSeconds: number };
+  signInLimit: { max: number; windowSeconds: number };
+  /** Use X-Forwarded-For for the client address (rate limits) only behind a trusted proxy. */
+  trustProxy: boolean;
+  redisUrl: string | undefined;
+}
+
+const seconds = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a number of seconds" })
+    .int({ error: "must be a whole number of seconds" })
+    .positive({ error: "must be greater than 0" })
+    .default(fallback);
+
+const count = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int({ error: "must be a whole number" })
+    .positive({ error: "must be greater than 0" })
+    .default(fallback);
+
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== ""),
+  );
+
+const flag = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""], { error: "must be true or false" })
+  .optional()
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const originOnly = z
+  .url({ error: "must be an http(s) URL such as https://mcp.example.com" })
+  .refine(
+    (value) => {
+      const url = new URL(value);
+      return (
+        (url.protocol === "https:" || url.protocol === "http:") &&
+        (url.pathname === "/" || url.pathname === "") &&
+        !url.search &&
+        !url.hash &&
+        !url.username &&
+        !url.password
+      );
+    },
+    { error: "must be an origin only (scheme, host and port; no path, query or credentials)" },
+  )
+  .transform((value) => new URL(value).origin)
+  .optional();
+
+const httpSchema = z.object({
+  MCP_HOST: z.string().trim().min(1).default("127.0.0.1"),
+  MCP_PORT: z.coerce
+    .number({ error: "must be a port number" })
+    .int({ error: "must be a port number" })
+    .min(0, { error: "must be from 0 to 65535" })
+    .max(65_535, { error: "must be from 0 to 65535" })
+    .default(8808),
+  MCP_SERVER_ROUTE: z
+    .string()
+    .default("/mcp")
+    .refine(
+      (route) =>
+        /^\/[A-Za-z0-9._~/-]*$/.test(route) &&
+        !route.startsWith("/.well-known") &&
+        !route.startsWith("/oauth"),
+      {
+        error: "must be a path such as /mcp, outside /.well-known and /oauth",
+      },
+    ),
+  MCP_PUBLIC_URL: originOnly,
+  MCP_ALLOWED_ORIGINS: list,
+  MCP_ALLOWED_HOSTS: list,
+  MCP_OAUTH_CODE_TTL: seconds(300),
+  MCP_OAUTH_CLIENT_TTL: seconds(30 * 24 * 3600),
+  MCP_OAUTH_ACCESS_TTL: seconds(3600),
+  MCP_OAUTH_REFRESH_TTL: seconds(30 * 24 * 3600),
+  MCP_SESSION_IDLE_TTL: seconds(1800),
+  MCP_OAUTH_REGISTER_LIMIT: count(5),
+  MCP_OAUTH_REGISTER_WINDOW: seconds(3600),
+  MCP_OAUTH_SIGNIN_LIMIT: count(10),
+  MCP_OAUTH_SIGNIN_WINDOW: seconds(900),
+  MCP_TRUST_PROXY: flag,
+  REDIS_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .refine((value) => value === undefined || /^rediss?:\/\//.test(value), {
+      error: "must be a redis:// or rediss:// URL",
+    }),
+});
+
+export const HTTP_VARIABLE_NAMES: readonly string[] = [
+  "MCP_TRANSPORT",
+  "MCP_SERVER_ENABLED",
+  ...Object.keys(httpSchema.shape),
+];
+
+export interface LoadedHttpConfig {
+  http: HttpConfig;
+  service: LoadedConfig;
+}
+
+/** The merged sources: file values first, then any non-empty environment value on top. */
+function httpValues(sources: ConfigSources): {
+  values: Record<string, string | undefined>;
+  file: string | undefined;
+} {
+  const { values, file } = readSources(sources);
+  const merged: Record<string, string | undefined> = { ...values };
+  for (const key of HTTP_VARIABLE_NAMES) {
+    const fromEnv = sources.env[key];
+    if (fromEnv !== undefined && fromEnv !== "") merged[key] = fromEnv;
+  }
+  return { values: merged, file };
+}
+
+export function loadHttpConfig(sources: ConfigSources = { env: process.env }): LoadedHttpConfig {
+  const service = loadConfig(sources, { agentAccount: false });
+  const { values, file } = httpValues(sources);
+  const parsed = httpSchema.safeParse(values);
+  if (!parsed.success) {
+    const problems = [
+      ...new Map(
+        parsed.error.issues.map((issue) => [
+          String(issue.path[0]),
+          `  - ${String(issue.path[0])} ${issue.message}`,
+        ]),
+      ).values(),
+    ];
+    throw new RaytioError(
+      "CONFIG_INVALID",
+      `Raytio MCP server HTTP configuration is invalid (read from ${file ? `the environment and ${file}` : "the environment"}):\n${problems.join("\n")}`,
+    );
+  }
+  const raw = parsed.data;
+  return {
+    service,
+    http: {
+      host: raw.MCP_HOST,
+      port: raw.MCP_PORT,
+      route:
+        raw.MCP_SERVER_ROUTE.length > 1 ? raw.MCP_SERVER_ROUTE.replace(/\/+$/, "") : raw.MCP_SERVER_ROUTE,
+      publicUrl: raw.MCP_PUBLIC_URL,
+      allowedOrigins: raw.MCP_ALLOWED_ORIGINS.map((origin) => origin.replace(/\/+$/, "")),
+      allowedHosts: raw.MCP_ALLOWED_HOSTS,
+      codeTtlSeconds: raw.MCP_OAUTH_CODE_TTL,
+      clientTtlSeconds: raw.MCP_OAUTH_CLIENT_TTL,
+      accessTokenTtlSeconds: raw.MCP_OAUTH_ACCESS_TTL,
+      refreshTokenTtlSeconds: raw.MCP_OAUTH_REFRESH_TTL,
+      sessionIdleSeconds: raw.MCP_SESSION_IDLE_TTL,
+      registerLimit: { max: raw.MCP_OAUTH_REGISTER_LIMIT, windowSeconds: raw.MCP_OAUTH_REGISTER_WINDOW },
+      signInLimit: { max: raw.MCP_OAUTH_SIGNIN_LIMIT, windowSeconds: raw.MCP_OAUTH_SIGNIN_WINDOW },
+      trustProxy: raw.MCP_TRUST_PROXY,
+      redisUrl: raw.REDIS_URL,
+    },
+  };
+}

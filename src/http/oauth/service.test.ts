@@ -1,0 +1,219 @@
+import { createHash, randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { MemoryStore } from "../store.js";
+import { redirectUriProblem } from "./redirect-uri.js";
+import { seal, unseal, verifyPkce } from "./secrets.js";
+import {
+  type GrantSecrets,
+  OAuthError,
+  OAuthService,
+  RedirectableError,
+  UntrustedRequestError,
+} from "./service.js";
+
+const RESOURCE = "https://mcp.example.com/mcp";
+const REDIRECT = "http://127.0.0.1:4000/callback";
+const SECRETS: GrantSecrets = {
+  email: "person@example.com",
+  cognito: { idToken: "id.token.value", refreshToken: "refresh-token-value" },
+  encryptionPassword: "correct horse battery staple",
+};
+
+function setup(resource = RESOURCE, store = new MemoryStore(() => clock.now)) {
+  const service = new OAuthService(
+    store,
+    {
+      resource,
+      codeTtlSeconds: 300,
+      clientTtlSeconds: 3600,
+      accessTokenTtlSeconds: 600,
+      refreshTokenTtlSeconds: 86_400,
+    },
+    () => clock.now,
+  );
+  return { service, store };
+}
+const clock = { now: Date.UTC(2026, 0, 1) };
+
+async function codeFor(service: OAuthService, extra: Record<string, string> = {}) {
+  const client = await service.register({ client_name: "Test", redirect_uris: [REDIRECT] });
+  const verifier = randomBytes(32).toString("base64url");
+  const params = new URLSearchParams({
+    response_type: "code",
+    client_id: client.client_id,
+    redirect_uri: REDIRECT,
+    code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+    code_challenge_method: "S256",
+    ...extra,
+  });
+  const { request } = await service.validateAuthorization(params);
+  const pending = await service.savePending(request);
+  const { code } = await service.approve(pending, { sub: "user-1" }, SECRETS);
+  const form = new URLSearchParams({
+    grant_type: "authorization_code",
+    code,
+    client_id: client.client_id,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+  });
+  return { client, verifier, code, form };
+}
+
+const failure = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a failure");
+};
+
+describe("OAuthService", () => {
+  it("issues audience-bound tokens that only this resource accepts (RFC 8707)", async () => {
+    const store = new MemoryStore(() => clock.now);
+    const { service } = setup(RESOURCE, store);
+    const other = setup("https://other.example.com/mcp", store).service;
+    const { form } = await codeFor(service);
+    const tokens = await service.token(form);
+    expect(await service.verifyAccessToken(tokens.access_token)).toMatchObject({
+      sub: "user-1",
+      resource: RESOURCE,
+    });
+    expect(await other.verifyAccessToken(tokens.access_token)).toBeUndefined();
+    expect(await service.grantSecrets(tokens.access_token)).toEqual(SECRETS);
+  });
+
+  it("expires codes and access tokens by the clock", async () => {
+    const { service } = setup();
+    const { form } = await codeFor(service);
+    clock.now += 301_000;
+    expect(await failure(service.token(form))).toMatchObject({ error: "invalid_grant" });
+
+    const fresh = await codeFor(service);
+    const tokens = await service.token(fresh.form);
+    clock.now += 599_000;
+    expect(await service.verifyAccessToken(tokens.access_token)).toBeDefined();
+    clock.now += 2_000;
+    expect(await service.verifyAccessToken(tokens.access_token)).toBeUndefined();
+  });
+
+  it("redeems a code once even when two redemptions race", async () => {
+    const { service } = setup();
+    const { form } = await codeFor(service);
+    const results = await Promise.allSettled([service.token(form), service.token(form), service.token(form)]);
+    expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
+  });
+
+  it("rotates refresh tokens once under a race, and revokes the grant on reuse", async () => {
+    const { service } = setup();
+    const first = await service.token((await codeFor(service)).form);
+    const clientId = (await service.verifyAccessToken(first.access_token))?.clientId ?? "";
+    const refresh = new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: first.refresh_token,
+      client_id: clientId,
+    });
+    const raced = await Promise.allSettled([service.token(refresh), service.token(refresh)]);
+    const won = raced.find((result) => result.status === "fulfilled") as
+      | PromiseFulfilledResult<{ access_token: string }>
+      | undefined;
+    expect(won).toBeDefined();
+    // The loser presented a spent token: that is reuse, so even the winner's tokens are revoked.
+    expect(await service.verifyAccessToken(won?.value.access_token ?? "")).toBeUndefined();
+  });
+
+  it("accepts only S256 PKCE with a verifier that matches", async () => {
+    const { service } = setup();
+    const client = await service.register({ redirect_uris: [REDIRECT] });
+    const params = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: REDIRECT,
+      code_challenge: "x".repeat(43),
+      code_challenge_method: "plain",
+    });
+    expect(await failure(service.validateAuthorization(params))).toBeInstanceOf(RedirectableError);
+    const { form } = await codeFor(service);
+    form.set("code_verifier", randomBytes(32).toString("base64url"));
+    expect(await failure(service.token(form))).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("never redirects for an unknown client or unregistered redirect URI", async () => {
+    const { service } = setup();
+    expect(
+      await failure(
+        service.validateAuthorization(new URLSearchParams({ client_id: "nope", redirect_uri: REDIRECT })),
+      ),
+    ).toBeInstanceOf(UntrustedRequestError);
+    const client = await service.register({ redirect_uris: [REDIRECT] });
+    const wrong = new URLSearchParams({ client_id: client.client_id, redirect_uri: `${REDIRECT}/x` });
+    expect(await failure(service.validateAuthorization(wrong))).toBeInstanceOf(UntrustedRequestError);
+  });
+
+  it("lets registrations lapse after the client time to live", async () => {
+    const { service } = setup();
+    const client = await service.register({ redirect_uris: [REDIRECT] });
+    expect(await service.client(client.client_id)).toBeDefined();
+    clock.now += 3_601_000;
+    expect(await service.client(client.client_id)).toBeUndefined();
+  });
+
+  it("refuses registrations it cannot honour", async () => {
+    const { service } = setup();
+    expect(await failure(service.register({ redirect_uris: [] }))).toBeInstanceOf(OAuthError);
+    expect(
+      await failure(service.register({ redirect_uris: [REDIRECT], grant_types: ["client_credentials"] })),
+    ).toMatchObject({
+      error: "invalid_client_metadata",
+    });
+    const client = await service.register({
+      redirect_uris: [REDIRECT],
+      client_name: "Bad\u0000Name\u202e",
+      token_endpoint_auth_method: "client_secret_post",
+    });
+    expect(client.client_name).toBe("BadName");
+    expect(client.token_endpoint_auth_method).toBe("none");
+  });
+});
+
+describe("redirect URI rules", () => {
+  it.each([
+    ["https://app.example.com/cb", undefined],
+    ["http://127.0.0.1:3000/cb", undefined],
+    ["http://localhost:3000/cb", undefined],
+    ["http://[::1]:3000/cb", undefined],
+    ["http://app.example.com/cb", "must use https"],
+    ["https://app.example.com/cb#x", "fragment"],
+    ["https://user@app.example.com/cb", "user information"],
+    ["javascript:alert(1)", "must use https"],
+    ["com.example.app:/cb", "must use https"],
+  ])("%s", (uri, problem) => {
+    const found = redirectUriProblem(uri);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+});
+
+describe("secrets", () => {
+  it("verifies the RFC 7636 appendix B example", () => {
+    expect(
+      verifyPkce(
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      ),
+    ).toBe(true);
+    expect(
+      verifyPkce(
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      ),
+    ).toBe(false);
+  });
+
+  it("opens a sealed value only with the same secret and purpose", () => {
+    const sealed = seal("token-a", "access", "payload");
+    expect(unseal("token-a", "access", sealed)).toBe("payload");
+    expect(unseal("token-b", "access", sealed)).toBeUndefined();
+    expect(unseal("token-a", "refresh", sealed)).toBeUndefined();
+  });
+});

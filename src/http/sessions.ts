@@ -1,0 +1,411 @@
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { type LoggingLevel, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { Config } from "../config.js";
+import { DsmServices } from "../dsm/services.js";
+import { createLogger, type Logger } from "../logger.js";
+import { RaytioApiClient } from "../raytio/api-client.js";
+import { CognitoAuth } from "../raytio/auth.js";
+import { createRaytioMcpServer, type RaytioMcpServer } from "../server.js";
+import { toolsForDomains } from "../tools/domains.js";
+import { applyToolFilters, filtersFromSurface } from "../tools/filters.js";
+import { type DomainResolution, fallbackResolution, resolveDomains } from "../tools/resolve-domains.js";
+import type { AnyTool } from "../tools/tool.js";
+import { PACKAGE_NAME, VERSION } from "../version.js";
+import {
+  EVENTS_CHANNEL,
+  isLevelShown,
+  publishEvent,
+  type SessionEvent,
+  sessionEventSchema,
+  watchDsmRequest,
+} from "./notifications.js";
+import { newId } from "./oauth/secrets.js";
+import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
+import type { StateStore } from "./store.js";
+
+/**
+ * MCP sessions: one McpServer and transport per `mcp-session-id`, built for the person whose token
+ * opened it (their Cognito tokens, their roles' domains, their encryption password in their own
+ * keyring). The store's record is the authority, so any replica can serve any session; a replica that
+ * has not seen a session rebuilds it from the record, replaying the client's real initialize
+ * parameters and log level so nothing the client declared is lost. Idle sessions are closed.
+ */
+const LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] as const;
+
+const sessionRecordSchema = z.object({
+  id: z.string(),
+  clientId: z.string(),
+  sub: z.string(),
+  familyId: z.string(),
+  initialize: z.object({
+    protocolVersion: z.string(),
+    capabilities: z.record(z.string(), z.unknown()),
+    clientInfo: z.record(z.string(), z.unknown()),
+  }),
+  logLevel: z.enum(LEVELS).optional(),
+  createdAt: z.number(),
+});
+export type SessionRecord = z.infer<typeof sessionRecordSchema>;
+export type InitializeParams = SessionRecord["initialize"];
+
+const sessionKey = (id: string) => `mcp:session:${id}`;
+
+export interface SessionManagerOptions {
+  store: StateStore;
+  config: Config;
+  tools: readonly AnyTool[];
+  logger: Logger;
+  idleSeconds: number;
+  /** The MCP endpoint URL, used for the synthetic requests that rebuild a session. */
+  endpoint: string;
+  now?: () => number;
+}
+
+export class LocalSession {
+  lastSeen: number;
+  active = 0;
+  readonly #watches = new Set<AbortController>();
+  #closed = false;
+
+  constructor(
+    readonly record: SessionRecord,
+    readonly app: RaytioMcpServer,
+    readonly transport: WebStandardStreamableHTTPServerTransport,
+    readonly services: { config: Config; logger: Logger; api: RaytioApiClient },
+    now: number,
+  ) {
+    this.lastSeen = now;
+  }
+
+  /** Sends a logging message to this session's client, if its level is at or above the one it asked for. */
+  async notify(level: LoggingLevel, logger: string, data: unknown): Promise<void> {
+    if (this.#closed || !isLevelShown(level, this.record.logLevel)) return;
+    await this.app.server.server
+      .notification({ method: "notifications/message", params: { level, logger, data } })
+      .catch(() => undefined);
+  }
+
+  watch(start: (signal: AbortSignal) => Promise<void>): void {
+    if (this.#closed) return;
+    const controller = new AbortController();
+    this.#watches.add(controller);
+    void start(controller.signal).finally(() => this.#watches.delete(controller));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const controller of this.#watches) controller.abort();
+    await this.app.server.close().catch(() => undefined);
+  }
+}
+
+export class SessionManager {
+  readonly #options: SessionManagerOptions;
+  readonly #local = new Map<string, LocalSession>();
+  /** One rebuild at a time per session, however many requests arrive for it at once. */
+  readonly #adopting = new Map<string, Promise<LocalSession>>();
+  readonly #sweeper: NodeJS.Timeout;
+  readonly #now: () => number;
+
+  constructor(options: SessionManagerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    const every = Math.max(250, Math.min(60_000, (options.idleSeconds * 1000) / 4));
+    this.#sweeper = setInterval(() => void this.sweep(), every);
+    this.#sweeper.unref();
+  }
+
+  async start(): Promise<void> {
+    await this.#options.store.subscribe(EVENTS_CHANNEL, (message) => void this.#onEvent(message));
+  }
+
+  get size(): number {
+    return this.#local.size;
+  }
+
+  async #onEvent(message: string): Promise<void> {
+    let event: SessionEvent;
+    try {
+      event = sessionEventSchema.parse(JSON.parse(message));
+    } catch {
+      return;
+    }
+    const session = this.#local.get(event.sessionId);
+    if (!session) return;
+    if (event.type === "closed") await this.#evict(event.sessionId);
+    else await session.notify(event.level, event.logger, event.data);
+  }
+
+  async record(id: string): Promise<SessionRecord | undefined> {
+    const text = await this.#options.store.get(sessionKey(id));
+    if (text === undefined) return undefined;
+    const parsed = sessionRecordSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** A new session for an initialize request; the record is written before the client hears its id. */
+  async create(
+    grant: AccessGrant,
+    secrets: GrantSecrets,
+    initialize: InitializeParams,
+  ): Promise<LocalSession> {
+    const record: SessionRecord = {
+      id: newId(),
+      clientId: grant.clientId,
+      sub: grant.sub,
+      familyId: grant.familyId,
+      initialize,
+      createdAt: this.#now(),
+    };
+    await this.#options.store.set(sessionKey(record.id), JSON.stringify(record), this.#options.idleSeconds);
+    const session = await this.#build(record, secrets);
+    this.#local.set(record.id, session);
+    return session;
+  }
+
+  /**
+   * The live session for `record`: this replica's copy, or one rebuilt here. The caller has already
+   * checked that the record exists and belongs to the token's client and person.
+   */
+  async resume(
+    record: SessionRecord,
+    secrets: () => Promise<GrantSecrets | undefined>,
+  ): Promise<LocalSession | undefined> {
+    const local = this.#local.get(record.id);
+    if (local) return local;
+    let adopting = this.#adopting.get(record.id);
+    if (!adopting) {
+      adopting = (async () => {
+        const unsealed = await secrets();
+        if (!unsealed) throw new Error("grant secrets unavailable");
+        const session = await this.#build(record, unsealed);
+        await this.#replayInitialize(session);
+        this.#local.set(record.id, session);
+        this.#options.logger.info("Resumed an MCP session created elsewhere", { session: record.id });
+        return session;
+      })().finally(() => this.#adopting.delete(record.id));
+      this.#adopting.set(record.id, adopting);
+    }
+    try {
+      return await adopting;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Marks activity; keeps the shared record alive for as long as the session is used. */
+  async touch(session: LocalSession): Promise<void> {
+    session.lastSeen = this.#now();
+    await this.#options.store.touch(sessionKey(session.record.id), this.#options.idleSeconds);
+  }
+
+  /** Ends a session everywhere: its record, and every replica's copy. */
+  async terminate(id: string): Promise<void> {
+    await this.#options.store.delete(sessionKey(id));
+    await this.#evict(id);
+    await publishEvent(this.#options.store, { type: "closed", sessionId: id }).catch(() => undefined);
+  }
+
+  /** Drops this replica's copy only (the record is gone, or the session is idle here). */
+  async forget(id: string): Promise<void> {
+    await this.#evict(id);
+  }
+
+  async #evict(id: string): Promise<void> {
+    const session = this.#local.get(id);
+    if (!session) return;
+    this.#local.delete(id);
+    await session.close();
+  }
+
+  /** Closes sessions idle for longer than the idle time to live; one with an open stream is not idle. */
+  async sweep(): Promise<number> {
+    const cutoff = this.#now() - this.#options.idleSeconds * 1000;
+    let evicted = 0;
+    for (const [id, session] of this.#local) {
+      if (session.active > 0) {
+        await this.touch(session).catch(() => undefined);
+        continue;
+      }
+      if (session.lastSeen <= cutoff) {
+        evicted += 1;
+        await this.#evict(id);
+        this.#options.logger.debug("Closed an idle MCP session", { session: id });
+      }
+    }
+    return evicted;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    await Promise.all([...this.#local.keys()].map((id) => this.#evict(id)));
+  }
+
+  async #build(record: SessionRecord, secrets: GrantSecrets): Promise<LocalSession> {
+    const base = this.#options.config;
+    const config: Config = {
+      ...base,
+      agent: {
+        username: secrets.email,
+        password: "",
+        encryptionPassword: secrets.encryptionPassword,
+        customerId: base.agent.customerId,
+      },
+    };
+    // Each session has its own logger so the secrets it must scrub leave memory with the session.
+    const logger = createLogger({
+      level: base.logLevel,
+      secrets: secrets.encryptionPassword ? [secrets.encryptionPassword] : [],
+    });
+    const auth = new CognitoAuth(config, logger, Date.now, secrets.cognito);
+    const api = new RaytioApiClient({
+      baseUrl: config.apiBaseUrl,
+      timeoutMs: config.httpTimeoutSeconds * 1000,
+      tokens: auth,
+      logger,
+      userAgent: `${PACKAGE_NAME}/${VERSION}`,
+    });
+    const dsm = new DsmServices({ config, logger });
+
+    let session: LocalSession | undefined;
+    const tools = this.#options.tools.map((tool) => this.#withEvents(tool, () => session));
+    const app = createRaytioMcpServer(tools, () => ({ config, logger, api, tokens: auth, dsm }));
+    // Declared here, before connecting: without the capability the SDK silently drops every logging message.
+    app.server.server.registerCapabilities({ logging: {} });
+    app.server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+      const level = request.params.level;
+      record.logLevel = level;
+      await this.#options.store
+        .get(sessionKey(record.id))
+        .then((text) => (text === undefined ? undefined : this.#saveRecord(record)))
+        .catch(() => undefined);
+      return {};
+    });
+
+    const resolution = await this.#resolve(config, api, logger);
+    const exposed = applyToolFilters(
+      toolsForDomains(tools, resolution.domains),
+      filtersFromSurface(config.surface),
+    );
+    app.expose(exposed);
+    logger.info(
+      `Session tool domains: ${resolution.domains.join(", ")} (${resolution.source}); ${exposed.length} tools`,
+      {
+        session: record.id,
+        user: record.sub,
+      },
+    );
+
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => record.id,
+      // Host and Origin are checked for every route before a request gets here (server.ts).
+      enableDnsRebindingProtection: false,
+    });
+    await app.server.connect(transport);
+    session = new LocalSession(record, app, transport, { config, logger, api }, this.#now());
+    return session;
+  }
+
+  async #saveRecord(record: SessionRecord): Promise<void> {
+    await this.#options.store.set(sessionKey(record.id), JSON.stringify(record), this.#options.idleSeconds);
+  }
+
+  async #resolve(config: Config, api: RaytioApiClient, logger: Logger): Promise<DomainResolution> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<DomainResolution>((resolve) => {
+      timer = setTimeout(
+        () => resolve(fallbackResolution(`role lookup took longer than ${config.startupTimeoutSeconds} s`)),
+        config.startupTimeoutSeconds * 1000,
+      );
+    });
+    try {
+      return await Promise.race([resolveDomains(config, api, logger), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * send_request gets a follow-up: once the person answers, this session (and no other) receives a
+   * logging message saying so.
+   */
+  #withEvents(tool: AnyTool, session: () => LocalSession | undefined): AnyTool {
+    if (tool.name !== "send_request") return tool;
+    return {
+      ...tool,
+      handler: async (input, context) => {
+        const output = await tool.handler(input, context);
+        const code = (output as { request?: { request_short_code?: unknown } }).request?.request_short_code;
+        const current = session();
+        if (typeof code === "string" && current) {
+          const sessionId = current.record.id;
+          current.watch((signal) =>
+            watchDsmRequest({
+              api: context.api,
+              logger: context.logger,
+              code,
+              intervalMs: context.config.pollIntervalSeconds * 1000,
+              signal,
+              onSettled: ({ level, data }) =>
+                publishEvent(this.#options.store, {
+                  type: "log",
+                  sessionId,
+                  level,
+                  logger: "raytio.dsm",
+                  data,
+                }),
+            }),
+          );
+        }
+        return output;
+      },
+    };
+  }
+
+  /**
+   * Rebuilds the protocol state of a session created on another replica: the client's own initialize
+   * (protocol version, capabilities, client info) goes through the SDK's public request path, then
+   * notifications/initialized. The answers are discarded; the client already has them.
+   */
+  async #replayInitialize(session: LocalSession): Promise<void> {
+    const { record, transport } = session;
+    const headers = { accept: "application/json, text/event-stream", "content-type": "application/json" };
+    const initialize = await transport.handleRequest(
+      new Request(this.#options.endpoint, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: `resume-${record.id}`,
+          method: "initialize",
+          params: record.initialize,
+        }),
+      }),
+    );
+    // Read to the end: the stream closes once the server has answered, so the state is set by then.
+    await initialize.text();
+    if (!initialize.ok) throw new Error(`replayed initialize failed with ${initialize.status}`);
+    const initialized = await transport.handleRequest(
+      new Request(this.#options.endpoint, {
+        method: "POST",
+        headers: { ...headers, "mcp-session-id": record.id },
+        body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+      }),
+    );
+    await initialized.text();
+  }
+}
+
+export function authInfoOf(token: string, grant: AccessGrant): AuthInfo {
+  return {
+    token,
+    clientId: grant.clientId,
+    scopes: grant.scope.split(" "),
+    expiresAt: Math.floor(grant.expiresAt / 1000),
+    resource: new URL(grant.resource),
+    extra: { sub: grant.sub },
+  };
+}

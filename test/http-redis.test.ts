@@ -1,0 +1,246 @@
+import { createHash, randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accountByKey } from "../sandbox/accounts.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
+import { startTestSandbox } from "./support/harness.js";
+import {
+  connectAs,
+  freePort,
+  type HttpServerProcess,
+  type HttpSession,
+  REDIRECT_URI,
+  rawPost,
+  signInOnPage,
+  startHttpServerProcess,
+} from "./support/http-harness.js";
+import { redisServerAvailable, startRedis, type TestRedis } from "./support/http-redis.js";
+
+/**
+ * Two server processes behind one Redis, as replicas behind a load balancer would run: OAuth state and
+ * sessions are shared, codes are redeemed once across both, and either replica serves any session.
+ * CI installs redis-server (.ci/run); a machine without it skips this file and says so.
+ */
+const available = redisServerAvailable();
+if (!available) console.warn("redis-server is not installed: skipping the Redis tests (CI installs it).");
+
+let sandbox: Sandbox;
+let redis: TestRedis;
+let first: HttpServerProcess;
+let second: HttpServerProcess;
+const sessions: HttpSession[] = [];
+let secondPort = 0;
+
+/** The JSON-RPC message in a POST answer, whether it came as JSON or as an SSE stream. */
+function messageOf(text: string): Record<string, unknown> {
+  const data = text
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => line.slice("data: ".length));
+  return JSON.parse(data.length > 0 ? (data[data.length - 1] ?? "") : text) as Record<string, unknown>;
+}
+
+describe.skipIf(!available)("two replicas sharing one Redis", () => {
+  beforeAll(async () => {
+    sandbox = await startTestSandbox();
+    redis = await startRedis();
+    const [portA, portB] = [await freePort(), await freePort()];
+    secondPort = portB;
+    // Both replicas answer for the same public URL, as behind a load balancer.
+    const shared = {
+      REDIS_URL: redis.url,
+      MCP_PUBLIC_URL: `http://127.0.0.1:${portA}`,
+      MCP_ALLOWED_HOSTS: `127.0.0.1:${portA},127.0.0.1:${portB}`,
+      MCP_TRUST_PROXY: "true",
+      RAYTIO_DSM_KEY_BITS: "2048",
+      RAYTIO_POLL_INTERVAL_SECONDS: "0.2",
+    };
+    [first, second] = await Promise.all([
+      startHttpServerProcess(sandbox, { ...shared, MCP_PORT: String(portA) }),
+      startHttpServerProcess(sandbox, { ...shared, MCP_PORT: String(portB) }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+    await Promise.all([first?.stop(), second?.stop()]);
+    await redis?.stop();
+    await sandbox?.stop();
+  });
+
+  /** Replica two's own address; its announced URL is the shared public one. */
+  const secondUrl = () => `http://127.0.0.1:${secondPort}/mcp`;
+
+  it("serves a session opened on one replica from the other, with the same person's tools", async () => {
+    const session = await connectAs(first.url, "project_user");
+    sessions.push(session);
+    const sessionId = session.transport.sessionId ?? "";
+    const headers = {
+      Authorization: `Bearer ${session.provider.saved?.access_token}`,
+      "Mcp-Session-Id": sessionId,
+      "Mcp-Protocol-Version": "2025-11-25",
+    };
+    const listed = await rawPost(secondUrl(), { jsonrpc: "2.0", id: 2, method: "tools/list" }, headers);
+    expect(listed.status).toBe(200);
+    const viaSecond = (messageOf(listed.text).result as { tools: Array<{ name: string }> }).tools.map(
+      (tool) => tool.name,
+    );
+    expect(viaSecond).toEqual((await session.client.listTools()).tools.map((tool) => tool.name));
+    const called = await rawPost(
+      secondUrl(),
+      {
+        jsonrpc: "2.0",
+        id: 3,
+        method: "tools/call",
+        params: { name: "list_work_items", arguments: { limit: 1 } },
+      },
+      headers,
+    );
+    expect((messageOf(called.text).result as { isError?: boolean }).isError).toBeFalsy();
+    expect(second.stderr.join("\n")).toContain("Resumed an MCP session created elsewhere");
+
+    // Ended on the second replica, it is gone on the first too.
+    const ended = await fetch(secondUrl(), { method: "DELETE", headers });
+    expect(ended.status).toBe(200);
+    expect((await rawPost(first.url, { jsonrpc: "2.0", id: 4, method: "ping" }, headers)).status).toBe(404);
+  });
+
+  it("redeems a code exactly once when both replicas race for it", async () => {
+    const registered = (await (
+      await fetch(`${first.origin}/oauth/register`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Forwarded-For": "10.7.0.1" },
+        body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }),
+      })
+    ).json()) as { client_id: string };
+    const verifier = randomBytes(32).toString("base64url");
+    const url = new URL(`${first.origin}/oauth/authorize`);
+    for (const [key, value] of Object.entries({
+      response_type: "code",
+      client_id: registered.client_id,
+      redirect_uri: REDIRECT_URI,
+      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+      code_challenge_method: "S256",
+    }))
+      url.searchParams.set(key, value);
+    const { email, password } = accountByKey("project_user");
+    const code = (await signInOnPage(url, { email, password })).location?.searchParams.get("code") ?? "";
+    const form = new URLSearchParams({
+      grant_type: "authorization_code",
+      code,
+      client_id: registered.client_id,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    });
+    const statuses = await Promise.all(
+      [first.origin, new URL(secondUrl()).origin, first.origin, new URL(secondUrl()).origin].map(
+        async (origin) =>
+          (
+            await fetch(`${origin}/oauth/token`, {
+              method: "POST",
+              headers: { "Content-Type": "application/x-www-form-urlencoded" },
+              body: form,
+            })
+          ).status,
+      ),
+    );
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 400)).toHaveLength(3);
+  });
+
+  it("shares the registration rate limit across replicas", async () => {
+    const statuses: number[] = [];
+    for (const origin of [
+      first.origin,
+      new URL(secondUrl()).origin,
+      first.origin,
+      new URL(secondUrl()).origin,
+      first.origin,
+      new URL(secondUrl()).origin,
+    ]) {
+      const response = await fetch(`${origin}/oauth/register`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Forwarded-For": "10.7.7.7" },
+        body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }),
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
+  });
+
+  it("keeps no token, code or password readable in Redis", async () => {
+    const session = await connectAs(first.url, "agent", { withEncryptionPassword: true });
+    sessions.push(session);
+    const keys = (await redis.client.command("KEYS", "*")) as string[];
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((key) => key.startsWith("raytio-mcp:"))).toBe(true);
+    const values = await Promise.all(
+      keys
+        .filter((key) => !key.includes(":rate:"))
+        .map(async (key) => String(await redis.client.command("GET", key))),
+    );
+    const everything = [...keys, ...values].join("\n");
+    const { access_token, refresh_token } = session.provider.saved ?? { access_token: "", refresh_token: "" };
+    const agent = accountByKey("agent");
+    for (const secret of [access_token, refresh_token ?? "", agent.password, agent.encryptionPassword]) {
+      expect(secret.length).toBeGreaterThan(8);
+      expect(everything).not.toContain(secret);
+    }
+    // Cognito's own tokens are sealed, not stored as JWTs.
+    expect(everything).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
+  });
+
+  it("delivers a DSM notification to the session's stream on one replica when the watch ran on the other", async () => {
+    const session = await connectAs(first.url, "agent");
+    sessions.push(session);
+    const application = (
+      await session.call("create_access_application", { name: "Cross-replica", schemas: ["ss_Person_Name"] })
+    ).structuredContent as { application: { id: string } };
+    const form = (
+      await session.call("create_form", {
+        application_id: application.application.id,
+        name: "Name",
+        pages: [{ name: "Who", schemas: ["ss_Person_Name"] }],
+      })
+    ).structuredContent as { form: { short_link_key: string } };
+    const headers = {
+      Authorization: `Bearer ${session.provider.saved?.access_token}`,
+      "Mcp-Session-Id": session.transport.sessionId ?? "",
+      "Mcp-Protocol-Version": "2025-11-25",
+    };
+    // send_request runs on the second replica, so its watch does too.
+    const sent = messageOf(
+      (
+        await rawPost(
+          secondUrl(),
+          {
+            jsonrpc: "2.0",
+            id: 9,
+            method: "tools/call",
+            params: {
+              name: "send_request",
+              arguments: { short_link_key: form.form.short_link_key, recipient_email: "p@example.com" },
+            },
+          },
+          headers,
+        )
+      ).text,
+    );
+    const code = (sent.result as { structuredContent: { request: { request_short_code: string } } })
+      .structuredContent.request.request_short_code;
+    await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ data: { ss_Person_Name: { given_name: "Tama", family_name: "Rua" } } }),
+    });
+    const deadline = Date.now() + 20_000;
+    while (
+      !session.logs.some((log) => (log.data as { request_short_code?: string }).request_short_code === code)
+    ) {
+      if (Date.now() > deadline) throw new Error("no notification arrived");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(
+      session.logs.filter((log) => (log.data as { request_short_code?: string }).request_short_code === code),
+    ).toHaveLength(1);
+  });
+});
