@@ -40,9 +40,19 @@ export class DsmServices {
   readonly #applicationKeys = new Map<string, Promise<unknown>>();
   #derivationsLogged = 0;
 
-  constructor(options: { config: Config; logger: Logger }) {
+  readonly #missingPasswordHint: string;
+
+  constructor(options: {
+    config: Config;
+    logger: Logger;
+    /** What to tell a person whose session has no encryption password (it differs between transports). */
+    missingPasswordHint?: string;
+  }) {
     this.#config = options.config;
     this.#logger = options.logger;
+    this.#missingPasswordHint =
+      options.missingPasswordHint ??
+      `Set ${ENCRYPTION_PASSWORD_SETTING} to the agent account's Raytio encryption password (in the environment or the config file) and restart the server.`;
   }
 
   /** RSA size for new application keys; anything below the default is said aloud, never silent. */
@@ -61,7 +71,7 @@ export class DsmServices {
     if (this.#config.agent.encryptionPassword) return;
     throw new RaytioError(
       "DSM_VALIDATION",
-      `${ENCRYPTION_PASSWORD_SETTING} is not set, so submissions cannot be decrypted. Set it to the agent account's Raytio encryption password (in the environment or the config file) and restart the server.`,
+      `No encryption password is available, so submissions cannot be decrypted. ${this.#missingPasswordHint}`,
       { details: { setting: ENCRYPTION_PASSWORD_SETTING } },
     );
   }

@@ -268,7 +268,12 @@ export class SessionManager {
       logger,
       userAgent: `${PACKAGE_NAME}/${VERSION}`,
     });
-    const dsm = new DsmServices({ config, logger });
+    const dsm = new DsmServices({
+      config,
+      logger,
+      missingPasswordHint:
+        "You signed in without your encryption password: reconnect your MCP client and enter it on the sign-in page.",
+    });
 
     let session: LocalSession | undefined;
     const tools = this.#options.tools.map((tool) => this.#withEvents(tool, () => session));
