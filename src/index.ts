@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import "./stdio-guard.js";
 import { parseArgs } from "node:util";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { runCheck } from "./check.js";
 import {
   type Config,
@@ -11,12 +10,15 @@ import {
   type SurfaceSettings,
   secretValues,
 } from "./config.js";
+import { DsmServices } from "./dsm/services.js";
 import { isRaytioError } from "./errors.js";
 import { GatedTransport } from "./gated-transport.js";
+import { selectTransport } from "./http/mode.js";
 import { createLogger, type Logger } from "./logger.js";
 import { RaytioApiClient } from "./raytio/api-client.js";
 import { CognitoAuth } from "./raytio/auth.js";
 import { createRaytioMcpServer } from "./server.js";
+import { StdioLineTransport } from "./stdio-transport.js";
 import { DOMAIN_DESCRIPTIONS, DOMAINS, parseDomains, toolsForDomains } from "./tools/domains.js";
 import { applyToolFilters, assertKnownToolNames, filtersFromSurface } from "./tools/filters.js";
 import { approximateTokens, listToolsAsClientSeesThem } from "./tools/listing.js";
@@ -42,6 +44,10 @@ Usage: raytio-mcp-server [options]
   --tools <list>         only these tools (RAYTIO_TOOLS)
   --exclude-tools <list> never these tools (RAYTIO_EXCLUDE_TOOLS)
   --read-only            only tools annotated read-only, whatever else is set (RAYTIO_READ_ONLY=true)
+  --transport <mode>     stdio (default), or http: Streamable HTTP with OAuth sign-in, one server for a
+                         team (MCP_TRANSPORT); see "Hosting for a team" in the README
+  --host <address>       http only: address to listen on (MCP_HOST, default 127.0.0.1)
+  --port <number>        http only: port to listen on (MCP_PORT, default 8808)
   --version              print the version
   --help                 print this help
 
@@ -55,7 +61,16 @@ ${DOMAINS.map((domain) => `  ${domain.padEnd(14)} ${DOMAIN_DESCRIPTIONS[domain]}
 `;
 
 /** Requests whose answers depend on who signed in; they wait until domains are resolved. */
-const GATED_METHODS = new Set(["tools/list", "tools/call"]);
+const GATED_METHODS = new Set([
+  "tools/list",
+  "tools/call",
+  "resources/list",
+  "resources/templates/list",
+  "resources/read",
+  "prompts/list",
+  "prompts/get",
+  "completion/complete",
+]);
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -86,8 +101,10 @@ async function serve(loaded: LoadedConfig): Promise<void> {
   const { config, logger, auth, api } = services(loaded);
   const fixed = staticDomains(config);
 
-  const app = createRaytioMcpServer(TOOLS, () => ({ config, logger, api, tokens: auth }));
-  const transport = new GatedTransport(new StdioServerTransport(), GATED_METHODS);
+  // One per process: the keyring inside must outlive every call so PBKDF2 runs once per process.
+  const dsm = new DsmServices({ config, logger });
+  const app = createRaytioMcpServer(TOOLS, () => ({ config, logger, api, tokens: auth, dsm }));
+  const transport = new GatedTransport(new StdioLineTransport(), GATED_METHODS);
 
   let closing = false;
   const shutdown = async (why: string) => {
@@ -198,6 +215,9 @@ interface CliValues {
   tools?: string;
   "exclude-tools"?: string;
   "read-only"?: boolean;
+  transport?: string;
+  host?: string;
+  port?: string;
 }
 
 async function main(): Promise<void> {
@@ -214,6 +234,9 @@ async function main(): Promise<void> {
         tools: { type: "string" },
         "exclude-tools": { type: "string" },
         "read-only": { type: "boolean" },
+        transport: { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
       },
       strict: true,
     }));
@@ -231,6 +254,24 @@ async function main(): Promise<void> {
   }
 
   const env = { ...process.env, ...flagEnvironment(values) };
+  if (!values["list-tools"] && !values.check) {
+    let transport: "stdio" | "http" = "stdio";
+    try {
+      transport = selectTransport(values.transport, { env });
+    } catch (error) {
+      fail(isRaytioError(error) ? error.message : String(error));
+    }
+    if (transport === "http") {
+      // Loaded only here, so the stdio start-up never parses the HTTP server.
+      const { runHttpServer } = await import("./http/server.js");
+      const listen = {
+        ...(values.host ? { MCP_HOST: values.host } : {}),
+        ...(values.port ? { MCP_PORT: values.port } : {}),
+      };
+      await runHttpServer({ env: { ...env, ...listen } });
+      return;
+    }
+  }
   if (values["list-tools"]) {
     try {
       const surface = loadSurfaceSettings({ env });
