@@ -9,6 +9,12 @@ import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk
 export class GatedTransport implements Transport {
   private opened = false;
   private held: Array<[JSONRPCMessage, MessageExtraInfo | undefined]> = [];
+  private readonly toolListIds = new Set<string | number>();
+  private markToolListServed: (() => void) | undefined;
+  /** Settles once the first tools/list answer has been written, so deferrable work can wait for it. */
+  readonly toolListServed = new Promise<void>((resolve) => {
+    this.markToolListServed = resolve;
+  });
 
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -21,6 +27,8 @@ export class GatedTransport implements Transport {
     inner.onclose = () => this.onclose?.();
     inner.onerror = (error) => this.onerror?.(error);
     inner.onmessage = (message, extra) => {
+      if ("method" in message && message.method === "tools/list" && "id" in message)
+        this.toolListIds.add(message.id);
       if (!this.opened && "method" in message && this.gatedMethods.has(message.method)) {
         this.held.push([message, extra]);
         return;
@@ -41,8 +49,10 @@ export class GatedTransport implements Transport {
     return this.inner.start();
   }
 
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    return this.inner.send(message, options);
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    await this.inner.send(message, options);
+    const answered = !("method" in message) && "id" in message ? message.id : undefined;
+    if (answered !== undefined && this.toolListIds.delete(answered)) this.markToolListServed?.();
   }
 
   close(): Promise<void> {

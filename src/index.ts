@@ -126,17 +126,26 @@ async function serve(loaded: LoadedConfig): Promise<void> {
   await app.server.connect(transport);
   logger.info(`${PACKAGE_NAME} ${VERSION} serving on stdio`, { config: loaded.file ?? "environment only" });
 
-  // Sign-in starts now, in the background: a failure is reported per tool call, never by exiting.
-  const signIn = auth.getIdToken().then(
-    () => undefined,
-    (error: unknown) => {
-      logger.error(`Sign-in failed: ${isRaytioError(error) ? error.message : "unexpected error"}`);
-    },
-  );
+  // Sign-in runs in the background: a failure is reported per tool call, never by exiting.
+  const signIn = () =>
+    auth.getIdToken().then(
+      () => undefined,
+      (error: unknown) => {
+        logger.error(`Sign-in failed: ${isRaytioError(error) ? error.message : "unexpected error"}`);
+      },
+    );
 
   let resolution: DomainResolution;
   if (fixed) {
     resolution = { domains: fixed, source: "static", reason: "from RAYTIO_TOOL_DOMAINS", roles: [] };
+    // Nothing waits on it here, and SRP's first step is CPU-bound: warming up after the first tool list
+    // (or a short while) keeps it from delaying the handshake a client is timing.
+    const warmUp = setTimeout(() => void signIn(), 2_000);
+    warmUp.unref();
+    void transport.toolListServed.then(() => {
+      clearTimeout(warmUp);
+      void signIn();
+    });
   } else {
     const timeoutMs = config.startupTimeoutSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
@@ -146,7 +155,7 @@ async function serve(loaded: LoadedConfig): Promise<void> {
         timeoutMs,
       );
     });
-    resolution = await Promise.race([signIn.then(() => resolveDomains(config, api, logger)), timedOut]);
+    resolution = await Promise.race([signIn().then(() => resolveDomains(config, api, logger)), timedOut]);
     clearTimeout(timer);
   }
 

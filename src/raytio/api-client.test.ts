@@ -125,6 +125,12 @@ describe("RaytioApiClient", () => {
     expect(seen).toHaveLength(2);
   });
 
+  it("retries a read that was throttled (429) after its Retry-After", async () => {
+    handlers.push(reply(429, {}, { "Retry-After": "0" }), reply(200, ["ok"]));
+    expect((await client().api.get("/db/v1/things")).data).toEqual(["ok"]);
+    expect(seen).toHaveLength(2);
+  });
+
   it("retries an idempotent read on 503 honouring Retry-After", async () => {
     handlers.push(reply(503, {}, { "Retry-After": "0" }), reply(502, {}), reply(200, []));
     const response = await client().api.get("/db/v1/things");

@@ -8,7 +8,8 @@ import { PostgrestQuery } from "./postgrest.js";
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 const IDEMPOTENT_METHODS = new Set<Method>(["GET", "HEAD", "PUT", "DELETE"]);
-const RETRYABLE_STATUS = new Set([502, 503, 504]);
+/** 429 and these 5xx mean the request was not served; a read may safely be sent again. */
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Errors raised before a single byte of the request could reach the server. */
 const NOT_SENT_ERRORS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
 const NETWORK_ERRORS = new Set([
@@ -227,7 +228,7 @@ export class RaytioApiClient {
         },
       );
     }
-    if (status === 429 || RETRYABLE_STATUS.has(status)) {
+    if (RETRYABLE_STATUS.has(status)) {
       const retryAfter = parseRetryAfter(response.headers["retry-after"]);
       const when = retryAfter === undefined ? "shortly" : `in ${Math.ceil(retryAfter / 1000)} s`;
       const writeNote = idempotent
