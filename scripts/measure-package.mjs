@@ -10,7 +10,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, json: { type: "boolean" } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "3" }, json: { type: "boolean" } },
+});
 const runs = Number(values.runs);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), "raytio-measure-"));
@@ -20,7 +22,12 @@ function pack(spec) {
   const [info] = JSON.parse(
     execFileSync(npm, ["pack", spec, "--json", "--pack-destination", work], { cwd: root, encoding: "utf8" }),
   );
-  return { file: path.join(work, info.filename), packed: info.size, unpacked: info.unpackedSize, files: info.entryCount };
+  return {
+    file: path.join(work, info.filename),
+    packed: info.size,
+    unpacked: info.unpackedSize,
+    files: info.entryCount,
+  };
 }
 
 function countPackages(dir) {
@@ -97,7 +104,11 @@ const subjects = [
       RAYTIO_LOG_LEVEL: "silent",
     },
   },
-  { name: "@modelcontextprotocol/server-github", spec: "@modelcontextprotocol/server-github", env: { GITHUB_PERSONAL_ACCESS_TOKEN: "x" } },
+  {
+    name: "@modelcontextprotocol/server-github",
+    spec: "@modelcontextprotocol/server-github",
+    env: { GITHUB_PERSONAL_ACCESS_TOKEN: "x" },
+  },
 ];
 
 const rows = [];
@@ -128,7 +139,9 @@ try {
 if (values.json) {
   console.log(JSON.stringify(rows, null, 2));
 } else {
-  console.log(`Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}-${process.arch}, Node ${process.version}, ${runs} cold runs each (median)\n`);
+  console.log(
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}-${process.arch}, Node ${process.version}, ${runs} cold runs each (median)\n`,
+  );
   console.log("| Package | Packed | Unpacked | Files | Packages installed | Cold `npx -y` to `initialize` |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const row of rows) {

@@ -79,7 +79,9 @@ export async function runCheck({ loaded, config, logger, auth, api, write }: Che
         await new DsmServices({ config, logger }).verifyEncryptionPassword(api);
         pass("the encryption password opens the account's private key");
       } catch (error) {
-        failLine(`encryption key: ${isRaytioError(error) ? `${error.code}: ${error.message}` : "unexpected error"}`);
+        failLine(
+          `encryption key: ${isRaytioError(error) ? `${error.code}: ${error.message}` : "unexpected error"}`,
+        );
       }
     }
   }

@@ -372,7 +372,9 @@ describe("errors a person can understand", () => {
   it("says which setting is missing when there is no encryption password, before waiting", async () => {
     const none = await connect("agent", { RAYTIO_AGENT_ENCRYPTION_PASSWORD: "" });
     const text = failure(await none.call("poll_and_retrieve", { request_short_code: flowCode }));
-    expect(text).toMatch(/^DSM_VALIDATION: No encryption password is available.*Set RAYTIO_AGENT_ENCRYPTION_PASSWORD/);
+    expect(text).toMatch(
+      /^DSM_VALIDATION: No encryption password is available.*Set RAYTIO_AGENT_ENCRYPTION_PASSWORD/,
+    );
   });
 
   it("refuses unknown schemas, schemas the application does not collect, and bad answers", async () => {

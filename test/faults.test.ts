@@ -7,6 +7,7 @@ import {
   type AbuseServer,
   expectCleanOutcome,
   expectHealthy,
+  initializeRaw,
   LOST_CONTROL,
   type Outcome,
   sleep,
@@ -465,20 +466,7 @@ describe("the client going away", () => {
   it("closing stdin while 20 calls wait on a slow API exits with code 0 and no lost error", async () => {
     sandbox.faults.add({ kind: "latency", delayMs: 1_000, times: -1, pathPrefix: "/db/v1/" });
     const raw = spawnRaw(sandbox.configFor("agent", { ...ALL_DOMAINS, ...SHORT_WAITS }));
-    raw.send(
-      JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "leaver", version: "1" },
-        },
-      }),
-    );
-    await raw.waitFor((message) => message.id === 1, "initialize");
-    raw.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    await initializeRaw(raw, "leaver");
     for (let id = 2; id < 22; id += 1) {
       raw.send(
         JSON.stringify({

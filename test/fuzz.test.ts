@@ -8,6 +8,7 @@ import {
   type AbuseServer,
   expectCleanOutcome,
   expectHealthy,
+  initializeRaw,
   type RawServer,
   spawnRaw,
   startServer,
@@ -217,20 +218,7 @@ describe("malformed JSON-RPC on stdin", () => {
 
   beforeAll(async () => {
     raw = spawnRaw(sandbox.configFor("agent", ENV));
-    raw.send(
-      JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "fuzz", version: "1" },
-        },
-      }),
-    );
-    await raw.waitFor((message) => message.id === 1, "initialize");
-    raw.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    await initializeRaw(raw, "fuzz");
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { SERVER_ENTRY, serverEnv, startTestSandbox } from "./support/harness.js";
+import { initializeRaw, spawnRaw } from "./support/abuse.js";
+import { startTestSandbox } from "./support/harness.js";
 
 let sandbox: Sandbox;
 
@@ -10,92 +10,20 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.stop());
 
-interface RawServer {
-  child: ChildProcessWithoutNullStreams;
-  stdoutLines: string[];
-  stderr: string[];
-  send(message: unknown): void;
-  waitFor(predicate: (message: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  exit: Promise<number | null>;
-}
-
-/** Spawns the built server with plain pipes, so every stdout byte can be inspected. */
-function spawnRaw(env: Record<string, string>): RawServer {
-  const child = spawn(process.execPath, [SERVER_ENTRY], { env: serverEnv(env), stdio: "pipe" });
-  const stdoutLines: string[] = [];
-  const stderr: string[] = [];
-  const waiters: Array<{
-    predicate: (m: Record<string, unknown>) => boolean;
-    resolve: (m: Record<string, unknown>) => void;
-  }> = [];
-  let buffer = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("utf8");
-    let newline = buffer.indexOf("\n");
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      stdoutLines.push(line);
-      try {
-        const message = JSON.parse(line) as Record<string, unknown>;
-        for (const waiter of [...waiters]) {
-          if (waiter.predicate(message)) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(message);
-          }
-        }
-      } catch {
-        // Left in stdoutLines; the assertion below reports it.
-      }
-      newline = buffer.indexOf("\n");
-    }
-  });
-  child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return {
-    child,
-    stdoutLines,
-    stderr,
-    exit,
-    send: (message) => child.stdin.write(`${JSON.stringify(message)}\n`),
-    waitFor: (predicate) => new Promise((resolve) => waiters.push({ predicate, resolve })),
-  };
-}
-
-const initialize = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-test", version: "1" } },
-};
-
 describe("stdio hygiene", () => {
   it("writes nothing but JSON-RPC to stdout, through a full session, and exits when stdin closes", async () => {
     const server = spawnRaw(sandbox.configFor("agent"));
-    server.send(initialize);
-    await server.waitFor((m) => m.id === 1);
-    server.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-    server.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
-    await server.waitFor((m) => m.id === 2);
-    server.send({
-      jsonrpc: "2.0",
-      id: 3,
-      method: "tools/call",
-      params: { name: "list_work_items", arguments: { limit: 3 } },
-    });
-    server.send({
-      jsonrpc: "2.0",
-      id: 4,
-      method: "tools/call",
-      params: { name: "list_work_items", arguments: { limit: "x" } },
-    });
-    server.send({
-      jsonrpc: "2.0",
-      id: 5,
-      method: "tools/call",
-      params: { name: "no_such_tool", arguments: {} },
-    });
-    await Promise.all([3, 4, 5].map((id) => server.waitFor((m) => m.id === id)));
+    await initializeRaw(server, "raw-test");
+    server.send(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }));
+    await server.waitFor((m) => m.id === 2, "answer 2");
+    const call = (id: number, name: string, args: Record<string, unknown>) =>
+      server.send(
+        JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } }),
+      );
+    call(3, "list_work_items", { limit: 3 });
+    call(4, "list_work_items", { limit: "x" });
+    call(5, "no_such_tool", {});
+    await Promise.all([3, 4, 5].map((id) => server.waitFor((m) => m.id === id, `answer ${id}`)));
     server.child.stdin.end();
     expect(await server.exit).toBe(0);
 
@@ -111,8 +39,7 @@ describe("stdio hygiene", () => {
 
   it("exits cleanly on SIGTERM", async () => {
     const server = spawnRaw(sandbox.configFor("agent"));
-    server.send(initialize);
-    await server.waitFor((m) => m.id === 1);
+    await initializeRaw(server, "raw-test");
     server.child.kill("SIGTERM");
     expect(await server.exit).toBe(0);
   });

@@ -189,9 +189,14 @@ describe("command line", () => {
   });
 
   it("--check fails when the encryption password does not open the key, naming the setting", async () => {
-    const result = await cli(["--check"], sandbox.configFor("agent", { RAYTIO_AGENT_ENCRYPTION_PASSWORD: "not the passphrase" }));
+    const result = await cli(
+      ["--check"],
+      sandbox.configFor("agent", { RAYTIO_AGENT_ENCRYPTION_PASSWORD: "not the passphrase" }),
+    );
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/FAIL {2}encryption key: DECRYPTION_FAILED: .*RAYTIO_AGENT_ENCRYPTION_PASSWORD/);
+    expect(result.stdout).toMatch(
+      /FAIL {2}encryption key: DECRYPTION_FAILED: .*RAYTIO_AGENT_ENCRYPTION_PASSWORD/,
+    );
     expect(`${result.stdout}${result.stderr}`).not.toContain("not the passphrase");
   });
 

@@ -1,11 +1,11 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { type CallToolResult, McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { expect } from "vitest";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import { ERROR_CODES } from "../../src/errors.js";
-import { allStderr, SERVER_ENTRY, serverEnv } from "./harness.js";
+import { connectServer, SERVER_ENTRY, serverEnv } from "./harness.js";
 
 /** Longest any single call may take before the test calls it a hang (retries and backoff included). */
 export const HANG_MS = 45_000;
@@ -31,31 +31,13 @@ export type Outcome =
   | { result: CallToolResult; rpcError?: undefined }
   | { result?: undefined; rpcError: McpError };
 
-/** Spawns the built server over stdio like the harness does, but keeps the process id and stderr. */
+/** The harness's server, with a call that turns JSON-RPC errors into values and bounds every call. */
 export async function startServer(
   sandbox: Sandbox,
   account: string,
   extraEnv: Record<string, string> = {},
 ): Promise<AbuseServer> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [SERVER_ENTRY],
-    env: serverEnv(sandbox.configFor(account, extraEnv)),
-    stderr: "pipe",
-  });
-  const stderr: string[] = [];
-  let partial = "";
-  transport.stderr?.on("data", (chunk: Buffer) => {
-    partial += chunk.toString("utf8");
-    const lines = partial.split("\n");
-    partial = lines.pop() ?? "";
-    stderr.push(...lines);
-    allStderr.push(...lines);
-  });
-  const client = new Client({ name: "raytio-abuse-test", version: "1.0.0" });
-  await client.connect(transport);
-  const pid = transport.pid;
-  if (pid === null) throw new Error("the server has no process id");
+  const { client, transport, pid, stderr } = await connectServer(sandbox, account, extraEnv);
   return {
     client,
     transport,
@@ -192,6 +174,25 @@ export function spawnRaw(env: Record<string, string>): RawServer {
         });
       }),
   };
+}
+
+/** The MCP handshake over plain pipes: initialize, wait for its answer, then `initialized`. */
+export async function initializeRaw(raw: RawServer, clientName: string): Promise<Record<string, unknown>> {
+  raw.send(
+    JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: clientName, version: "1" },
+      },
+    }),
+  );
+  const answer = await raw.waitFor((message) => message.id === 1, "initialize");
+  raw.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+  return answer;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -20,6 +20,9 @@ export async function startTestSandbox(options: SandboxOptions = {}): Promise<Sa
 
 export interface ConnectedServer {
   client: Client;
+  transport: StdioClientTransport;
+  /** The server's process id. */
+  pid: number;
   stderr: string[];
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
@@ -52,8 +55,12 @@ export async function connectServer(
   });
   const client = new Client({ name: "raytio-integration-test", version: "1.0.0" });
   await client.connect(transport);
+  const pid = transport.pid;
+  if (pid === null) throw new Error("the server has no process id");
   return {
     client,
+    transport,
+    pid,
     stderr,
     call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
     close: () => client.close(),
