@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TABLES, tablePath } from "../../raytio/paths.js";
+import { TABLES, type TableName, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
 import { wrmCall } from "../../wrm/errors.js";
 import {
@@ -48,6 +48,27 @@ export default defineTool({
   }),
   untrustedOutput: true,
   async handler(input, { api, signal, config }) {
+    /** One page of a run's steps or artifacts, by sequence number, with one extra row to detect more. */
+    const ordered = async <T>(
+      table: TableName,
+      select: readonly string[],
+      row: z.ZodType<T>,
+      from: number,
+      limit: number,
+    ): Promise<T[]> => {
+      if (limit === 0) return [];
+      const response = await api.get(tablePath(table), {
+        query: query()
+          .select(select)
+          .eq("run_id", input.run_id)
+          .where({ column: "seq", op: "gte", value: from })
+          .order("seq")
+          .limit(limit + 1),
+        schema: z.array(row),
+        signal,
+      });
+      return response.data;
+    };
     const [run, stepRows, artifactRows] = await Promise.all([
       wrmCall(
         api.get(tablePath(TABLES.agentRun), {
@@ -58,34 +79,8 @@ export default defineTool({
         }),
         { subject: `agent run ${input.run_id}` },
       ),
-      input.step_limit === 0
-        ? []
-        : api
-            .get(tablePath(TABLES.runStep), {
-              query: query()
-                .select(STEP_SELECT)
-                .eq("run_id", input.run_id)
-                .where({ column: "seq", op: "gte", value: input.from_step })
-                .order("seq")
-                .limit(input.step_limit + 1),
-              schema: z.array(stepRowSchema),
-              signal,
-            })
-            .then((response) => response.data),
-      input.artifact_limit === 0
-        ? []
-        : api
-            .get(tablePath(TABLES.runArtifact), {
-              query: query()
-                .select(ARTIFACT_SELECT)
-                .eq("run_id", input.run_id)
-                .where({ column: "seq", op: "gte", value: input.from_artifact })
-                .order("seq")
-                .limit(input.artifact_limit + 1),
-              schema: z.array(artifactSchema),
-              signal,
-            })
-            .then((response) => response.data),
+      ordered(TABLES.runStep, STEP_SELECT, stepRowSchema, input.from_step, input.step_limit),
+      ordered(TABLES.runArtifact, ARTIFACT_SELECT, artifactSchema, input.from_artifact, input.artifact_limit),
     ]);
 
     const steps = clipFields(stepRows.slice(0, input.step_limit), ["input", "output"], input.max_chars);
