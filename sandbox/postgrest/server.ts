@@ -472,25 +472,13 @@ export function createPostgrestHandler(options: PostgrestHandlerOptions): Postgr
         ? { upsert: { resolution: prefs.resolution, conflictColumns: query.onConflict ?? rel.primaryKey } }
         : {}),
     });
-    const row = await inTransaction(ctx, false, async (tx) => {
-      const result = await run(tx, statement);
-      if (single && result.page_total !== 1) throw singularity(result.page_total);
-      return result;
-    });
-    const headers: Record<string, string> = {
-      "Content-Range": contentRange(1, 0, prefs.count ? row.page_total : undefined),
-    };
-    if (prefs.applied.length > 0) headers["Preference-Applied"] = prefs.applied.join(", ");
+    const row = await writeInTransaction(ctx, statement, single);
+    const headers = writeHeaders(contentRange(1, 0, prefs.count ? row.page_total : undefined), prefs);
     if (locate && row.body) {
       const first = (JSON.parse(row.body) as Record<string, unknown>[])[0];
       if (first) headers.Location = locationFor(rel, first);
     }
-    if (shape === "none") return { status: 201, headers } satisfies Reply;
-    return {
-      status: 201,
-      headers: { ...headers, ...bodyHeaders(shape) },
-      body: row.body ?? "[]",
-    } satisfies Reply;
+    return writeReply(201, headers, shape, row);
   }
 
   async function mutate(
@@ -525,22 +513,40 @@ export function createPostgrestHandler(options: PostgrestHandlerOptions): Postgr
         kind === "update"
           ? buildUpdate(rel, query, values, range, options)
           : buildDelete(rel, query, range, options);
-      row = await inTransaction(ctx, false, async (tx) => {
-        const result = await run(tx, statement);
-        if (single && result.page_total !== 1) throw singularity(result.page_total);
-        return result;
-      });
+      row = await writeInTransaction(ctx, statement, single);
     }
-    const headers: Record<string, string> = {
-      "Content-Range": contentRange(0, row.page_total - 1, prefs.count ? row.page_total : undefined),
-    };
+    const headers = writeHeaders(
+      contentRange(0, row.page_total - 1, prefs.count ? row.page_total : undefined),
+      prefs,
+    );
+    return shape === "none"
+      ? ({ status: 204, headers } satisfies Reply)
+      : writeReply(200, headers, shape, row);
+  }
+
+  /** Runs one write statement; a single-object request must touch exactly one row or nothing is kept. */
+  function writeInTransaction(ctx: RequestContext, statement: Parameters<typeof run>[1], single: boolean) {
+    return inTransaction(ctx, false, async (tx) => {
+      const result = await run(tx, statement);
+      if (single && result.page_total !== 1) throw singularity(result.page_total);
+      return result;
+    });
+  }
+
+  function writeHeaders(range: string, prefs: Preferences): Record<string, string> {
+    const headers: Record<string, string> = { "Content-Range": range };
     if (prefs.applied.length > 0) headers["Preference-Applied"] = prefs.applied.join(", ");
-    if (shape === "none") return { status: 204, headers } satisfies Reply;
-    return {
-      status: 200,
-      headers: { ...headers, ...bodyHeaders(shape) },
-      body: row.body ?? "[]",
-    } satisfies Reply;
+    return headers;
+  }
+
+  function writeReply(
+    status: number,
+    headers: Record<string, string>,
+    shape: BodyShape,
+    row: StatementResult,
+  ): Reply {
+    if (shape === "none") return { status, headers };
+    return { status, headers: { ...headers, ...bodyHeaders(shape) }, body: row.body ?? "[]" };
   }
 
   async function callFunction(
