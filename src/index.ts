@@ -87,13 +87,7 @@ function services(loaded: LoadedConfig): {
   const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
   for (const warning of loaded.warnings) logger.warn(warning);
   const auth = new CognitoAuth(config, logger);
-  const api = new RaytioApiClient({
-    baseUrl: config.apiBaseUrl,
-    timeoutMs: config.httpTimeoutSeconds * 1000,
-    tokens: auth,
-    logger,
-    userAgent: `${PACKAGE_NAME}/${VERSION}`,
-  });
+  const api = RaytioApiClient.fromConfig(config, auth, logger);
   return { config, logger, auth, api };
 }
 

@@ -108,13 +108,11 @@ function raytioSignIn(loaded: LoadedHttpConfig) {
           customerId: undefined,
         },
       };
-      const api = new RaytioApiClient({
-        baseUrl: config.apiBaseUrl,
-        timeoutMs: config.httpTimeoutSeconds * 1000,
-        tokens: new CognitoAuth(person, logger, Date.now, session),
+      const api = RaytioApiClient.fromConfig(
+        config,
+        new CognitoAuth(person, logger, Date.now, session),
         logger,
-        userAgent: `${PACKAGE_NAME}/${VERSION}`,
-      });
+      );
       const key = await new DsmServices({ config: person, logger }).userKey(api);
       await new AgentKeyring({ encryptionPassword: credentials.encryptionPassword }).openUserKey(
         key.private_key,

@@ -12,7 +12,6 @@ import { toolsForDomains } from "../tools/domains.js";
 import { applyToolFilters, filtersFromSurface } from "../tools/filters.js";
 import { type DomainResolution, fallbackResolution, resolveDomains } from "../tools/resolve-domains.js";
 import type { AnyTool } from "../tools/tool.js";
-import { PACKAGE_NAME, VERSION } from "../version.js";
 import {
   EVENTS_CHANNEL,
   isLevelShown,
@@ -261,13 +260,7 @@ export class SessionManager {
       secrets: secrets.encryptionPassword ? [secrets.encryptionPassword] : [],
     });
     const auth = new CognitoAuth(config, logger, Date.now, secrets.cognito);
-    const api = new RaytioApiClient({
-      baseUrl: config.apiBaseUrl,
-      timeoutMs: config.httpTimeoutSeconds * 1000,
-      tokens: auth,
-      logger,
-      userAgent: `${PACKAGE_NAME}/${VERSION}`,
-    });
+    const api = RaytioApiClient.fromConfig(config, auth, logger);
     const dsm = new DsmServices({
       config,
       logger,

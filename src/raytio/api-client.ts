@@ -1,7 +1,9 @@
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from "axios";
 import type { z } from "zod";
+import type { Config } from "../config.js";
 import { RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { PACKAGE_NAME, VERSION } from "../version.js";
 import type { TokenSource } from "./auth.js";
 import { PostgrestQuery } from "./postgrest.js";
 
@@ -87,6 +89,17 @@ const postgrestErrorFields = (body: unknown): { code?: string; message?: string;
 export class RaytioApiClient {
   private readonly http: AxiosInstance;
   private readonly retry: RetryPolicy;
+
+  /** The client every transport uses: the configured base URL and timeout, identified as this package. */
+  static fromConfig(config: Config, tokens: TokenSource, logger: Logger): RaytioApiClient {
+    return new RaytioApiClient({
+      baseUrl: config.apiBaseUrl,
+      timeoutMs: config.httpTimeoutSeconds * 1000,
+      tokens,
+      logger,
+      userAgent: `${PACKAGE_NAME}/${VERSION}`,
+    });
+  }
 
   constructor(private readonly options: ApiClientOptions) {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
