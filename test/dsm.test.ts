@@ -6,7 +6,7 @@ import { openSealedPrivateKey, unlockPrivateKey } from "../src/crypto/maxcryptor
 import {
   allStderr,
   type ConnectedServer,
-  connectServer,
+  serverPool,
   startTestSandbox,
   structured,
   textOf,
@@ -66,16 +66,12 @@ const PAGES = [
 
 let sandbox: Sandbox;
 let agent: ConnectedServer;
-const servers: ConnectedServer[] = [];
 let applicationId: string;
 let shortLinkKey: string;
 let flowCode: string;
 
-async function connect(account: string, env: Record<string, string> = {}): Promise<ConnectedServer> {
-  const server = await connectServer(sandbox, account, { ...FAST, ...env });
-  servers.push(server);
-  return server;
-}
+const pool = serverPool(() => sandbox, FAST);
+const connect = pool.connect;
 
 async function submit(
   code: string,
@@ -119,7 +115,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
+  await pool.closeAll();
   await sandbox.stop();
 });
 

@@ -2,27 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { type Domain, toolsForDomains } from "../src/tools/domains.js";
 import { TOOLS } from "../src/tools/registry.js";
-import {
-  allStderr,
-  type ConnectedServer,
-  connectServer,
-  startTestSandbox,
-  structured,
-  textOf,
-  toolNames,
-} from "./support/harness.js";
+import { allStderr, serverPool, startTestSandbox, structured, textOf, toolNames } from "./support/harness.js";
 
 let sandbox: Sandbox;
 
 /** The names a client should see for these domains, in the registry's deterministic order. */
 const namesFor = (domains: Domain[]) => toolsForDomains(TOOLS, domains).map((tool) => tool.name);
-const servers: ConnectedServer[] = [];
-
-async function connect(account: string, env: Record<string, string> = {}): Promise<ConnectedServer> {
-  const server = await connectServer(sandbox, account, env);
-  servers.push(server);
-  return server;
-}
+const pool = serverPool(() => sandbox);
+const connect = pool.connect;
 
 function requestsTo(pathPrefix: string, method?: string) {
   return sandbox.requests.filter(
@@ -35,7 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
+  await pool.closeAll();
   await sandbox.stop();
 });
 

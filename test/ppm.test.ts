@@ -6,7 +6,7 @@ import { WORK_ITEM_STATUSES, type WorkItemStatus } from "../src/ppm/status.js";
 import { TRANSITION_INTENTS, type TransitionIntent } from "../src/ppm/transitions.js";
 import {
   type ConnectedServer,
-  connectServer,
+  serverPool,
   startTestSandbox,
   structured,
   textOf,
@@ -95,13 +95,8 @@ let user: ConnectedServer;
 let admin: ConnectedServer;
 let other: ConnectedServer;
 let otherItemId: string;
-const servers: ConnectedServer[] = [];
-
-async function connect(account: string, env: Record<string, string> = {}): Promise<ConnectedServer> {
-  const server = await connectServer(sandbox, account, env);
-  servers.push(server);
-  return server;
-}
+const pool = serverPool(() => sandbox);
+const connect = pool.connect;
 
 /** Reads the sandbox database as its owner, past row-level security: the ground truth for assertions. */
 async function db<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -188,7 +183,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
+  await pool.closeAll();
   await sandbox.stop();
 });
 

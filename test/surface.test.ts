@@ -6,10 +6,9 @@ import { PROMPTS } from "../src/catalogue/prompts.js";
 import { decodeCursor } from "../src/tools/pagination.js";
 import { TOOLS } from "../src/tools/registry.js";
 import {
-  type ConnectedServer,
-  connectServer,
   SERVER_ENTRY,
   serverEnv,
+  serverPool,
   startTestSandbox,
   structured,
   textOf,
@@ -18,13 +17,8 @@ import {
 
 const run = promisify(execFile);
 let sandbox: Sandbox;
-const servers: ConnectedServer[] = [];
-
-async function connect(account: string, env: Record<string, string> = {}) {
-  const server = await connectServer(sandbox, account, env);
-  servers.push(server);
-  return server;
-}
+const pool = serverPool(() => sandbox);
+const connect = pool.connect;
 
 /** Runs the built CLI; resolves with the exit code instead of throwing on a non-zero one. */
 async function cli(args: string[], env: Record<string, string>) {
@@ -42,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
+  await pool.closeAll();
   await sandbox.stop();
 });
 

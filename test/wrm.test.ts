@@ -6,7 +6,7 @@ import { approximateTokens } from "../src/tools/listing.js";
 import { TOOLS } from "../src/tools/registry.js";
 import {
   type ConnectedServer,
-  connectServer,
+  serverPool,
   startTestSandbox,
   structured,
   textOf,
@@ -75,13 +75,8 @@ const WRITE_TOOLS = [
 
 let sandbox: Sandbox;
 let admin: ConnectedServer;
-const servers: ConnectedServer[] = [];
-
-async function connect(account: string, env: Record<string, string> = {}): Promise<ConnectedServer> {
-  const server = await connectServer(sandbox, account, env);
-  servers.push(server);
-  return server;
-}
+const pool = serverPool(() => sandbox);
+const connect = pool.connect;
 
 async function call<T>(name: string, args: Record<string, unknown> = {}, server = admin): Promise<T> {
   return structured<T>(await server.call(name, args));
@@ -121,7 +116,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
+  await pool.closeAll();
   await sandbox.stop();
 });
 

@@ -80,3 +80,19 @@ export function structured<T = Record<string, unknown>>(result: CallToolResult):
   if (result.isError || !result.structuredContent) throw new Error(`Tool call failed: ${textOf(result)}`);
   return result.structuredContent as T;
 }
+
+/**
+ * The servers one test file starts against its sandbox, closed together when the file ends.
+ * `defaults` are environment values every server of the file gets (a call's own values win).
+ */
+export function serverPool(sandbox: () => Sandbox, defaults: Record<string, string> = {}) {
+  const servers: ConnectedServer[] = [];
+  return {
+    async connect(account: string, env: Record<string, string> = {}): Promise<ConnectedServer> {
+      const server = await connectServer(sandbox(), account, { ...defaults, ...env });
+      servers.push(server);
+      return server;
+    },
+    closeAll: () => Promise.all(servers.map((server) => server.close())),
+  };
+}
