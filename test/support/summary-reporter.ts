@@ -19,6 +19,8 @@ export default class SummaryReporter implements Reporter {
       // A file that failed to load has no tests but is still a failure.
       if (module.state() === "failed" && [...module.children.allTests()].length === 0) failed += 1;
     }
-    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}\n`);
+    process.stdout.write(
+      `\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}\n`,
+    );
   }
 }
