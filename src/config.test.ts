@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { raytioErrorFrom as configError } from "../test/support/raytio-error.js";
 import { loadConfig } from "./config.js";
-import { RaytioError } from "./errors.js";
 
 const VALID = {
   RAYTIO_API_BASE_URL: "https://api.example.test/",
@@ -15,16 +15,6 @@ const VALID = {
 };
 
 const noDefaultFile = path.join(tmpdir(), "raytio-no-such-config.env");
-
-function configError(run: () => unknown): RaytioError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RaytioError) return error;
-    throw error;
-  }
-  throw new Error("expected a configuration error");
-}
 
 describe("loadConfig", () => {
   it("reads the environment and applies documented defaults", () => {

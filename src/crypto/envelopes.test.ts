@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { RaytioError } from "../errors.js";
+import { raytioErrorFrom as failure } from "../../test/support/raytio-error.js";
+import type { RaytioError } from "../errors.js";
 import {
   parseDataEnvelope,
   parsePasswordEnvelope,
@@ -23,16 +24,6 @@ const password = () => ({
 const data = () => ({ v: 1, kind: "data", enc: "A256GCM", iv: IV, ct: CT });
 const wadek = () => ({ v: 1, kind: "wadek", alg: "RSA-OAEP-256", kid: "some-kid", wrapped: WRAPPED });
 const sealed = () => ({ n_id: "rec-1", encrypted_data: data(), encrypted_key: wadek() });
-
-function failure(run: () => unknown): RaytioError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RaytioError) return error;
-    throw error;
-  }
-  throw new Error("expected a RaytioError");
-}
 
 function expectUnsupported(run: () => unknown, field: string): RaytioError {
   const error = failure(run);

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes, webcrypto } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { raytioRejectionFrom as rejection } from "../../test/support/raytio-error.js";
 import { RaytioError } from "../errors.js";
 import {
   AgentKeyring,
@@ -64,16 +65,6 @@ beforeAll(async () => {
   userEnvelope = await lockPrivateKey(user.privateKey, PASSWORD, FAST);
   sealedAppKey = sealPrivateKey(app.privateKey, user.publicJwk);
 });
-
-async function rejection(promise: Promise<unknown>): Promise<RaytioError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RaytioError) return error;
-    throw error;
-  }
-  throw new Error("expected a RaytioError");
-}
 
 function flipFirstByte(text: string): string {
   const bytes = Buffer.from(text, "base64");

@@ -1,6 +1,6 @@
 import { constants, type KeyObject, publicEncrypt, randomBytes, webcrypto } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RaytioError } from "../errors.js";
+import { raytioErrorFrom as failure } from "../../test/support/raytio-error.js";
 import { parseWadekEnvelope } from "./envelopes.js";
 import { generateKeyPair, type RsaKeyPair } from "./maxcryptor.js";
 import { keyIdOf, keyIdOfNumbers, unwrapDek, wrapDek } from "./wadek.js";
@@ -11,16 +11,6 @@ let bob: RsaKeyPair;
 beforeAll(async () => {
   [alice, bob] = await Promise.all([generateKeyPair({ bits: 2048 }), generateKeyPair({ bits: 2048 })]);
 });
-
-function failure(run: () => unknown): RaytioError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RaytioError) return error;
-    throw error;
-  }
-  throw new Error("expected a RaytioError");
-}
 
 describe("key ids", () => {
   it("matches the RFC 7638 §3.1 example thumbprint", () => {

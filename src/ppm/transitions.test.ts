@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isRaytioError, type RaytioError } from "../errors.js";
+import { raytioErrorFrom as thrown } from "../../test/support/raytio-error.js";
 import { WORK_ITEM_STATUSES, type WorkItemStatus } from "./status.js";
 import {
   legalIntents,
@@ -76,16 +76,6 @@ const EXPECTED: Record<WorkItemStatus, Record<TransitionIntent, WorkItemStatus |
 const PAIRS = WORK_ITEM_STATUSES.flatMap((status) =>
   TRANSITION_INTENTS.map((intent) => [status, intent, EXPECTED[status][intent]] as const),
 );
-
-function thrown(action: () => unknown): RaytioError {
-  try {
-    action();
-  } catch (error) {
-    if (isRaytioError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a RaytioError");
-}
 
 describe("work-item state machine", () => {
   it("covers every status and intent", () => {

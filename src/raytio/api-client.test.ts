@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { RaytioError } from "../errors.js";
+import { raytioRejectionFrom as failure } from "../../test/support/raytio-error.js";
 import { createLogger } from "../logger.js";
 import { parseContentRangeTotal, parseRetryAfter, RaytioApiClient } from "./api-client.js";
 import type { TokenSource } from "./auth.js";
@@ -83,16 +83,6 @@ const reply =
     res.writeHead(status, { "Content-Type": "application/json", ...headers });
     res.end(body === undefined ? undefined : JSON.stringify(body));
   };
-
-async function failure(promise: Promise<unknown>): Promise<RaytioError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RaytioError) return error;
-    throw error;
-  }
-  throw new Error("expected a RaytioError");
-}
 
 describe("RaytioApiClient", () => {
   it("sends the bearer token, Prefer and the encoded query, and reads Content-Range totals", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { isRaytioError, type RaytioError } from "../errors.js";
+import { raytioErrorFrom as thrown } from "../../test/support/raytio-error.js";
 import {
   assertKnownSchemas,
   encryptedFields,
@@ -22,16 +22,6 @@ const schemaFiles = readdirSync(fileURLToPath(SYSTEM_SCHEMA_DIRECTORY)).filter((
 
 /** Schemas whose data the platform itself must read (e.g. to send a verification code), so nothing is encrypted. */
 const PLAINTEXT_SCHEMAS = ["ss_Email_Address", "ss_Person_Name", "ss_Phone_Number"];
-
-function thrown(action: () => unknown): RaytioError {
-  try {
-    action();
-  } catch (error) {
-    if (isRaytioError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a RaytioError");
-}
 
 describe("system schema catalogue", () => {
   it("loads every file, at least 14 schemas, each named after its file", () => {
