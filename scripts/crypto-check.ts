@@ -1,5 +1,5 @@
 /**
- * Runs a Maxcryptor v1 vectors file (the format at the end of shared/spec/crypto.md) through this
+ * Runs a Maxcryptor v1 vectors file (the format at the end of docs/crypto.md) through this
  * project's own code:
  *
  *   npm run crypto:check -- FILE

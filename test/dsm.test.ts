@@ -211,7 +211,7 @@ describe("the headline flow", () => {
     ]) {
       expect(stored).not.toContain(secret);
     }
-    // ss_Person_Name has no encrypt: true field (raytio-facts §5.1), so it stays readable.
+    // ss_Person_Name has no encrypt: true field (Raytio encryption docs), so it stays readable.
     expect(stored).toContain("Mārama");
     const bank = records.find((record) => record.schema_name === "ss_Bank_Account");
     expect(bank?.properties).toEqual({ country: "NZ", bank_name: "Kiwibank Ōtaki" });

@@ -47,7 +47,7 @@ create table api.fnd_user_group (
 );
 
 -- A user's encryption key pair: the public JWK and the private key in a `password` envelope
--- (../shared/spec/crypto.md). Only the owner can read their row.
+-- (docs/crypto.md). Only the owner can read their row.
 create table api.fnd_user_key (
   user_id text primary key references api.fnd_user (id) on delete cascade,
   public_key jsonb not null,

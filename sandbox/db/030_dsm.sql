@@ -1,6 +1,6 @@
 -- DSM (data sharing): application keys, forms (links), requests and submissions.
 -- Contract: docs/raytio-api.md, sections dsm_access_application_key … dsm_submission. Crypto formats:
--- ../shared/spec/crypto.md. The server never sees a private key or a submitted value in the clear:
+-- docs/crypto.md. The server never sees a private key or a submitted value in the clear:
 -- application keys are stored sealed to a user's public key and submissions as sealed records.
 
 -- Random, unguessable, URL-safe codes (22 characters of base64url over a random UUID's 16 bytes).

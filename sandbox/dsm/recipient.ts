@@ -9,7 +9,7 @@ import { encryptedFields, getSystemSchema } from "../../src/schemas/loader.js";
  * The person's side of a data request, standing in for the Raytio web client in their browser: it
  * checks the answer against the form, encrypts every schema instance to the access application's public
  * key (fields the schema marks `encrypt: true`, plus any field the schema does not know, sealed as one
- * JSON object with a fresh data key; the rest stays readable, raytio-facts §5.1) and stores the
+ * JSON object with a fresh data key; the rest stays readable, Raytio encryption docs) and stores the
  * submission. The server holding the records never sees an encrypted field in the clear.
  */
 
@@ -45,7 +45,7 @@ export function sealInstance(
   return { ...record, ...sealValue(secret, publicKey, { aad: recordAad(schemaName, nId) }) };
 }
 
-/** Instances per schema, checked against the form's pages (Raytio link rules, raytio-facts §4.2). */
+/** Instances per schema, checked against the form's pages (Raytio's access application link rules). */
 export function checkAnswer(
   pages: readonly FormPage[],
   data: unknown,

@@ -1,7 +1,7 @@
 import { RaytioError } from "../errors.js";
 
 /**
- * Base64 as crypto.md fixes it: producers write standard base64 with padding (RFC 4648 §4); consumers
+ * Base64 as docs/crypto.md fixes it: producers write standard base64 with padding (RFC 4648 §4); consumers
  * accept the standard and URL-safe (§5) alphabets, padded or not.
  *
  * Decoding is strict where Node's own decoder is lenient. Buffer.from(text, "base64") silently skips

@@ -3,7 +3,7 @@ import { RaytioError } from "../errors.js";
 import { decodeBase64 } from "./base64.js";
 
 /**
- * The four Maxcryptor v1 envelopes of crypto.md, as zod schemas over their JSON form, plus parse helpers
+ * The four Maxcryptor v1 envelopes of docs/crypto.md, as zod schemas over their JSON form, plus parse helpers
  * that also decode every binary field. Each parameter a decryptor needs comes from here; nothing is
  * defaulted. Anything this version does not know (v, kind, alg, enc, kdf.alg, kdf.hash) is
  * UNSUPPORTED_ENVELOPE naming the field, because guessing at a format is how ciphertext gets misread.

@@ -40,7 +40,7 @@ import {
 } from "./wadek.js";
 
 /**
- * Maxcryptor v1 as fixed by shared/spec/crypto.md (beside this repository): user and application RSA key pairs, password envelopes
+ * Maxcryptor v1 as fixed by docs/crypto.md: user and application RSA key pairs, password envelopes
  * for a user's private key, sealed values (a fresh AES-256-GCM data key per value, wrapped to the
  * recipient with RSA-OAEP-256) and the AgentKeyring that opens shared records the way
  * `poll_and_retrieve` needs. Only node:crypto is used. Private keys exist only as KeyObjects in memory.
@@ -585,7 +585,7 @@ function clip(id: string): string {
 }
 
 /**
- * The agent's keys for the DSM flow of crypto.md "Opening a shared record". One per process, built from
+ * The agent's keys for the DSM flow of docs/crypto.md "Opening a shared record". One per process, built from
  * RAYTIO_AGENT_ENCRYPTION_PASSWORD:
  * - a user key is derived (PBKDF2) once per distinct envelope, cached by a digest of the envelope, never
  *   by the password; concurrent first calls share one derivation; a wrong password is remembered too,

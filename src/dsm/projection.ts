@@ -26,7 +26,7 @@ export type AccessApplication = z.infer<typeof accessApplicationSchema>;
 
 export const PAGE_FILTERS = ["oneOf", "anyOf"] as const;
 
-/** A form page as stored in `dsm_form.pages` (Raytio's link pages, raytio-facts §4.2). */
+/** A form page as stored in `dsm_form.pages` (Raytio's access application link pages). */
 export const formPageSchema = z.object({
   name: z.string(),
   description: z.string().nullable(),

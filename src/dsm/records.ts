@@ -7,8 +7,8 @@ import type { FormPage } from "./projection.js";
 /**
  * The record format of a DSM submission, shared by the server (which opens records) and the sandbox's
  * stand-in for the person's browser (which seals them). One record per schema instance: the spec's
- * shared record (`n_id`, `encrypted_data`, `encrypted_key`, ../shared/spec/crypto.md) plus the schema it
- * belongs to and the fields that schema leaves unencrypted (raytio-facts §5.1: only `encrypt: true`
+ * shared record (`n_id`, `encrypted_data`, `encrypted_key`, docs/crypto.md) plus the schema it
+ * belongs to and the fields that schema leaves unencrypted (Raytio encryption docs: only `encrypt: true`
  * fields are end-to-end encrypted). The sealed value holds a JSON object of the encrypted fields.
  */
 export const sharedRecordSchema = z.object({

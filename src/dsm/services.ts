@@ -27,7 +27,7 @@ export const ENCRYPTION_PASSWORD_SETTING = "RAYTIO_AGENT_ENCRYPTION_PASSWORD";
 
 /**
  * What the DSM tools share for the life of the process: one AgentKeyring (so the user key's PBKDF2 runs
- * once per process, crypto.md "Opening a shared record"), the agent's key envelope and the sealed keys
+ * once per process, docs/crypto.md "Opening a shared record"), the agent's key envelope and the sealed keys
  * of the applications it has opened. Keys exist only inside the keyring, as KeyObjects; what is cached
  * here is exactly what the API serves (public keys and ciphertext). Nothing here is ever sent anywhere
  * except the public key and sealed keys the tools write on purpose.
@@ -143,7 +143,7 @@ export class DsmServices {
   }
 
   /**
-   * Opens a submission's records (crypto.md "Opening a shared record"): user key (PBKDF2 once per
+   * Opens a submission's records (docs/crypto.md "Opening a shared record"): user key (PBKDF2 once per
    * process), application key (once per application), then each record. Returns each instance's value
    * with its schema, in record order.
    */

@@ -25,7 +25,7 @@ export function requestStatus(stored: string, expiresAt: string, now: number = D
   }
 }
 
-/** Raytio's submission (application instance) statuses, raytio-facts §4.3. */
+/** Raytio's submission (application instance) statuses, as Raytio's submissions docs name them. */
 export const SUBMISSION_STATUSES = ["submitted", "received", "processing", "accepted", "rejected"] as const;
 export type SubmissionStatus = (typeof SUBMISSION_STATUSES)[number];
 

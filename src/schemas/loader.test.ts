@@ -79,7 +79,7 @@ describe("system schema catalogue", () => {
     expect(encryptedFields("ss_Tax_Number")).toContain("tax_number");
     expect(encryptedFields("ss_Date_Of_Birth")).toContain("date_of_birth");
     expect(encryptedFields("ss_Visa")).toContain("visa_number");
-    // One submission mixes both (raytio-facts §5.1): filterable fields stay readable.
+    // One submission mixes both (Raytio encryption docs: only `encrypt: true` fields are sealed): filterable fields stay readable.
     expect(encryptedFields("ss_Passport")).not.toContain("issuing_country");
     expect(encryptedFields("ss_Address")).not.toContain("country");
   });

@@ -14,7 +14,7 @@ export const SYSTEM_SCHEMA_DIRECTORY = new URL("./system/", import.meta.url);
 
 export const SCHEMA_NAME_PATTERN = /^(p|u|s)s_[A-Za-z0-9_]+$/;
 
-/** Names the platform uses internally (raytio-facts §4.5); a schema field with one would collide. */
+/** Names the platform uses internally (Raytio schema reference); a schema field with one would collide. */
 const RESERVED_FIELD_NAMES = new Set([
   "encrypted_data",
   "encrypted_key",
@@ -148,7 +148,7 @@ const fieldSchema = z
     }
   });
 
-/** The confirmed schema template (raytio-facts §4.5). Strict, so a misspelt key fails instead of vanishing. */
+/** The confirmed schema template (Raytio schema reference). Strict, so a misspelt key fails instead of vanishing. */
 export const systemSchemaSchema = z
   .strictObject({
     name: z.string().regex(SCHEMA_NAME_PATTERN, "must match ^(p|u|s)s_[A-Za-z0-9_]+$"),

@@ -31,7 +31,7 @@ export default defineTool({
     const owner = importPublicJwk((await dsm.userKey(api)).public_key);
     const bits = dsm.keyBits;
     const pair = await generateKeyPair({ bits });
-    // The private key leaves this function only sealed to the owner's public key (crypto.md, Keys).
+    // The private key leaves this function only sealed to the owner's public key (docs/crypto.md, Keys).
     const sealed = sealPrivateKey(pair.privateKey, owner.key);
     const response = await api.post(rpcPath(RPCS.dsmCreateAccessApplication), {
       query: query().select(ACCESS_APPLICATION_SELECT),
