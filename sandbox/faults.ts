@@ -6,12 +6,16 @@ import { z } from "zod";
  * misbehaves: slow answers, 5xx with or without Retry-After, dropped connections, truncated or
  * non-JSON bodies, Cognito outages. Rules are consumed in order; each fires `times` times (-1 = until
  * cleared).
+ *
+ * `hold` keeps a request unanswered until the rules are cleared, then lets it go on as normal. It makes
+ * "slower than the client's timeout" certain whatever the machine's speed, where a fixed latency only
+ * races the client's clock.
  */
 export const faultRuleSchema = z.object({
   target: z.enum(["api", "cognito"]).default("api"),
   method: z.string().toUpperCase().optional(),
   pathPrefix: z.string().optional(),
-  kind: z.enum(["status", "reset", "latency", "truncate", "non_json"]),
+  kind: z.enum(["status", "reset", "latency", "hold", "truncate", "non_json"]),
   status: z.number().int().min(200).max(599).optional(),
   retryAfter: z.string().optional(),
   delayMs: z.number().int().min(0).max(60_000).optional(),
@@ -24,6 +28,7 @@ type ParsedRule = z.output<typeof faultRuleSchema> & { id: number; hits: number 
 export class FaultInjector {
   private rules: ParsedRule[] = [];
   private nextId = 1;
+  private held = new Set<() => void>();
 
   add(rule: FaultRule): number {
     const parsed = faultRuleSchema.parse(rule);
@@ -32,8 +37,11 @@ export class FaultInjector {
     return id;
   }
 
+  /** Removes every rule and lets every held request go on. */
   clear(): void {
     this.rules = [];
+    for (const release of this.held) release();
+    this.held.clear();
   }
 
   /** Hits per rule id: tests assert that a fault really fired. */
@@ -43,7 +51,7 @@ export class FaultInjector {
 
   /**
    * Applies the first matching rule. Returns true when the fault answered the request itself, false
-   * when the request should continue (no rule, or only latency).
+   * when the request should continue (no rule, or only latency or a hold that has been released).
    */
   async apply(
     target: "api" | "cognito",
@@ -63,6 +71,9 @@ export class FaultInjector {
     switch (rule.kind) {
       case "latency":
         await new Promise((resolve) => setTimeout(resolve, rule.delayMs ?? 1000));
+        return false;
+      case "hold":
+        await new Promise<void>((resolve) => this.held.add(resolve));
         return false;
       case "reset":
         req.socket.destroy();

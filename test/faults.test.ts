@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FaultRule } from "../sandbox/faults.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import {
@@ -35,6 +35,11 @@ let healthyReads: string[] = [];
 const ALL_DOMAINS = { RAYTIO_TOOL_DOMAINS: "dsm,ppm,prm,wrm" };
 /** Keeps DSM waits short so a storm never sits in a ten-minute poll. */
 const SHORT_WAITS = { RAYTIO_REQUEST_TIMEOUT_SECONDS: "2", RAYTIO_POLL_INTERVAL_SECONDS: "0.5" };
+/**
+ * The HTTP timeout of the servers that test giving up: long enough for any normal call on a loaded
+ * two-core machine, while the calls under test are held by the sandbox and never answer in time.
+ */
+const PATIENT_ENOUGH_SECONDS = "5";
 
 async function server(extraEnv: Record<string, string> = {}, account = "agent"): Promise<AbuseServer> {
   const started = await startServer(sandbox, account, { ...ALL_DOMAINS, ...SHORT_WAITS, ...extraEnv });
@@ -159,17 +164,17 @@ describe("a read under API faults", () => {
   });
 
   it("gives up on an answer slower than RAYTIO_HTTP_TIMEOUT_SECONDS, retrying a read, and stays up", async () => {
-    const impatient = await server({ RAYTIO_HTTP_TIMEOUT_SECONDS: "0.5" });
+    // The limit is generous for a normal call on a loaded machine; the call under test is held by the
+    // sandbox until the test releases it, so it is slower than any limit whatever the machine's speed.
+    const impatient = await server({ RAYTIO_HTTP_TIMEOUT_SECONDS: PATIENT_ENOUGH_SECONDS });
     expect((await impatient.call("list_work_items", { limit: 1 })).result?.isError).toBeFalsy();
-    const before = apiRequests(work, "GET").length;
-    sandbox.faults.add({ kind: "latency", delayMs: 1_500, pathPrefix: work, method: "GET", times: -1 });
+    const hold = sandbox.faults.add({ kind: "hold", pathPrefix: work, method: "GET", times: -1 });
     const outcome = await impatient.call("list_work_items", { limit: 1 });
     expectCleanOutcome(outcome, "timeout");
     expect(errorText(outcome)).toMatch(/^API_UNAVAILABLE: .*\((ECONNABORTED|ETIMEDOUT)\)/);
+    // One first try and three retries reached the sandbox, each given up on by the client.
+    expect(sandbox.faults.hits(hold)).toBe(4);
     sandbox.faults.clear();
-    // The delayed requests are still answered by the sandbox after the client gave up on them.
-    await sleep(2_500);
-    expect(apiRequests(work, "GET").length - before).toBe(4);
     await expectHealthy(impatient);
   });
 });
@@ -242,22 +247,23 @@ describe("a write is applied at most once", () => {
   });
 
   it("create_work_item that times out on the client is applied once, late, and never sent twice", async () => {
-    const impatient = await server({ RAYTIO_HTTP_TIMEOUT_SECONDS: "0.5" });
+    const impatient = await server({ RAYTIO_HTTP_TIMEOUT_SECONDS: PATIENT_ENOUGH_SECONDS });
     expect((await impatient.call("list_work_items", { limit: 1 })).result?.isError).toBeFalsy();
     const title = `At most once (client timeout) ${randomUUID()}`;
     const before = apiRequests("/db/v1/ppm_work_item", "POST").length;
-    sandbox.faults.add({
-      kind: "latency",
-      delayMs: 1_500,
-      pathPrefix: "/db/v1/ppm_work_item",
-      method: "POST",
-    });
+    const hold = sandbox.faults.add({ kind: "hold", pathPrefix: "/db/v1/ppm_work_item", method: "POST" });
     const outcome = await impatient.call("create_work_item", { title });
     expectCleanOutcome(outcome, "client timeout");
     expect(errorText(outcome)).toMatch(/^API_UNAVAILABLE: .*may or may not have been applied/);
-    await sleep(2_000);
+    expect(sandbox.faults.hits(hold)).toBe(1);
+    expect(await rows("ppm_work_item", "title", title)).toBe(0);
+    // Released after the client gave up: the write lands late, exactly once.
+    sandbox.faults.clear();
+    await vi.waitFor(async () => expect(await rows("ppm_work_item", "title", title)).toBe(1), {
+      timeout: 30_000,
+      interval: 100,
+    });
     expect(apiRequests("/db/v1/ppm_work_item", "POST").length - before).toBe(1);
-    expect(await rows("ppm_work_item", "title", title)).toBe(1);
     await expectHealthy(impatient);
   });
 
@@ -435,7 +441,8 @@ describe("token expiry storm", () => {
 
 describe("the client going away", () => {
   it("cancelling half of 30 slow calls leaves the other half answered and the server clean", async () => {
-    sandbox.faults.add({ kind: "latency", delayMs: 600, times: -1, pathPrefix: "/db/v1/" });
+    // Held until released, so every cancel certainly comes before any answer.
+    const hold = sandbox.faults.add({ kind: "hold", times: -1, pathPrefix: "/db/v1/" });
     const calls = Array.from({ length: 30 }, (_, index) => {
       const controller = new AbortController();
       const pending = main.client.callTool(
@@ -446,20 +453,24 @@ describe("the client going away", () => {
           timeout: 45_000,
         },
       );
-      if (index % 2 === 0) setTimeout(() => controller.abort("test cancels"), 100 + index * 10);
+      if (index % 2 === 0) controller.abort("test cancels");
       return pending.then(
         (result) => ({ index, result }),
         (error: unknown) => ({ index, error }),
       );
     });
+    // The fifteen calls that were not cancelled are all waiting on the API before it answers.
+    await vi.waitFor(() => expect(sandbox.faults.hits(hold)).toBeGreaterThanOrEqual(15), {
+      timeout: 30_000,
+      interval: 50,
+    });
+    sandbox.faults.clear();
     const settled = await Promise.all(calls);
     for (const entry of settled) {
       if (entry.index % 2 === 1)
         expect("result" in entry && !entry.result.isError, `call ${entry.index}`).toBe(true);
       else expect("error" in entry, `call ${entry.index} was cancelled`).toBe(true);
     }
-    sandbox.faults.clear();
-    await sleep(800);
     await expectHealthy(main);
   });
 
