@@ -627,6 +627,16 @@ describe("agent runs", () => {
         uri: "s3://b/c",
       }),
     ).toMatch(/^WRM_VALIDATION: Give exactly one of content/);
+    // A bad media type is explained in words a model can act on, never as the raw pattern.
+    const badMediaType = await failure("attach_run_artifact", {
+      run_id: runId,
+      name: "x",
+      media_type: "Markdown text",
+      content: "a",
+    });
+    expect(badMediaType).toContain("media_type");
+    expect(badMediaType).toContain("must be a media type: type/subtype in lower case, such as text/markdown");
+    expect(badMediaType).not.toMatch(/\[a-z0-9\]|\^|\$\//);
     expect(
       await failure("attach_run_artifact", {
         run_id: runId,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { RaytioError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { executeTool, fenceUntrusted } from "./execute.js";
-import { decodeCursor, pageOf, paginationOutput } from "./pagination.js";
+import { decodeCursor, pageOf, paginationOutput, summarizePage } from "./pagination.js";
 import { defineTool, type ToolContext } from "./tool.js";
 
 const logLines: string[] = [];
@@ -123,7 +123,21 @@ describe("response budget at the choke point", () => {
     expect(decodeCursor(page.next_cursor, filters)).toBe(100 + page.items.length);
     const text = result.content[0]?.type === "text" ? result.content[0].text : "";
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2_000 * 4);
-    expect(text).toContain("pass next_cursor as cursor to continue");
+    expect(text).toContain("Pass next_cursor as cursor to continue.");
+  });
+
+  it("says how to continue a cut page once, when the page's own summary already says it", async () => {
+    const summarized = defineTool({
+      ...pageTool,
+      summarize: (output) => summarizePage(output, "item", "items"),
+    });
+    const result = await executeTool(summarized, {}, context);
+    const text = result.content[0]?.type === "text" ? result.content[0].text : "";
+    const summaryLine = text.split("\n")[0] ?? "";
+    expect(summaryLine).toMatch(
+      /^\d+ items of \d+; more available: pass next_cursor as cursor\. Only the first \d+ items fit/,
+    );
+    expect(summaryLine.match(/next_cursor/g)).toHaveLength(1);
   });
 
   it("shortens long text in a single record and flags it", async () => {

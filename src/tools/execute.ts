@@ -38,7 +38,10 @@ export async function executeTool(
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
     const budgetNote = fitToBudget(output, raw, context.config.maxResponseTokens);
     const json = tool.untrustedOutput ? fenceUntrusted(JSON.stringify(output)) : JSON.stringify(output);
-    const summary = [tool.summarize?.(output), budgetNote].filter(Boolean).join(" ");
+    const toolSummary = tool.summarize?.(output);
+    // A page's own summary already says how to continue; the budget note says it only when nothing else does.
+    const continuation = toolSummary?.includes("next_cursor") ? undefined : budgetNote?.continuation;
+    const summary = [toolSummary, budgetNote?.text, continuation].filter(Boolean).join(" ");
     return {
       structuredContent: output,
       content: [{ type: "text", text: summary ? `${summary}\n\n${json}` : json }],
@@ -51,12 +54,18 @@ export async function executeTool(
 /**
  * Cuts an over-budget result down and says how to get the rest: a page keeps the items that fit and
  * gets a cursor continuing right after them; anything else has its longest strings shortened. Returns
- * the sentence to add to the summary, or undefined when the result already fits.
+ * what to add to the summary (and, when items were cut, how to continue), or undefined when the result
+ * already fits.
  */
-function fitToBudget(output: Record<string, unknown>, raw: unknown, maxTokens: number): string | undefined {
+function fitToBudget(
+  output: Record<string, unknown>,
+  raw: unknown,
+  maxTokens: number,
+): { text: string; continuation?: string } | undefined {
   const limit = budgetBytes(maxTokens);
   if (jsonBytes(output) <= limit) return undefined;
   const notes: string[] = [];
+  let continuation: string | undefined;
   const origin = (raw as { [PAGE_ORIGIN]?: PageOrigin } | null)?.[PAGE_ORIGIN];
   if (origin && Array.isArray(output.items)) {
     const items = output.items as unknown[];
@@ -64,9 +73,8 @@ function fitToBudget(output: Record<string, unknown>, raw: unknown, maxTokens: n
     if (kept < items.length) {
       output.items = items.slice(0, kept);
       output.next_cursor = encodeCursor(origin.offset + kept, origin.filters);
-      notes.push(
-        `Only the first ${kept} items fit the ${maxTokens}-token response budget: pass next_cursor as cursor to continue.`,
-      );
+      notes.push(`Only the first ${kept} items fit the ${maxTokens}-token response budget.`);
+      continuation = "Pass next_cursor as cursor to continue.";
     }
   }
   if (shortenLongStrings(output, limit)) {
@@ -76,7 +84,7 @@ function fitToBudget(output: Record<string, unknown>, raw: unknown, maxTokens: n
   }
   if (notes.length === 0) return undefined;
   output.truncated = true;
-  return notes.join(" ");
+  return { text: notes.join(" "), continuation };
 }
 
 /**

@@ -11,13 +11,17 @@ const inputSchema = z.object({
   name: z.string().trim().min(1).max(300),
   media_type: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/)
+    .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, {
+      error: "must be a media type: type/subtype in lower case, such as text/markdown or application/json",
+    })
     .describe("e.g. text/markdown"),
   content: z.string().max(1_000_000).optional().describe("Inline content; or give uri"),
   uri: z
     .string()
     .max(2000)
-    .regex(/^[a-z][a-z0-9+.-]*:/)
+    .regex(/^[a-z][a-z0-9+.-]*:/, {
+      error: "must be an absolute URI with a scheme, such as https://example.com/report",
+    })
     .optional(),
   step_seq: z.number().int().min(1).optional().describe("Step that produced it"),
 });
