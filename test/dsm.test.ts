@@ -254,11 +254,16 @@ describe("the headline flow", () => {
   it("answers with an auto-submitted realistic answer when the sandbox plays the person", async () => {
     sandbox.setAutoSubmit(0.3);
     try {
-      const code = await sendRequest(agent);
+      const code = await sendRequest(agent, { recipient_email: "aroha.ngata@example.com" });
       const output = structured<{ status: string; submission: { data: Record<string, unknown> } }>(
         await agent.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 15 }),
       );
       expect(output.status).toBe("submitted");
+      // The sandbox answers as the person asked, not as somebody else.
+      expect(output.submission.data.ss_Person_Name).toMatchObject({
+        given_name: "Aroha",
+        family_name: "Ngata",
+      });
       expect(Object.keys(output.submission.data).sort()).toEqual([...SCHEMAS].sort());
       expect(Array.isArray(output.submission.data.ss_Address)).toBe(true);
       expect(output.submission.data.ss_Bank_Account).toMatchObject({ account_number: expect.any(String) });

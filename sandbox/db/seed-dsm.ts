@@ -168,6 +168,7 @@ export async function seedDsm(tx: Transaction, options: SeedOptions): Promise<vo
           : request.outcome === "pending"
             ? "now() - $6::interval + interval '7 days'"
             : "now() + interval '1 hour'";
+      const recipient = RECIPIENTS[(index + requestIndex) % RECIPIENTS.length];
       const inserted = await tx.query<{ request_short_code: string }>(
         `insert into api.dsm_request (customer_id, form_id, application_id, recipient_email, message, expires_at, created_by, created_at)
          values ($1, $2, $3, $4, $5, ${expiry}, $7, now() - $6::interval)
@@ -176,7 +177,7 @@ export async function seedDsm(tx: Transaction, options: SeedOptions): Promise<vo
           customer,
           formId,
           applicationId,
-          RECIPIENTS[(index + requestIndex) % RECIPIENTS.length],
+          recipient,
           "Kia ora, please share these details so we can complete your application.",
           sent,
           owner.sub,
@@ -185,7 +186,7 @@ export async function seedDsm(tx: Transaction, options: SeedOptions): Promise<vo
       const code = inserted.rows[0]?.request_short_code;
       if (!code) throw new Error("seed-dsm: request insert returned no code");
       if (request.outcome === "pending" || request.outcome === "expired") continue;
-      await submitAnswer(tx, code, fakeFormData(application.form.pages, next));
+      await submitAnswer(tx, code, fakeFormData(application.form.pages, next, recipient));
       await tx.query(
         "update api.dsm_request set expires_at = created_at + interval '7 days' where request_short_code = $1",
         [code],

@@ -64,13 +64,15 @@ export class AutoSubmitter {
 
   async #answer(code: string): Promise<void> {
     try {
-      const form = await this.db.query<{ pages: unknown }>(
-        "select f.pages from api.dsm_request r join api.dsm_form f on f.id = r.form_id where r.request_short_code = $1",
+      const request = await this.db.query<{ pages: unknown; recipient_email: string }>(
+        "select f.pages, r.recipient_email from api.dsm_request r join api.dsm_form f on f.id = r.form_id where r.request_short_code = $1",
         [code],
       );
-      const pages = formPageSchema.array().parse(form.rows[0]?.pages ?? []);
+      const row = request.rows[0];
+      const pages = formPageSchema.array().parse(row?.pages ?? []);
       const seed = createHash("sha256").update(code).digest().readUInt32BE(0);
-      const result = await submitAnswer(this.db, code, fakeFormData(pages, random(seed)));
+      const answer = fakeFormData(pages, random(seed), row?.recipient_email);
+      const result = await submitAnswer(this.db, code, answer);
       this.log(`auto-submit: answered request ${code} with ${result.records} encrypted records`);
     } catch (error) {
       const why = error instanceof SubmitError ? error.message : String(error);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { getSystemSchema, listSystemSchemas } from "../../src/schemas/loader.js";
 import { random } from "../db/seed.js";
-import { fakeFormData, fakeInstance, fakePerson } from "./fake-data.js";
+import { fakeFormData, fakeInstance, fakePerson, personFor } from "./fake-data.js";
 
 describe("fake data", () => {
   const names = listSystemSchemas().map((schema) => schema.name);
@@ -51,5 +51,31 @@ describe("fake data", () => {
     expect(data).toEqual(fakeFormData(pages, random(7)));
     expect(Object.keys(data).filter((key) => key !== "ss_Address")).toHaveLength(1);
     expect(data.ss_Address).toHaveLength(2);
+  });
+
+  it("answers as the person asked: the name the address spells, with its macrons, and that email", () => {
+    const pages = [
+      {
+        name: "You",
+        description: null,
+        schemas: ["ss_Person_Name", "ss_Email_Address"],
+        optional: false,
+        allow_multiple: false,
+        filter: null,
+      },
+    ];
+    for (let seed = 1; seed <= 10; seed += 1) {
+      const data = fakeFormData(pages, random(seed), "aroha.ngata@example.com");
+      expect(data.ss_Person_Name).toMatchObject({ given_name: "Aroha", family_name: "Ngata" });
+      expect(Object.values(data.ss_Email_Address as object)).toContain("aroha.ngata@example.com");
+    }
+    expect(personFor("marama.te-whare@example.com", random(1))).toMatchObject({
+      given: "Mārama",
+      family: "Te Whare",
+      email: "marama.te-whare@example.com",
+    });
+    expect(personFor("jo_bloggs@example.org", random(1))).toMatchObject({ given: "Jo", family: "Bloggs" });
+    // An address with only a given name keeps it and makes up the rest.
+    expect(personFor("priya@example.com", random(2)).given).toBe("Priya");
   });
 });

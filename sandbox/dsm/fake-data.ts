@@ -179,14 +179,35 @@ export function fakeInstance(schemaName: string, person: Person, next: Next): Re
   return value;
 }
 
+const ascii = (text: string) =>
+  text
+    .normalize("NFD")
+    .replace(/[^A-Za-z]/g, "")
+    .toLowerCase();
+
+/** A name part as written in an address's local part, with its macrons and accents back when it is a known name. */
+function nameFromEmailPart(part: string, known: readonly string[]): string | undefined {
+  const plain = ascii(part);
+  if (plain.length === 0) return undefined;
+  return known.find((name) => ascii(name) === plain) ?? plain[0]?.toUpperCase() + plain.slice(1);
+}
+
+/**
+ * The person who owns an address: `aroha.ngata@example.com` answers as Aroha Ngata, with that email.
+ * What the address does not say (a middle name, a birth date, a family name for `aroha@…`) is made up.
+ */
+export function personFor(email: string, next: Next): Person {
+  const made = fakePerson(next);
+  const parts = (email.split("@")[0] ?? "").split(/[._+-]+/).filter((part) => ascii(part).length > 0);
+  const given = parts[0] === undefined ? undefined : nameFromEmailPart(parts[0], GIVEN);
+  const familyParts = parts.slice(1).map((part) => nameFromEmailPart(part, FAMILY));
+  const family = familyParts.length > 0 ? familyParts.join(" ") : undefined;
+  return { ...made, given: given ?? made.given, family: family ?? made.family, email };
+}
+
 export function fakePerson(next: Next): Person {
   const given = pick(next, GIVEN);
   const family = pick(next, FAMILY);
-  const ascii = (text: string) =>
-    text
-      .normalize("NFD")
-      .replace(/[^A-Za-z]/g, "")
-      .toLowerCase();
   return {
     given,
     middle: pick(next, MIDDLE),
@@ -198,10 +219,15 @@ export function fakePerson(next: Next): Person {
 
 /**
  * A complete answer to a form: every page answered (optional ones too, so demos show them), one schema
- * of a oneOf page, every schema of other pages, and two instances on allow-multiple pages.
+ * of a oneOf page, every schema of other pages, and two instances on allow-multiple pages. Given the
+ * recipient's address, the answer is that person's: their name as the address spells it, their email.
  */
-export function fakeFormData(pages: readonly FormPage[], next: Next): Record<string, unknown> {
-  const person = fakePerson(next);
+export function fakeFormData(
+  pages: readonly FormPage[],
+  next: Next,
+  recipientEmail?: string,
+): Record<string, unknown> {
+  const person = recipientEmail === undefined ? fakePerson(next) : personFor(recipientEmail, next);
   const data: Record<string, unknown> = {};
   for (const page of pages) {
     const schemas = page.filter === "oneOf" ? [pick(next, page.schemas)] : page.schemas;
