@@ -366,6 +366,8 @@ describe("Cognito outages", () => {
       const expiring = await server();
       expect((await expiring.call("list_work_items", { limit: 1 })).result?.isError).toBeFalsy();
       await sleep(4_200);
+      // From here on tokens are long-lived, so the refresh under test is the only one however slow the machine.
+      sandbox.cognito.setTokenLifetimes({ idTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
       const rejectedBefore = apiRequests("/db/v1/").filter((request) => request.status === 401).length;
       sandbox.faults.add({ ...rule, target: "cognito" });
       const outcome = await expiring.call("list_work_items", { limit: 1 });
@@ -384,6 +386,8 @@ describe("Cognito outages", () => {
     const expiring = await server();
     expect((await expiring.call("list_work_items", { limit: 1 })).result?.isError).toBeFalsy();
     await sleep(3_500);
+    // From here on tokens are long-lived, so the refresh under test is the only one however slow the machine.
+    sandbox.cognito.setTokenLifetimes({ idTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
     sandbox.cognito.injectFault({
       action: "InitiateAuth",
       authFlow: "REFRESH_TOKEN_AUTH",

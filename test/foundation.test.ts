@@ -105,6 +105,8 @@ describe("sign-in and tokens", () => {
       const refreshesBefore = sandbox.cognito.stats().refreshes;
       const rejectedBefore = requestsTo("/db/v1/").filter((request) => request.status === 401).length;
       await new Promise((resolve) => setTimeout(resolve, 3_500));
+      // From here on tokens are long-lived, so the refresh under test is the only one however slow the machine.
+      sandbox.cognito.setTokenLifetimes({ idTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
       expect((await server.call("list_work_items", { limit: 1 })).isError).toBeFalsy();
       expect(sandbox.cognito.stats().refreshes).toBe(refreshesBefore + 1);
       expect(requestsTo("/db/v1/").filter((request) => request.status === 401).length).toBe(rejectedBefore);
@@ -119,6 +121,8 @@ describe("sign-in and tokens", () => {
       const server = await connect("project_user");
       expect((await server.call("list_work_items", { limit: 1 })).isError).toBeFalsy();
       await new Promise((resolve) => setTimeout(resolve, 3_500));
+      // From here on tokens are long-lived, so the refresh under test is the only one however slow the machine.
+      sandbox.cognito.setTokenLifetimes({ idTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
       const refreshesBefore = sandbox.cognito.stats().refreshes;
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, index) => server.call("list_work_items", { limit: 1 + (index % 5) })),
@@ -136,6 +140,8 @@ describe("sign-in and tokens", () => {
       const server = await connect("project_user");
       expect((await server.call("list_work_items", { limit: 1 })).isError).toBeFalsy();
       await new Promise((resolve) => setTimeout(resolve, 3_500));
+      // From here on tokens are long-lived, so the refresh under test is the only one however slow the machine.
+      sandbox.cognito.setTokenLifetimes({ idTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
       const before = sandbox.cognito.stats();
       sandbox.cognito.injectFault({
         action: "InitiateAuth",
