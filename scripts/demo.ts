@@ -38,13 +38,13 @@ async function dsmFlow(client: Client): Promise<void> {
   };
   say("\n== DSM: request a person's data, wait for it, decrypt it locally");
   await callFor("list_schemas", { query: "bank", limit: 3 });
-  const { application } = await callFor<{ application: { id: string } }>("create_access_application", {
+  const aa = await callFor<{ data: { access_application_id: string } }>("create_access_application", {
     name: "Contractor onboarding",
     description: "Name, addresses and bank account of new contractors",
     schemas: ["ss_Person_Name", "ss_Address", "ss_Bank_Account"],
   });
-  const { form } = await callFor<{ form: { short_link_key: string } }>("create_form", {
-    application_id: application.id,
+  const form = await callFor<{ data: { short_link_key: string } }>("create_form", {
+    access_application_id: aa.data.access_application_id,
     name: "Contractor details",
     reference: "CON-042",
     pages: [
@@ -53,25 +53,25 @@ async function dsmFlow(client: Client): Promise<void> {
       { name: "Where we pay you", schemas: ["ss_Bank_Account"] },
     ],
   });
-  const { request } = await callFor<{ request: { request_short_code: string } }>("send_request", {
-    short_link_key: form.short_link_key,
+  const request = await callFor<{ data: { request_short_code: string } }>("send_request", {
+    short_link_key: form.data.short_link_key,
     recipient_email: "aroha.ngata@example.com",
     message: "Kia ora Aroha, please share your details for the contract.",
   });
 
-  const args = { request_short_code: request.request_short_code, wait_seconds: 30 };
+  const args = { request_short_code: request.data.request_short_code, wait_seconds: 30 };
   step(`tools/call poll_and_retrieve ${JSON.stringify(args)} (with a progress token)`);
   const result = (await client.callTool({ name: "poll_and_retrieve", arguments: args }, undefined, {
     onprogress: (update) => say(`   progress ${update.progress}/${update.total} s: ${update.message ?? ""}`),
   })) as CallToolResult;
   const output = result.structuredContent as
-    | { submission?: { id: string; data: unknown } | null }
+    | { data: unknown; submission?: { id: string } | null }
     | undefined;
   const text = result.content.map((item) => (item.type === "text" ? item.text : "")).join("\n");
   say(`${result.isError ? "ERROR " : ""}${text.split("\n")[0]}`);
-  if (output?.submission) {
+  if (output?.data && output.submission) {
     say("   decrypted in this process (the sandbox only ever stored ciphertext for encrypted fields):");
-    say(JSON.stringify(output.submission.data, null, 2).replace(/^/gm, "   "));
+    say(JSON.stringify(output.data, null, 2).replace(/^/gm, "   "));
     await callFor("update_submission_status", {
       id: output.submission.id,
       status: "received",

@@ -86,10 +86,10 @@ async function submit(
 }
 
 async function sendRequest(server: ConnectedServer, args: Record<string, unknown> = {}): Promise<string> {
-  const result = structured<{ request: { request_short_code: string } }>(
+  const result = structured<{ data: { request_short_code: string } }>(
     await server.call("send_request", { short_link_key: shortLinkKey, ...args }),
   );
-  return result.request.request_short_code;
+  return result.data.request_short_code;
 }
 
 function failure(result: CallToolResult): string {
@@ -126,23 +126,27 @@ describe("the headline flow", () => {
     );
     expect(schemas.items.map((item) => item.name)).toEqual(expect.arrayContaining(SCHEMAS));
 
-    const created = structured<{ application: { id: string; schemas: string[] }; key_bits: number }>(
+    const created = structured<{
+      data: { access_application_id: string; schemas: string[]; key_bits: number };
+    }>(
       await agent.call("create_access_application", {
         name: "Tenancy application — Christchurch office",
         description: "Identity, addresses and a bank account for bond refunds",
         schemas: SCHEMAS,
       }),
     );
-    applicationId = created.application.id;
-    expect(created.application.schemas).toEqual(SCHEMAS);
-    expect(created.key_bits).toBe(2048);
+    applicationId = created.data.access_application_id;
+    expect(created.data.schemas).toEqual(SCHEMAS);
+    expect(created.data.key_bits).toBe(2048);
     const stored = await sandbox.db.query<{ n: number }>(
       "select count(*)::int as n from api.dsm_access_application_key where application_id = $1",
       [applicationId],
     );
     expect(stored.rows[0]?.n).toBe(1);
 
-    const form = structured<{ form: { short_link_key: string; pages: unknown[] } }>(
+    const form = structured<{
+      data: { short_link_key: string; access_application_id: string; pages: unknown[] };
+    }>(
       await agent.call("create_form", {
         application_id: applicationId,
         name: "Tenant pack",
@@ -150,9 +154,10 @@ describe("the headline flow", () => {
         pages: PAGES,
       }),
     );
-    shortLinkKey = form.form.short_link_key;
+    shortLinkKey = form.data.short_link_key;
     expect(shortLinkKey).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(form.form.pages).toHaveLength(4);
+    expect(form.data.access_application_id).toBe(applicationId);
+    expect(form.data.pages).toHaveLength(4);
 
     const details = structured<{ can_decrypt: boolean; forms: Array<{ short_link_key: string }> }>(
       await agent.call("get_access_application", { id: applicationId }),
@@ -162,21 +167,26 @@ describe("the headline flow", () => {
     expect(JSON.stringify(details)).not.toMatch(/sealed_private_key|encrypted_key|"kty"/);
 
     const sent = structured<{
-      request: { request_short_code: string; recipient_email: string; status: string };
+      data: { request_short_code: string; recipient_email: string; status: string };
     }>(
       await agent.call("send_request", {
         short_link_key: shortLinkKey,
         message: "Kia ora, please fill this in.",
       }),
     );
-    flowCode = sent.request.request_short_code;
-    expect(sent.request).toMatchObject({ recipient_email: TARGET, status: "pending" });
+    flowCode = sent.data.request_short_code;
+    expect(sent.data).toMatchObject({
+      recipient_email: TARGET,
+      status: "pending",
+      access_application_id: applicationId,
+      short_link_key: shortLinkKey,
+    });
     expect(flowCode).toMatch(/^[A-Za-z0-9_-]{22}$/);
 
-    const pending = structured<{ status: string; submission: unknown }>(
+    const pending = structured<{ status: string; data: unknown; submission: unknown }>(
       await agent.call("poll_and_retrieve", { request_short_code: flowCode, wait_seconds: 0 }),
     );
-    expect(pending).toMatchObject({ status: "pending", submission: null });
+    expect(pending).toMatchObject({ status: "pending", data: null, submission: null });
 
     const answered = await submit(flowCode, SUBMITTED);
     expect(answered.status).toBe(201);
@@ -185,11 +195,14 @@ describe("the headline flow", () => {
     const result = await agent.call("poll_and_retrieve", { request_short_code: flowCode });
     const output = structured<{
       status: string;
-      submission: { data: unknown; reference: string; status: string };
+      data: unknown;
+      submission: { reference: string; status: string };
     }>(result);
     expect(output.status).toBe("submitted");
-    expect(output.submission.data).toEqual(SUBMITTED);
+    expect(output.data).toEqual(SUBMITTED);
     expect(output.submission).toMatchObject({ reference: "TEN-2026-17", status: "submitted" });
+    // One copy of the decrypted data: beside the submission's details, not inside them.
+    expect(output.submission).not.toHaveProperty("data");
     // Third-party data goes back fenced, and the summary line carries none of it.
     const text = textOf(result);
     expect(text).toMatch(/<untrusted-data-[0-9a-f-]{36}>/);
@@ -249,24 +262,31 @@ describe("the headline flow", () => {
     expect(illegal).toMatch(
       /^DSM_VALIDATION: Submission .* is accepted and cannot become processing: accepted is final/,
     );
+
+    // Retrieving it again reports one status, the review's, and asks for no further review.
+    const reviewed = await agent.call("poll_and_retrieve", { request_short_code: flowCode });
+    expect(structured(reviewed)).toMatchObject({ status: "accepted", submission: { status: "accepted" } });
+    const summary = textOf(reviewed).split("\n")[0] ?? "";
+    expect(summary).toMatch(/Its review is final \(accepted\)/);
+    expect(summary).not.toMatch(/update_submission_status/);
   });
 
   it("answers with an auto-submitted realistic answer when the sandbox plays the person", async () => {
     sandbox.setAutoSubmit(0.3);
     try {
       const code = await sendRequest(agent, { recipient_email: "aroha.ngata@example.com" });
-      const output = structured<{ status: string; submission: { data: Record<string, unknown> } }>(
+      const output = structured<{ status: string; data: Record<string, unknown> }>(
         await agent.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 15 }),
       );
       expect(output.status).toBe("submitted");
       // The sandbox answers as the person asked, not as somebody else.
-      expect(output.submission.data.ss_Person_Name).toMatchObject({
+      expect(output.data.ss_Person_Name).toMatchObject({
         given_name: "Aroha",
         family_name: "Ngata",
       });
-      expect(Object.keys(output.submission.data).sort()).toEqual([...SCHEMAS].sort());
-      expect(Array.isArray(output.submission.data.ss_Address)).toBe(true);
-      expect(output.submission.data.ss_Bank_Account).toMatchObject({ account_number: expect.any(String) });
+      expect(Object.keys(output.data).sort()).toEqual([...SCHEMAS].sort());
+      expect(Array.isArray(output.data.ss_Address)).toBe(true);
+      expect(output.data.ss_Bank_Account).toMatchObject({ account_number: expect.any(String) });
     } finally {
       sandbox.setAutoSubmit(undefined);
     }
@@ -290,9 +310,9 @@ describe("waiting", () => {
         onprogress: (update) => progress.push(update),
       },
     )) as CallToolResult;
-    const output = structured<{ status: string; submission: { data: Record<string, unknown> } }>(result);
-    expect(output.submission.data.ss_Address).toEqual([answer.ss_Address]);
-    expect(output.submission.data.ss_Person_Name).toEqual(answer.ss_Person_Name);
+    const output = structured<{ status: string; data: Record<string, unknown> }>(result);
+    expect(output.data.ss_Address).toEqual([answer.ss_Address]);
+    expect(output.data.ss_Person_Name).toEqual(answer.ss_Person_Name);
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect(progress.every((update) => update.total === 30)).toBe(true);
     for (let index = 1; index < progress.length; index += 1) {
@@ -408,6 +428,76 @@ describe("errors a person can understand", () => {
   });
 });
 
+describe("create_form's two forms", () => {
+  it("takes v1.17's short form: one required page per schema, and the form's recipient as the default", async () => {
+    const form = structured<{
+      data: { short_link_key: string; name: string; recipient_email: string; pages: unknown[] };
+    }>(
+      await agent.call("create_form", {
+        access_application_id: applicationId,
+        system_schemas: ["ss_Person_Name", "ss_Bank_Account"],
+        recipient_email: "form.recipient@example.com",
+      }),
+    );
+    expect(form.data).toMatchObject({
+      name: "Tenancy application — Christchurch office",
+      recipient_email: "form.recipient@example.com",
+      pages: [
+        { schemas: ["ss_Person_Name"], optional: false, allow_multiple: false, filter: null },
+        { schemas: ["ss_Bank_Account"], optional: false, allow_multiple: false, filter: null },
+      ],
+    });
+    const sent = structured<{ data: { recipient_email: string } }>(
+      await agent.call("send_request", { short_link_key: form.data.short_link_key }),
+    );
+    // The form's recipient wins over RAYTIO_TARGET_USER_EMAIL; an explicit recipient wins over both.
+    expect(sent.data.recipient_email).toBe("form.recipient@example.com");
+    const explicit = structured<{ data: { recipient_email: string } }>(
+      await agent.call("send_request", {
+        short_link_key: form.data.short_link_key,
+        recipient_email: "someone.else@example.com",
+      }),
+    );
+    expect(explicit.data.recipient_email).toBe("someone.else@example.com");
+  });
+
+  it("says which rule a mixed or incomplete call breaks", async () => {
+    const pages = [{ name: "Name", schemas: ["ss_Person_Name"] }];
+    expect(
+      failure(
+        await agent.call("create_form", {
+          access_application_id: applicationId,
+          system_schemas: ["ss_Person_Name"],
+          pages,
+        }),
+      ),
+    ).toMatch(/^DSM_VALIDATION: Give either system_schemas .* or pages .*, not both/);
+    expect(failure(await agent.call("create_form", { access_application_id: applicationId }))).toMatch(
+      /^DSM_VALIDATION: Give either system_schemas/,
+    );
+    expect(failure(await agent.call("create_form", { system_schemas: ["ss_Person_Name"] }))).toMatch(
+      /^DSM_VALIDATION: Give access_application_id/,
+    );
+    const otherId = "00000000-0000-4000-8000-000000000000";
+    expect(
+      failure(
+        await agent.call("create_form", {
+          access_application_id: applicationId,
+          application_id: otherId,
+          pages,
+        }),
+      ),
+    ).toMatch(/^DSM_VALIDATION: access_application_id and application_id name the same thing and disagree/);
+    expect(
+      failure(
+        await agent.call("send_request", { access_application_id: otherId, short_link_key: shortLinkKey }),
+      ),
+    ).toMatch(
+      new RegExp(`^DSM_VALIDATION: Form ${shortLinkKey} belongs to access application ${applicationId}`),
+    );
+  });
+});
+
 describe("keys and isolation", () => {
   it("derives the user key once per process: a second retrieval runs no PBKDF2 and fetches no key", async () => {
     // The flow above already decrypted in this process: exactly one derivation so far.
@@ -415,10 +505,10 @@ describe("keys and isolation", () => {
     const userKeys = fetchesOf("fnd_user_key");
     const applicationKeys = fetchesOf("dsm_access_application_key");
     for (let round = 0; round < 2; round += 1) {
-      const output = structured<{ submission: { data: unknown } }>(
+      const output = structured<{ data: unknown }>(
         await agent.call("poll_and_retrieve", { request_short_code: flowCode }),
       );
-      expect(output.submission.data).toEqual(SUBMITTED);
+      expect(output.data).toEqual(SUBMITTED);
     }
     expect(pbkdf2Lines(agent)).toBe(1);
     expect(fetchesOf("fnd_user_key")).toBe(userKeys);

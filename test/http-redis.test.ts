@@ -194,14 +194,14 @@ describe.skipIf(!available)("two replicas sharing one Redis", () => {
     sessions.push(session);
     const application = (
       await session.call("create_access_application", { name: "Cross-replica", schemas: ["ss_Person_Name"] })
-    ).structuredContent as { application: { id: string } };
+    ).structuredContent as { data: { access_application_id: string } };
     const form = (
       await session.call("create_form", {
-        application_id: application.application.id,
+        application_id: application.data.access_application_id,
         name: "Name",
         pages: [{ name: "Who", schemas: ["ss_Person_Name"] }],
       })
-    ).structuredContent as { form: { short_link_key: string } };
+    ).structuredContent as { data: { short_link_key: string } };
     const headers = {
       Authorization: `Bearer ${session.provider.saved?.access_token}`,
       "Mcp-Session-Id": session.transport.sessionId ?? "",
@@ -218,15 +218,15 @@ describe.skipIf(!available)("two replicas sharing one Redis", () => {
             method: "tools/call",
             params: {
               name: "send_request",
-              arguments: { short_link_key: form.form.short_link_key, recipient_email: "p@example.com" },
+              arguments: { short_link_key: form.data.short_link_key, recipient_email: "p@example.com" },
             },
           },
           headers,
         )
       ).text,
     );
-    const code = (sent.result as { structuredContent: { request: { request_short_code: string } } })
-      .structuredContent.request.request_short_code;
+    const code = (sent.result as { structuredContent: { data: { request_short_code: string } } })
+      .structuredContent.data.request_short_code;
     await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },

@@ -561,26 +561,26 @@ describe("DSM notifications", () => {
     ]);
     await agent.client.setLoggingLevel("info");
     await bystander.client.setLoggingLevel("debug");
-    const application = structured<{ application: { id: string } }>(
+    const application = structured<{ data: { access_application_id: string } }>(
       await agent.call("create_access_application", {
         name: "HTTP notifications",
         schemas: ["ss_Person_Name"],
       }),
     );
-    const form = structured<{ form: { short_link_key: string } }>(
+    const form = structured<{ data: { short_link_key: string } }>(
       await agent.call("create_form", {
-        application_id: application.application.id,
+        application_id: application.data.access_application_id,
         name: "Name only",
         pages: [{ name: "Who you are", schemas: ["ss_Person_Name"] }],
       }),
     );
-    const sent = structured<{ request: { request_short_code: string } }>(
+    const sent = structured<{ data: { request_short_code: string } }>(
       await agent.call("send_request", {
-        short_link_key: form.form.short_link_key,
+        short_link_key: form.data.short_link_key,
         recipient_email: "person@example.com",
       }),
     );
-    const code = sent.request.request_short_code;
+    const code = sent.data.request_short_code;
     const answered = await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -600,11 +600,11 @@ describe("DSM notifications", () => {
     expect(bystander.logs).toEqual([]);
 
     // The session's own encryption password opens the submission.
-    const retrieved = structured<{ status: string; submission: { data: Record<string, unknown> } }>(
+    const retrieved = structured<{ status: string; data: Record<string, unknown> }>(
       await agent.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 0 }),
     );
     expect(retrieved.status).toBe("submitted");
-    expect(JSON.stringify(retrieved.submission.data)).toContain("Aroha");
+    expect(JSON.stringify(retrieved.data)).toContain("Aroha");
   });
 
   it("cannot decrypt in a session whose person gave no encryption password", async () => {

@@ -162,15 +162,15 @@ describe("a representative workload", () => {
     sandbox.cognito.setTokenLifetimes({ idTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
 
     // A DSM round trip: the person's answer is sealed to the application and decrypted here.
-    const application = structuredOf<{ application: { id: string } }>(
+    const application = structuredOf<{ data: { access_application_id: string } }>(
       await call(agent, "create_access_application", {
         name: `Secrets application ${MARKER}`,
         schemas: ["ss_Person_Name", "ss_Bank_Account"],
       }),
     );
-    const form = structuredOf<{ form: { short_link_key: string } }>(
+    const form = structuredOf<{ data: { short_link_key: string } }>(
       await call(agent, "create_form", {
-        application_id: application.application.id,
+        application_id: application.data.access_application_id,
         name: "Secrets form",
         pages: [
           { name: "Who", schemas: ["ss_Person_Name"] },
@@ -178,20 +178,20 @@ describe("a representative workload", () => {
         ],
       }),
     );
-    const sent = structuredOf<{ request: { request_short_code: string } }>(
-      await call(agent, "send_request", { short_link_key: form.form.short_link_key }),
+    const sent = structuredOf<{ data: { request_short_code: string } }>(
+      await call(agent, "send_request", { short_link_key: form.data.short_link_key }),
     );
-    const code = sent.request.request_short_code;
+    const code = sent.data.request_short_code;
     const answered = await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ data: SUBMITTED }),
     });
     expect(answered.status).toBe(201);
-    const retrieved = structuredOf<{ submission: { data: unknown } }>(
+    const retrieved = structuredOf<{ data: unknown }>(
       await call(agent, "poll_and_retrieve", { request_short_code: code }),
     );
-    expect(retrieved.submission.data).toEqual(SUBMITTED);
+    expect(retrieved.data).toEqual(SUBMITTED);
     // The encrypted field really was encrypted at rest, so finding it anywhere else would be a leak.
     const stored = await sandbox.db.query<{ records: unknown }>(
       "select records from api.dsm_submission where request_short_code = $1",

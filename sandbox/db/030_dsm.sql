@@ -43,7 +43,8 @@ create policy dsm_access_application_key_grant on api.dsm_access_application_key
 grant select, insert on api.dsm_access_application_key to authenticated;
 
 -- Creating an application and sealing its key to the creator is one atomic step:
--- POST /db/v1/rpc/dsm_create_access_application.
+-- POST /db/v1/rpc/dsm_create_access_application. No schemas (null or empty) leaves the choice to its
+-- forms: such an application collects whatever schemas its forms ask for.
 create or replace function api.dsm_create_access_application(
   name text,
   description text,
@@ -55,12 +56,9 @@ language plpgsql volatile security invoker as $$
 declare
   created api.dsm_access_application;
 begin
-  if schemas is null or cardinality(schemas) = 0 then
-    raise exception using errcode = '23514', message = 'an access application needs at least one schema';
-  end if;
   insert into api.dsm_access_application (name, description, schemas, public_key)
     values (dsm_create_access_application.name, dsm_create_access_application.description,
-            dsm_create_access_application.schemas, dsm_create_access_application.public_key)
+            coalesce(dsm_create_access_application.schemas, '{}'), dsm_create_access_application.public_key)
     returning * into created;
   insert into api.dsm_access_application_key (application_id, user_id, sealed_private_key)
     values (created.id, api.jwt_sub(), dsm_create_access_application.sealed_private_key);
@@ -77,6 +75,7 @@ create table api.dsm_form (
   application_id uuid not null references api.dsm_access_application (id) on delete cascade,
   name text not null check (length(name) between 1 and 200),
   reference text check (reference is null or length(reference) <= 200),
+  recipient_email text check (recipient_email is null or recipient_email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
   pages jsonb not null
     check (jsonb_typeof(pages) = 'array' and jsonb_array_length(pages) between 1 and 20),
   short_link_key text not null unique default api.dsm_short_code(),
@@ -85,7 +84,8 @@ create table api.dsm_form (
 );
 create index dsm_form_application on api.dsm_form (application_id, created_at desc);
 
--- Every page schema must be one the application collects; a schema appears on at most one page.
+-- Every page schema must be one the application collects (any schema, when the application lists
+-- none); a schema appears on at most one page.
 create or replace function api.dsm_form_check() returns trigger
 language plpgsql as $$
 declare
@@ -106,7 +106,7 @@ begin
       raise exception using errcode = '23514', message = 'page filter must be oneOf or anyOf';
     end if;
     for schema_name in select value from jsonb_array_elements_text(page -> 'schemas') loop
-      if not schema_name = any (allowed) then
+      if cardinality(allowed) > 0 and not schema_name = any (allowed) then
         raise exception using errcode = '23514',
           message = format('schema %s is not collected by the access application', schema_name);
       end if;
@@ -126,7 +126,7 @@ create policy dsm_form_same_customer on api.dsm_form
   for all to authenticated
   using (customer_id = api.jwt_customer()) with check (customer_id = api.jwt_customer());
 grant select, delete on api.dsm_form to authenticated;
-grant insert (application_id, name, reference, pages) on api.dsm_form to authenticated;
+grant insert (application_id, name, reference, recipient_email, pages) on api.dsm_form to authenticated;
 
 -- Requests: a form sent to one person --------------------------------------------------------------
 -- status is PENDING until the person submits (SUBMITTED) or the sender cancels (CANCELLED). A PENDING

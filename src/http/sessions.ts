@@ -336,7 +336,7 @@ export class SessionManager {
       ...tool,
       handler: async (input, context) => {
         const output = await tool.handler(input, context);
-        const code = (output as { request?: { request_short_code?: unknown } }).request?.request_short_code;
+        const code = (output as { data?: { request_short_code?: unknown } }).data?.request_short_code;
         const current = session();
         if (typeof code === "string" && current) {
           const sessionId = current.record.id;

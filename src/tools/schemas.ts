@@ -38,3 +38,10 @@ export const isoDateTime = z
     },
   )
   .describe("ISO 8601 timestamp");
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+export const emailAddress = z
+  .string()
+  .max(320)
+  .refine((value) => EMAIL.test(value), { error: "must be an email address" });

@@ -11,22 +11,29 @@ const inputSchema = z.object({
   description: z.string().trim().max(2_000).optional(),
   schemas: z
     .array(z.string().min(1).max(100))
-    .min(1)
     .max(30)
-    .describe("System schema names from list_schemas"),
+    .optional()
+    .describe("System schema names from list_schemas that its forms may ask for. Omit: any"),
+});
+
+/** v1.17's shape: the payload under `data`, the id under its documented name. */
+const outputSchema = z.object({
+  data: accessApplicationSchema
+    .omit({ id: true })
+    .extend({ access_application_id: z.string(), key_bits: z.number() }),
 });
 
 export default defineTool({
   name: "create_access_application",
   title: "Create access application",
   description:
-    "Create a DSM access application: the encrypted inbox for the schemas it collects. Generates its key pair here; only this account can open it. Call list_schemas first; then create_form.",
+    "Create a DSM access application: the encrypted inbox for personal data. Generates its key pair here; only this account can open it. schemas limits what its forms may ask for (omit: the forms decide). Next: create_form.",
   domain: "dsm",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
-  outputSchema: z.object({ application: accessApplicationSchema, key_bits: z.number() }),
+  outputSchema,
   async handler(input, { api, dsm, signal }) {
-    const schemas = [...new Set(input.schemas)];
+    const schemas = [...new Set(input.schemas ?? [])];
     assertKnownSchemas(schemas);
     const owner = importPublicJwk((await dsm.userKey(api)).public_key);
     const bits = dsm.keyBits;
@@ -45,8 +52,9 @@ export default defineTool({
       schema: accessApplicationSchema,
       signal,
     });
-    return { application: response.data, key_bits: bits };
+    const { id, ...application } = response.data;
+    return { data: { access_application_id: id, ...application, key_bits: bits } };
   },
-  summarize: ({ application, key_bits }) =>
-    `Created access application ${application.id} with a new ${key_bits}-bit key pair; its private key is stored sealed to this account. Next: create_form.`,
+  summarize: ({ data }) =>
+    `Created access application ${data.access_application_id} with a new ${data.key_bits}-bit key pair; its private key is stored sealed to this account. Next: create_form with this access_application_id.`,
 });

@@ -1,11 +1,17 @@
 import { z } from "zod";
 import { requireApplication } from "../../dsm/lookups.js";
-import { FORM_SELECT, type FormPage, formSchema, PAGE_FILTERS } from "../../dsm/projection.js";
+import {
+  FORM_SELECT,
+  type FormPage,
+  formPageSchema,
+  formSchema,
+  PAGE_FILTERS,
+} from "../../dsm/projection.js";
 import { RaytioError } from "../../errors.js";
 import { TABLES, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
-import { assertKnownSchemas } from "../../schemas/loader.js";
-import { idParam } from "../schemas.js";
+import { assertKnownSchemas, getSystemSchema } from "../../schemas/loader.js";
+import { emailAddress, idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
 const pageInput = z.object({
@@ -20,45 +26,73 @@ const pageInput = z.object({
     .describe("oneOf: exactly one schema; anyOf: one or more; omit: all"),
 });
 
+/**
+ * Two forms in one object schema (a root union would split the tool's JSON Schema): v1.17's short
+ * form `{access_application_id, system_schemas, recipient_email}` and the full form with pages. The
+ * handler enforces the either-or rule the description states.
+ */
 const inputSchema = z.object({
-  application_id: idParam("Access application id"),
-  name: z.string().trim().min(1).max(200),
+  access_application_id: idParam("From create_access_application").optional(),
+  application_id: idParam("Same as access_application_id").optional(),
+  system_schemas: z
+    .array(z.string().min(1).max(100))
+    .min(1)
+    .max(20)
+    .optional()
+    .describe("Short form: one required page per schema"),
+  pages: z.array(pageInput).min(1).max(20).optional().describe("Full form: named pages"),
+  name: z.string().trim().min(1).max(200).optional().describe("Default: the application's name"),
   reference: z.string().trim().min(1).max(200).optional().describe("Your reference, shown on submissions"),
-  pages: z.array(pageInput).min(1).max(20),
+  recipient_email: emailAddress.optional().describe("Who the form is for; send_request's default recipient"),
 });
 
-export default defineTool({
-  name: "create_form",
-  title: "Create form",
-  description:
-    "Create a DSM form (Raytio link) for an access application: pages of its schemas to fill in. Returns the short_link_key for send_request.",
-  domain: "dsm",
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  inputSchema,
-  outputSchema: z.object({ form: formSchema }),
-  async handler(input, { api, signal }) {
-    const requested = input.pages.flatMap((page) => page.schemas);
-    assertKnownSchemas(requested);
-    const repeated = [...new Set(requested.filter((name, index) => requested.indexOf(name) !== index))];
-    if (repeated.length > 0) {
-      throw new RaytioError(
-        "DSM_VALIDATION",
-        `Each schema may appear on one page only; repeated: ${repeated.join(", ")}. Use allow_multiple for several instances.`,
-        { details: { field: "pages", repeated } },
-      );
-    }
-    const application = await requireApplication(api, input.application_id, signal);
-    const foreign = requested.filter((name) => !application.schemas.includes(name));
-    if (foreign.length > 0) {
-      throw new RaytioError(
-        "DSM_VALIDATION",
-        `Access application ${application.id} does not collect ${foreign.join(", ")}; its schemas are ${application.schemas.join(", ")}. Create an application with those schemas, or remove them from the pages.`,
-        {
-          details: { field: "pages", not_in_application: foreign, application_schemas: application.schemas },
-        },
-      );
-    }
-    const pages: FormPage[] = input.pages.map((page) => ({
+/** v1.17's shape: the payload under `data`, the ids under their documented names. */
+const outputSchema = z.object({
+  data: z.object({
+    short_link_key: z.string(),
+    form_id: z.string(),
+    access_application_id: z.string(),
+    name: z.string(),
+    reference: z.string().nullable(),
+    recipient_email: z.string().nullable(),
+    pages: z.array(formPageSchema),
+    created_at: z.string(),
+  }),
+});
+
+type Input = z.output<typeof inputSchema>;
+
+function applicationIdOf(input: Input): string {
+  const { access_application_id: documented, application_id: alias } = input;
+  if (documented !== undefined && alias !== undefined && documented.toLowerCase() !== alias.toLowerCase()) {
+    throw new RaytioError(
+      "DSM_VALIDATION",
+      "access_application_id and application_id name the same thing and disagree: give one of them.",
+      { details: { field: "access_application_id" } },
+    );
+  }
+  const id = documented ?? alias;
+  if (id === undefined) {
+    throw new RaytioError(
+      "DSM_VALIDATION",
+      "Give access_application_id (from create_access_application or list_access_applications).",
+      { details: { field: "access_application_id" } },
+    );
+  }
+  return id;
+}
+
+/** The short form's pages: one required page per schema, titled as the schema is. */
+function pagesOf(input: Input): FormPage[] {
+  if ((input.system_schemas === undefined) === (input.pages === undefined)) {
+    throw new RaytioError(
+      "DSM_VALIDATION",
+      `Give either system_schemas (one required page per schema) or pages (named pages, optional or multiple instances)${input.pages ? ", not both" : ""}.`,
+      { details: { field: "system_schemas" } },
+    );
+  }
+  if (input.pages) {
+    return input.pages.map((page) => ({
       name: page.name,
       description: page.description ?? null,
       schemas: page.schemas,
@@ -66,17 +100,86 @@ export default defineTool({
       allow_multiple: page.allow_multiple,
       filter: page.filter ?? null,
     }));
+  }
+  const names = input.system_schemas ?? [];
+  assertKnownSchemas(names);
+  return names.map((name) => ({
+    name: getSystemSchema(name)?.title ?? name,
+    description: null,
+    schemas: [name],
+    optional: false,
+    allow_multiple: false,
+    filter: null,
+  }));
+}
+
+export default defineTool({
+  name: "create_form",
+  title: "Create form",
+  description:
+    "Create a DSM form (Raytio link) for an access application. Give access_application_id and either system_schemas (one required page each) or pages (names, optional pages, multiple instances). Returns the short_link_key for send_request.",
+  domain: "dsm",
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  inputSchema,
+  outputSchema,
+  async handler(input, { api, signal }) {
+    const applicationId = applicationIdOf(input);
+    const pages = pagesOf(input);
+    const requested = pages.flatMap((page) => page.schemas);
+    assertKnownSchemas(requested);
+    const repeated = [...new Set(requested.filter((name, index) => requested.indexOf(name) !== index))];
+    if (repeated.length > 0) {
+      throw new RaytioError(
+        "DSM_VALIDATION",
+        `Each schema may appear on one page only; repeated: ${repeated.join(", ")}. Use allow_multiple for several instances.`,
+        { details: { field: input.pages ? "pages" : "system_schemas", repeated } },
+      );
+    }
+    const application = await requireApplication(api, applicationId, signal);
+    // An application that lists no schemas collects whatever its forms ask for.
+    const foreign =
+      application.schemas.length === 0 ? [] : requested.filter((name) => !application.schemas.includes(name));
+    if (foreign.length > 0) {
+      throw new RaytioError(
+        "DSM_VALIDATION",
+        `Access application ${application.id} does not collect ${foreign.join(", ")}; its schemas are ${application.schemas.join(", ")}. Create an application with those schemas, or remove them from the form.`,
+        {
+          details: {
+            field: input.pages ? "pages" : "system_schemas",
+            not_in_application: foreign,
+            application_schemas: application.schemas,
+          },
+        },
+      );
+    }
     const response = await api.post(tablePath(TABLES.form), {
       query: query().select(FORM_SELECT),
-      body: { application_id: application.id, name: input.name, reference: input.reference ?? null, pages },
+      body: {
+        application_id: application.id,
+        name: input.name ?? application.name,
+        reference: input.reference ?? null,
+        recipient_email: input.recipient_email ?? null,
+        pages,
+      },
       prefer: ["return=representation"],
       schema: z.array(formSchema),
       signal,
     });
     const form = response.data[0];
     if (!form) throw new RaytioError("API_ERROR", "The Raytio API created the form but returned no row.");
-    return { form };
+    return {
+      data: {
+        short_link_key: form.short_link_key,
+        form_id: form.id,
+        access_application_id: form.application_id,
+        name: form.name,
+        reference: form.reference,
+        recipient_email: form.recipient_email,
+        pages: form.pages,
+        created_at: form.created_at,
+      },
+    };
   },
-  summarize: ({ form }) =>
-    `Created form ${form.short_link_key} with ${form.pages.length} page${form.pages.length === 1 ? "" : "s"}. Next: send_request with this short_link_key.`,
+  summarize: ({ data }) =>
+    `Created form ${data.short_link_key} with ${data.pages.length} page${data.pages.length === 1 ? "" : "s"}. Next: send_request with this short_link_key.`,
 });

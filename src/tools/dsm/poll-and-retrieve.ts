@@ -3,7 +3,12 @@ import { findSubmissionForRequest, requireForm, requireRequest } from "../../dsm
 import { pollUntil } from "../../dsm/poll.js";
 import type { RequestRow } from "../../dsm/projection.js";
 import { groupBySchema } from "../../dsm/records.js";
-import { requestStatus, SUBMISSION_STATUSES } from "../../dsm/status.js";
+import {
+  requestStatus,
+  SUBMISSION_STATUSES,
+  SUBMISSION_TRANSITIONS,
+  type SubmissionStatus,
+} from "../../dsm/status.js";
 import { RaytioError } from "../../errors.js";
 import { defineTool } from "../tool.js";
 
@@ -22,11 +27,17 @@ const inputSchema = z.object({
     .describe("Longest wait; 0 checks once. Default and maximum: RAYTIO_REQUEST_TIMEOUT_SECONDS"),
 });
 
+/**
+ * v1.17's loop reads `result.data`: null until the person answers, then the decrypted data keyed by
+ * schema. `status` is where the request stands: pending, cancelled, or (once answered) the
+ * submission's own review status, so the two can never disagree.
+ */
 const outputSchema = z.object({
   request_short_code: z.string(),
-  status: z.enum(["pending", "submitted", "cancelled"]),
+  status: z.enum(["pending", "cancelled", ...SUBMISSION_STATUSES]),
   expires_at: z.string(),
   waited_seconds: z.number(),
+  data: z.record(z.string(), z.unknown()).nullable(),
   submission: z
     .object({
       id: z.string(),
@@ -35,7 +46,6 @@ const outputSchema = z.object({
       reference: z.string().nullable(),
       shared_by: z.string(),
       submitted_at: z.string(),
-      data: z.record(z.string(), z.unknown()),
     })
     .nullable(),
 });
@@ -48,13 +58,21 @@ function expired(row: RequestRow): RaytioError {
   );
 }
 
+/** What the receiver can still do, so a reviewed submission is never asked to be reviewed again. */
+function reviewNext(status: SubmissionStatus): string {
+  const next = SUBMISSION_TRANSITIONS[status];
+  return next.length === 0
+    ? `Its review is final (${status}); nothing is left to record.`
+    : `Record your review with update_submission_status (${next.join(", ")}).`;
+}
+
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
 export default defineTool({
   name: "poll_and_retrieve",
   title: "Poll and retrieve data",
   description:
-    "Wait for the person to answer a DSM request, then decrypt their submission locally and return it keyed by schema. Returns status pending if the wait ends first. Call send_request first.",
+    "Wait for the person to answer a DSM request, then decrypt their submission locally: data keyed by schema (null until answered), status and submission beside it. Returns status pending if the wait ends first. Call send_request first.",
   domain: "dsm",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
@@ -101,6 +119,7 @@ export default defineTool({
         status: "pending" as const,
         expires_at: row.expires_at,
         waited_seconds: seconds(outcome.waitedMs),
+        data: null,
         submission: null,
       };
     }
@@ -110,7 +129,8 @@ export default defineTool({
       expires_at: row.expires_at,
       waited_seconds: seconds(outcome.waitedMs),
     };
-    if (row.status === "CANCELLED") return { ...base, status: "cancelled" as const, submission: null };
+    if (row.status === "CANCELLED")
+      return { ...base, status: "cancelled" as const, data: null, submission: null };
 
     const submission = await findSubmissionForRequest(api, code, signal);
     if (!submission) {
@@ -124,7 +144,8 @@ export default defineTool({
     const values = await dsm.openRecords(api, submission.application_id, submission.records);
     return {
       ...base,
-      status: "submitted" as const,
+      status: submission.status,
+      data: groupBySchema(values, form.pages),
       submission: {
         id: submission.id,
         status: submission.status,
@@ -132,7 +153,6 @@ export default defineTool({
         reference: submission.reference,
         shared_by: submission.shared_by,
         submitted_at: submission.submitted_at,
-        data: groupBySchema(values, form.pages),
       },
     };
   },
@@ -140,8 +160,9 @@ export default defineTool({
     if (output.status === "pending") {
       return `Request ${output.request_short_code} is still pending after ${output.waited_seconds} s (expires at ${output.expires_at}). Call poll_and_retrieve again to keep waiting.`;
     }
-    if (!output.submission) return `Request ${output.request_short_code} was cancelled; nothing was shared.`;
-    const count = Object.keys(output.submission.data).length;
-    return `Request ${output.request_short_code} was answered: decrypted data for ${count} schema${count === 1 ? "" : "s"} (submission ${output.submission.id}, ${output.submission.status}). Record your review with update_submission_status.`;
+    if (!output.submission || !output.data)
+      return `Request ${output.request_short_code} was cancelled; nothing was shared.`;
+    const count = Object.keys(output.data).length;
+    return `Request ${output.request_short_code} was answered: decrypted data for ${count} schema${count === 1 ? "" : "s"} (submission ${output.submission.id}, ${output.submission.status}). ${reviewNext(output.submission.status)}`;
   },
 });

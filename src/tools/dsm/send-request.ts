@@ -4,22 +4,27 @@ import { REQUEST_SELECT, requestRowSchema, requestSchema, requestView } from "..
 import { RaytioError } from "../../errors.js";
 import { TABLES, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
+import { emailAddress, idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const MAX_EXPIRY_MINUTES = 30 * 24 * 60;
 
+/** v1.17's shape: the payload under `data`, the ids under their documented names. */
+const outputSchema = z.object({
+  data: requestSchema
+    .omit({ application_id: true })
+    .extend({ access_application_id: z.string(), short_link_key: z.string() }),
+});
+
 const inputSchema = z.object({
+  access_application_id: idParam("Optional check: the form's application").optional(),
   short_link_key: z
     .string()
     .regex(/^[A-Za-z0-9_-]{6,64}$/)
     .describe("From create_form"),
-  recipient_email: z
-    .string()
-    .max(320)
-    .refine((value) => EMAIL.test(value), { error: "must be an email address" })
+  recipient_email: emailAddress
     .optional()
-    .describe("Default: RAYTIO_TARGET_USER_EMAIL"),
+    .describe("Default: the form's recipient_email, then RAYTIO_TARGET_USER_EMAIL"),
   message: z.string().trim().max(2_000).optional().describe("Shown to the person with the request"),
   expiry_minutes: z
     .number()
@@ -38,17 +43,27 @@ export default defineTool({
   domain: "dsm",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
-  outputSchema: z.object({ request: requestSchema }),
+  outputSchema,
   async handler(input, { api, config, signal }) {
-    const recipient = input.recipient_email ?? config.targetUserEmail;
+    const form = await requireFormByShortLink(api, input.short_link_key, signal);
+    if (
+      input.access_application_id !== undefined &&
+      input.access_application_id.toLowerCase() !== form.application_id.toLowerCase()
+    ) {
+      throw new RaytioError(
+        "DSM_VALIDATION",
+        `Form ${form.short_link_key} belongs to access application ${form.application_id}, not ${input.access_application_id}. Check both ids, or omit access_application_id.`,
+        { details: { field: "access_application_id", form_application_id: form.application_id } },
+      );
+    }
+    const recipient = input.recipient_email ?? form.recipient_email ?? config.targetUserEmail;
     if (!recipient) {
       throw new RaytioError(
         "DSM_VALIDATION",
-        "No recipient: give recipient_email, or set RAYTIO_TARGET_USER_EMAIL for a default recipient.",
+        "No recipient: give recipient_email (or create the form with one), or set RAYTIO_TARGET_USER_EMAIL for a default recipient.",
         { details: { field: "recipient_email" } },
       );
     }
-    const form = await requireFormByShortLink(api, input.short_link_key, signal);
     const minutes = input.expiry_minutes ?? config.requestExpiryMinutes;
     const response = await api.post(tablePath(TABLES.request), {
       query: query().select(REQUEST_SELECT),
@@ -64,8 +79,11 @@ export default defineTool({
     });
     const row = response.data[0];
     if (!row) throw new RaytioError("API_ERROR", "The Raytio API created the request but returned no row.");
-    return { request: requestView(row) };
+    const { application_id, ...request } = requestView(row);
+    return {
+      data: { ...request, access_application_id: application_id, short_link_key: form.short_link_key },
+    };
   },
-  summarize: ({ request }) =>
-    `Sent request ${request.request_short_code} to ${request.recipient_email}; it expires at ${request.expires_at}. Next: poll_and_retrieve with this request_short_code.`,
+  summarize: ({ data }) =>
+    `Sent request ${data.request_short_code} to ${data.recipient_email}; it expires at ${data.expires_at}. Next: poll_and_retrieve with this request_short_code.`,
 });
