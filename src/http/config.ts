@@ -123,11 +123,53 @@ const httpSchema = z.object({
     }),
 });
 
+/**
+ * Keryx's names for two of our settings (docs/http.md, "Differences from Keryx"), so a Keryx
+ * deployment's configuration keeps working. Its window is in milliseconds, ours in seconds.
+ */
+const KERYX_ALIASES = [
+  { alias: "RATE_LIMIT_OAUTH_REGISTER_LIMIT", name: "MCP_OAUTH_REGISTER_LIMIT", unitsPerOurs: 1 },
+  { alias: "RATE_LIMIT_OAUTH_REGISTER_WINDOW_MS", name: "MCP_OAUTH_REGISTER_WINDOW", unitsPerOurs: 1000 },
+] as const;
+
 export const HTTP_VARIABLE_NAMES: readonly string[] = [
   "MCP_TRANSPORT",
   "MCP_SERVER_ENABLED",
   ...Object.keys(httpSchema.shape),
+  ...KERYX_ALIASES.map(({ alias }) => alias),
 ];
+
+/**
+ * Moves each Keryx alias onto our name. Both names with different values is refused rather than
+ * letting one silently win: whoever set the loser would be debugging a limit they never set.
+ */
+function applyAliases(values: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  for (const { alias, name, unitsPerOurs } of KERYX_ALIASES) {
+    const given = values[alias];
+    if (given === undefined || given === "") continue;
+    const units = Number(given);
+    const converted = units / unitsPerOurs;
+    if (!Number.isInteger(units) || units <= 0 || !Number.isInteger(converted)) {
+      problems.push(
+        unitsPerOurs === 1
+          ? `  - ${alias} must be a whole number greater than 0`
+          : `  - ${alias} must be a whole number of seconds written in milliseconds, e.g. 3600000`,
+      );
+      continue;
+    }
+    const ours = values[name];
+    if (ours !== undefined && ours !== "" && Number(ours) !== converted) {
+      const shown = unitsPerOurs === 1 ? given : `${given} (${converted} s)`;
+      problems.push(
+        `  - ${alias}=${shown} and ${name}=${ours} disagree (the first is Keryx's name for the second): set only one of them`,
+      );
+      continue;
+    }
+    values[name] = String(converted);
+  }
+  return problems;
+}
 
 export interface LoadedHttpConfig {
   http: HttpConfig;
@@ -151,11 +193,13 @@ function httpValues(sources: ConfigSources): {
 export function loadHttpConfig(sources: ConfigSources = { env: process.env }): LoadedHttpConfig {
   const service = loadConfig(sources, { agentAccount: false });
   const { values, file } = httpValues(sources);
+  const aliasProblems = applyAliases(values);
   const parsed = httpSchema.safeParse(values);
-  if (!parsed.success) {
+  if (aliasProblems.length > 0 || !parsed.success) {
     const problems = [
+      ...aliasProblems,
       ...new Map(
-        parsed.error.issues.map((issue) => [
+        (parsed.error?.issues ?? []).map((issue) => [
           String(issue.path[0]),
           `  - ${String(issue.path[0])} ${issue.message}`,
         ]),
