@@ -181,7 +181,8 @@ describe("the v1.17 README's DSM usage example", () => {
         submitted_at: expect.any(String),
       },
     });
-  });
+    // Longer than the default: the example's own five-second sleep comes on top of key generation.
+  }, 120_000);
 });
 
 describe("the version line", () => {
