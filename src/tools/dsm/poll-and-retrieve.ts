@@ -34,10 +34,15 @@ const inputSchema = z.object({
  */
 const outputSchema = z.object({
   request_short_code: z.string(),
-  status: z.enum(["pending", "cancelled", ...SUBMISSION_STATUSES]),
+  status: z
+    .enum(["pending", "cancelled", ...SUBMISSION_STATUSES])
+    .describe("pending, cancelled, or the submission's review status"),
   expires_at: z.string(),
   waited_seconds: z.number(),
-  data: z.record(z.string(), z.unknown()).nullable(),
+  data: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe("Decrypted data keyed by schema; null until the person answers"),
   submission: z
     .object({
       id: z.string(),
