@@ -248,10 +248,7 @@ async function manualSrpChallenge(username: string) {
 describe("FakeCognito with amazon-cognito-identity-js", () => {
   it("signs in with the default SRP flow and issues Cognito-shaped tokens", async () => {
     const before = cognito.stats();
-    const started = performance.now();
     const { session } = await signIn(ALICE.username, ALICE.password);
-    const elapsedMs = performance.now() - started;
-    expect(elapsedMs).toBeLessThan(3000);
 
     const idToken = session.getIdToken().getJwtToken();
     const accessToken = session.getAccessToken().getJwtToken();

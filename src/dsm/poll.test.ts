@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { RaytioError } from "../errors.js";
 import { pollUntil, sleep } from "./poll.js";
 
@@ -54,10 +54,15 @@ describe("pollUntil", () => {
   });
 
   it("does not sleep far past the remote expiry", async () => {
-    const expiresAt = Date.now() + 40;
-    let checks = 0;
+    // A fake clock: the time slept is exact, whatever the machine is doing.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const started = Date.now();
-    await expect(
+    const expiresAt = started + 40;
+    let checks = 0;
+    const polling = expect(
       pollUntil({
         check: async () => {
           checks += 1;
@@ -70,7 +75,10 @@ describe("pollUntil", () => {
         onWaiting: async () => undefined,
       }),
     ).rejects.toMatchObject({ code: "REQUEST_EXPIRED" });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    await vi.runAllTimersAsync();
+    await polling;
+    // It woke at the expiry (40 ms) plus its 50 ms of grace, not after the 5 s interval.
+    expect(Date.now() - started).toBe(90);
     expect(checks).toBe(2);
   });
 
