@@ -67,5 +67,5 @@ export default defineTool({
     return { request: requestView(row) };
   },
   summarize: ({ request }) =>
-    `Sent request ${request.request_short_code} to ${request.recipient_email}; it expires at ${request.expires_at}. Next: poll_and_retrieve with this request_short_code.`,
+    `Sent request ${request.request_short_code}; it expires at ${request.expires_at}. Next: poll_and_retrieve with this request_short_code.`,
 });
