@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { createConnection, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
@@ -365,6 +366,11 @@ describe("registration", () => {
     ["plain http to a remote host", "http://app.example.com/cb"],
     ["a javascript: URI", "javascript:alert(1)"],
     ["a custom scheme", "myapp://callback"],
+    // The consent page would show one address and the browser go to another.
+    ["a dot segment", "http://127.0.0.1:9999/cb/../admin"],
+    ["a percent-encoded dot segment", "http://127.0.0.1:9999/cb/%2e%2e/admin"],
+    ["a backslash", "http://127.0.0.1:9999/cb\\..\\admin"],
+    ["a CR/LF", "http://127.0.0.1:9999/cb\r\nSecond line on the consent page"],
   ])("refuses a redirect URI with %s", async (_what, uri) => {
     const response = await register(
       { redirect_uris: [uri] },
@@ -390,6 +396,69 @@ describe("registration", () => {
     expect(Number(retryAfter)).toBeGreaterThan(0);
     // Another address is not affected.
     expect((await register({}, { "X-Forwarded-For": "10.3.3.4" })).status).toBe(201);
+  });
+
+  it("counts the address the proxy appended, whatever the client put on the left of X-Forwarded-For", async () => {
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const response = await register({}, { "X-Forwarded-For": `10.0.0.${attempt}, 203.0.113.7` });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
+  });
+
+  it.each([
+    [
+      "/oauth/register",
+      "application/json",
+      JSON.stringify({ redirect_uris: [REDIRECT_URI], pad: "x".repeat(20_480) }),
+    ],
+    [
+      "/oauth/token",
+      "application/x-www-form-urlencoded",
+      `grant_type=refresh_token&refresh_token=${"x".repeat(20_480)}`,
+    ],
+  ])("answers a body over 16 KiB to %s with 413, and logs no error", async (path, type, body) => {
+    const before = server.stderr.length;
+    const response = await fetch(`${server.origin}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": type, "X-Forwarded-For": "10.4.4.4" },
+      body,
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: string }).error).toBe("invalid_request");
+    expect(server.stderr.slice(before).filter((line) => line.includes("] error:"))).toEqual([]);
+  });
+});
+
+describe("approval from another site", () => {
+  it("refuses a post with no Origin but Sec-Fetch-Site: cross-site, and the page stays usable", async () => {
+    const registered = await register({}, { "X-Forwarded-For": "10.5.5.5" });
+    const url = new URL(`${server.origin}/oauth/authorize`);
+    for (const [key, value] of Object.entries({
+      response_type: "code",
+      client_id: String(registered.body.client_id),
+      redirect_uri: REDIRECT_URI,
+      code_challenge: pkce().challenge,
+      code_challenge_method: "S256",
+    }))
+      url.searchParams.set(key, value);
+    const { email, password } = accountByKey("project_user");
+    const crossSite = await signInOnPage(url, {
+      email,
+      password,
+      postHeaders: { "Sec-Fetch-Site": "cross-site" },
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.location).toBeUndefined();
+    expect(crossSite.page).toContain("sent from another site");
+    const sameOrigin = await signInOnPage(url, {
+      email,
+      password,
+      postHeaders: { "Sec-Fetch-Site": "same-origin" },
+    });
+    expect(sameOrigin.status).toBe(302);
+    expect(sameOrigin.location?.searchParams.get("code")).toBeTruthy();
   });
 });
 
@@ -744,5 +813,101 @@ describe("expiry", () => {
     }
     expect(statuses.at(-1)).toBe(429);
     expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
+  });
+});
+
+/** A raw TCP client, for requests no HTTP client library would send (stalled, half-written). */
+function rawSocket(
+  origin: string,
+): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    let data = "";
+    socket.on("data", (chunk: Buffer) => {
+      data += chunk.toString("latin1");
+    });
+    const closed = new Promise<void>((done) => socket.once("close", () => done()));
+    socket.once("error", () => undefined);
+    socket.once("connect", () => resolve({ socket, received: () => data, closed }));
+    socket.once("error", reject);
+  });
+}
+
+describe("slow clients", () => {
+  let slow: HttpServerProcess;
+  beforeAll(async () => {
+    // Short timeouts so the test waits only for the server to act; it asserts what happens, not when.
+    slow = await startHttpServerProcess(sandbox, { MCP_REQUEST_TIMEOUT: "1", MCP_HEADERS_TIMEOUT: "1" });
+  });
+  afterAll(async () => {
+    await slow?.stop();
+  });
+
+  it("closes a connection whose body stalls, with 408, and logs no error", async () => {
+    const before = slow.stderr.length;
+    const { socket, received, closed } = await rawSocket(slow.origin);
+    socket.write(
+      [
+        "POST /oauth/token HTTP/1.1",
+        `Host: ${new URL(slow.origin).host}`,
+        "Content-Type: application/x-www-form-urlencoded",
+        "Content-Length: 1000",
+        "",
+        "grant_type=",
+      ].join("\r\n"),
+    );
+    await closed;
+    expect(received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(slow.stderr.slice(before).filter((line) => line.includes("] error:"))).toEqual([]);
+  });
+
+  it("closes a connection whose headers never finish", async () => {
+    const { socket, received, closed } = await rawSocket(slow.origin);
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: ${new URL(slow.origin).host}\r\n`);
+    await closed;
+    expect(received()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it("still serves a request that arrives in time", async () => {
+    const response = await fetch(`${slow.origin}/healthz`);
+    expect(response.status).toBe(200);
+  });
+});
+
+describe("connections per address", () => {
+  let capped: HttpServerProcess;
+  beforeAll(async () => {
+    capped = await startHttpServerProcess(sandbox, {
+      MCP_MAX_CONNECTIONS_PER_IP: "2",
+      // Long enough that no timeout closes the idle connections this test holds.
+      MCP_HEADERS_TIMEOUT: "600",
+      MCP_REQUEST_TIMEOUT: "600",
+    });
+  });
+  afterAll(async () => {
+    await capped?.stop();
+  });
+
+  it("closes a connection over MCP_MAX_CONNECTIONS_PER_IP, and accepts one again when another ends", async () => {
+    const first = await rawSocket(capped.origin);
+    const second = await rawSocket(capped.origin);
+    const third = await rawSocket(capped.origin);
+    await third.closed;
+    expect(third.received()).toBe("");
+    expect(first.socket.destroyed || second.socket.destroyed).toBe(false);
+    first.socket.destroy();
+    // The server notices the closed connection asynchronously: retry until it has.
+    const status = await eventually("a connection to be accepted again", async () => {
+      const next = await rawSocket(capped.origin);
+      next.socket.write(
+        `GET /healthz HTTP/1.1\r\nHost: ${new URL(capped.origin).host}\r\nConnection: close\r\n\r\n`,
+      );
+      await next.closed;
+      return /^HTTP\/1\.1 (\d+)/.exec(next.received())?.[1];
+    });
+    expect(status).toBe("200");
+    second.socket.destroy();
+    expect(capped.stderr.some((line) => line.includes("per-address cap"))).toBe(true);
   });
 });

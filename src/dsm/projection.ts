@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { thirdParty } from "../untrusted-text.js";
 import {
   REQUEST_STATUSES,
   requestStatus,
@@ -11,9 +12,9 @@ export const ACCESS_APPLICATION_LIST_SELECT = ["id", "name", "description", "sch
 
 export const accessApplicationListItemSchema = z.object({
   id: z.string(),
-  name: z.string(),
-  description: z.string().nullable(),
-  schemas: z.array(z.string()),
+  name: thirdParty(z.string()),
+  description: thirdParty(z.string()).nullable(),
+  schemas: thirdParty(z.array(z.string())),
   created_at: z.string(),
 });
 
@@ -28,9 +29,9 @@ export const PAGE_FILTERS = ["oneOf", "anyOf"] as const;
 
 /** A form page as stored in `dsm_form.pages` (Raytio's access application link pages). */
 export const formPageSchema = z.object({
-  name: z.string(),
-  description: z.string().nullable(),
-  schemas: z.array(z.string()),
+  name: thirdParty(z.string()),
+  description: thirdParty(z.string()).nullable(),
+  schemas: thirdParty(z.array(z.string())),
   optional: z.boolean(),
   allow_multiple: z.boolean(),
   filter: z.enum(PAGE_FILTERS).nullable(),
@@ -51,9 +52,9 @@ export const FORM_SELECT = [
 export const formSchema = z.object({
   id: z.string(),
   application_id: z.string(),
-  name: z.string(),
-  reference: z.string().nullable(),
-  recipient_email: z.string().nullable(),
+  name: thirdParty(z.string()),
+  reference: thirdParty(z.string()).nullable(),
+  recipient_email: thirdParty(z.string()).nullable(),
   short_link_key: z.string(),
   pages: z.array(formPageSchema),
   created_at: z.string(),
@@ -63,8 +64,8 @@ export type Form = z.infer<typeof formSchema>;
 export const FORM_LIST_SELECT = ["short_link_key", "name", "reference", "created_at"] as const;
 export const formListItemSchema = z.object({
   short_link_key: z.string(),
-  name: z.string(),
-  reference: z.string().nullable(),
+  name: thirdParty(z.string()),
+  reference: thirdParty(z.string()).nullable(),
   created_at: z.string(),
 });
 
@@ -98,7 +99,7 @@ export const requestSchema = z.object({
   request_short_code: z.string(),
   application_id: z.string(),
   form_id: z.string(),
-  recipient_email: z.string(),
+  recipient_email: thirdParty(z.string()),
   status: z.enum(REQUEST_STATUSES),
   expires_at: z.string(),
   created_at: z.string(),
@@ -150,10 +151,10 @@ export const submissionSchema = z.object({
   request_short_code: z.string(),
   application_id: z.string(),
   status: z.enum(SUBMISSION_STATUSES),
-  status_message: z.string().nullable(),
+  status_message: thirdParty(z.string()).nullable(),
   confirmation_code: z.string(),
-  reference: z.string().nullable(),
-  shared_by: z.string(),
+  reference: thirdParty(z.string()).nullable(),
+  shared_by: thirdParty(z.string()),
   submitted_at: z.string(),
   updated_at: z.string(),
 });

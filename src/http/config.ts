@@ -27,8 +27,17 @@ export interface HttpConfig {
   sessionIdleSeconds: number;
   registerLimit: { max: number; windowSeconds: number };
   signInLimit: { max: number; windowSeconds: number };
-  /** Use X-Forwarded-For for the client address (rate limits) only behind a trusted proxy. */
-  trustProxy: boolean;
+  /**
+   * Proxies in front of this server that append to X-Forwarded-For (0: none, use the peer address).
+   * The client address is the entry this many hops from the right: entries further left are whatever
+   * the client sent.
+   */
+  trustProxy: number;
+  /** Time a client has to send a request's headers, and its whole request (headers and body). */
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  /** Concurrent connections one peer address may hold (0: no cap); not applied behind a proxy. */
+  maxConnectionsPerAddress: number;
   redisUrl: string | undefined;
 }
 
@@ -56,10 +65,26 @@ const list = z
       .filter((item) => item !== ""),
   );
 
-const flag = z
-  .enum(["true", "false", "1", "0", "yes", "no", ""], { error: "must be true or false" })
+/** `true` is one proxy (the usual single load balancer), `false` none, or a number of proxies. */
+const proxyHops = z
+  .string()
+  .trim()
+  .toLowerCase()
   .optional()
-  .transform((value) => value === "true" || value === "1" || value === "yes");
+  .transform((value, context) => {
+    if (value === undefined || value === "" || value === "false" || value === "no") return 0;
+    if (value === "true" || value === "yes") return 1;
+    if (/^\d{1,2}$/.test(value)) return Number(value);
+    context.addIssue({ code: "custom", message: "must be true, false or a number of proxies (0 to 99)" });
+    return z.NEVER;
+  });
+
+const maybeZero = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int({ error: "must be a whole number" })
+    .min(0, { error: "must be 0 or more" })
+    .default(fallback);
 
 const originOnly = z
   .url({ error: "must be an http(s) URL such as https://mcp.example.com" })
@@ -112,7 +137,10 @@ const httpSchema = z.object({
   MCP_OAUTH_REGISTER_WINDOW: seconds(3600),
   MCP_OAUTH_SIGNIN_LIMIT: count(10),
   MCP_OAUTH_SIGNIN_WINDOW: seconds(900),
-  MCP_TRUST_PROXY: flag,
+  MCP_TRUST_PROXY: proxyHops,
+  MCP_HEADERS_TIMEOUT: seconds(10),
+  MCP_REQUEST_TIMEOUT: seconds(30),
+  MCP_MAX_CONNECTIONS_PER_IP: maybeZero(64),
   REDIS_URL: z
     .string()
     .trim()
@@ -229,6 +257,10 @@ export function loadHttpConfig(sources: ConfigSources = { env: process.env }): L
       registerLimit: { max: raw.MCP_OAUTH_REGISTER_LIMIT, windowSeconds: raw.MCP_OAUTH_REGISTER_WINDOW },
       signInLimit: { max: raw.MCP_OAUTH_SIGNIN_LIMIT, windowSeconds: raw.MCP_OAUTH_SIGNIN_WINDOW },
       trustProxy: raw.MCP_TRUST_PROXY,
+      // Node refuses a headers timeout longer than the request timeout.
+      headersTimeoutSeconds: Math.min(raw.MCP_HEADERS_TIMEOUT, raw.MCP_REQUEST_TIMEOUT),
+      requestTimeoutSeconds: raw.MCP_REQUEST_TIMEOUT,
+      maxConnectionsPerAddress: raw.MCP_MAX_CONNECTIONS_PER_IP,
       redisUrl: raw.REDIS_URL,
     },
   };

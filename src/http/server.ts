@@ -10,7 +10,9 @@ import { RaytioApiClient } from "../raytio/api-client.js";
 import { CognitoAuth } from "../raytio/auth.js";
 import { TOOLS } from "../tools/registry.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
+import { clientAddress } from "./client-address.js";
 import { type HttpConfig, type LoadedHttpConfig, loadHttpConfig } from "./config.js";
+import { capConnectionsPerAddress, timeoutCheckIntervalMs } from "./connections.js";
 import {
   type OAuthEndpoints as Endpoints,
   OAuthEndpoints,
@@ -18,7 +20,7 @@ import {
   type SignedInPerson,
 } from "./oauth/endpoints.js";
 import { OAuthService } from "./oauth/service.js";
-import { BodyTooLargeError, readBody, sendJsonRpcError } from "./respond.js";
+import { BodyTooLargeError, RequestAbortedError, readBody, sendJsonRpcError } from "./respond.js";
 import { authInfoOf, type InitializeParams, type LocalSession, SessionManager } from "./sessions.js";
 import { openStore, type StateStore } from "./store.js";
 
@@ -298,7 +300,18 @@ export async function startHttpServer(
     );
   });
 
-  const server: Server = createServer();
+  const server: Server = createServer({
+    // A client gets this long to send its headers, and its whole request: a stalled body must not hold
+    // a connection (and the handler waiting on it) open indefinitely. Streams answering a request are
+    // not limited: the clock stops once the request has arrived.
+    headersTimeout: http.headersTimeoutSeconds * 1000,
+    requestTimeout: http.requestTimeoutSeconds * 1000,
+    connectionsCheckingInterval: timeoutCheckIntervalMs(http.headersTimeoutSeconds),
+  });
+  // Behind a proxy every connection comes from the proxy: limiting clients is then the proxy's job.
+  if (http.maxConnectionsPerAddress > 0 && http.trustProxy === 0) {
+    capConnectionsPerAddress(server, http.maxConnectionsPerAddress, logger);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(http.port, http.host, () => resolve());
@@ -358,14 +371,7 @@ export async function startHttpServer(
         .end();
       return;
     }
-    const clientIp =
-      (http.trustProxy
-        ? String(req.headers["x-forwarded-for"] ?? "")
-            .split(",")[0]
-            ?.trim()
-        : undefined) ||
-      req.socket.remoteAddress ||
-      "unknown";
+    const clientIp = clientAddress(req, http.trustProxy);
     const context: RequestContext = { req, res, url, clientIp, cors };
     if (url.pathname === http.route) return mcp.handle(context);
     if (await endpoints.handle(context)) return;
@@ -380,6 +386,11 @@ export async function startHttpServer(
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
+      if (error instanceof RequestAbortedError) {
+        // The client went away or ran out of time mid-body (408 already sent): nothing failed here.
+        logger.info("A request ended before its body arrived", { path: req.url?.split("?")[0] });
+        return;
+      }
       logger.error("HTTP request failed", {
         path: req.url?.split("?")[0],
         error: error instanceof Error ? error.name : typeof error,

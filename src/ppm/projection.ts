@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { thirdParty } from "../untrusted-text.js";
 import {
   ACTIVITY_KINDS,
   statusFromBackend,
@@ -64,15 +65,15 @@ export const workItemRowSchema = z.object({
 /** What tools return for a work item. */
 export const workItemSchema = z.object({
   id: z.string(),
-  title: z.string(),
-  description: z.string().nullable(),
+  title: thirdParty(z.string()),
+  description: thirdParty(z.string()).nullable(),
   status: z.enum(WORK_ITEM_STATUSES),
   priority: z.enum(WORK_ITEM_PRIORITIES),
   type: z.enum(WORK_ITEM_TYPES),
   parent_id: z.string().nullable(),
   assignee_party_id: z.string().nullable(),
   due_date: z.string().nullable(),
-  tags: z.array(z.string()),
+  tags: thirdParty(z.array(z.string())),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -108,7 +109,7 @@ export const activitySchema = z.object({
   id: z.string(),
   work_item_id: z.string(),
   kind: z.enum(ACTIVITY_KINDS),
-  body: z.string().nullable().describe("Comment text, time-entry note or status-change reason"),
+  body: thirdParty(z.string()).nullable().describe("Comment text, time-entry note or status-change reason"),
   from_status: z.enum(WORK_ITEM_STATUSES).nullable(),
   to_status: z.enum(WORK_ITEM_STATUSES).nullable(),
   minutes: z.number().int().nullable().describe("Time entries only"),

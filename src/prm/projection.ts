@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { thirdParty } from "../untrusted-text.js";
 import { isActive, kindFromBackend, RELATIONSHIP_KINDS, type RelationshipKind } from "./relationships.js";
 
 export const PARTY_TYPES = ["organisation", "group", "person"] as const;
@@ -38,8 +39,8 @@ export const partyListRowSchema = z
 export const partyListItemSchema = z.object({
   id: z.string(),
   type: z.enum(PARTY_TYPES),
-  name: z.string(),
-  tags: z.array(z.string()),
+  name: thirdParty(z.string()),
+  tags: thirdParty(z.array(z.string())),
 });
 
 /** Everything get_party, create_party and update_party show: the full record, personal data included. */
@@ -59,8 +60,8 @@ export const PARTY_DETAIL_SELECT = [
 
 const contactPointSchema = z.object({
   type: z.enum(CONTACT_POINT_TYPES),
-  value: z.string(),
-  label: z.string().optional(),
+  value: thirdParty(z.string()),
+  label: thirdParty(z.string()).optional(),
 });
 
 export const partyDetailRowSchema = z
@@ -108,13 +109,13 @@ export const partyDetailRowSchema = z
 export const partyDetailSchema = z.object({
   id: z.string(),
   type: z.enum(PARTY_TYPES),
-  name: z.string(),
-  email: z.string().nullable(),
-  phone: z.string().nullable(),
+  name: thirdParty(z.string()),
+  email: thirdParty(z.string()).nullable(),
+  phone: thirdParty(z.string()).nullable(),
   contact_points: z.array(contactPointSchema),
-  external_refs: z.record(z.string(), z.string()),
-  tags: z.array(z.string()),
-  notes: z.string().nullable(),
+  external_refs: thirdParty(z.record(z.string(), z.string())),
+  tags: thirdParty(z.array(z.string())),
+  notes: thirdParty(z.string()).nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -126,7 +127,11 @@ export const partyRefRowSchema = z
   .object({ id: z.string(), party_type: partyType, display_name: z.string() })
   .transform((row) => ({ id: row.id, type: row.party_type, name: row.display_name }));
 
-export const partyRefSchema = z.object({ id: z.string(), type: z.enum(PARTY_TYPES), name: z.string() });
+export const partyRefSchema = z.object({
+  id: z.string(),
+  type: z.enum(PARTY_TYPES),
+  name: thirdParty(z.string()),
+});
 export type PartyRef = z.infer<typeof partyRefSchema>;
 
 // Relationships ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { ZodError, type z } from "zod";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { carriesThirdPartyText } from "../untrusted-text.js";
 import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "./budget.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
 import type { AnyTool, ToolContext } from "./tool.js";
@@ -37,18 +38,33 @@ export async function executeTool(
     const raw = await tool.handler(args, context);
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
     const budgetNote = fitToBudget(output, raw, context.config.maxResponseTokens);
-    const json = tool.untrustedOutput ? fenceUntrusted(JSON.stringify(output)) : JSON.stringify(output);
-    const toolSummary = tool.summarize?.(output);
-    // A page's own summary already says how to continue; the budget note says it only when nothing else does.
-    const continuation = toolSummary?.includes("next_cursor") ? undefined : budgetNote?.continuation;
-    const summary = [toolSummary, budgetNote?.text, continuation].filter(Boolean).join(" ");
-    return {
-      structuredContent: output,
-      content: [{ type: "text", text: summary ? `${summary}\n\n${json}` : json }],
-    };
+    return renderResult(tool, output, budgetNote);
   } catch (error) {
     return errorResult(toRaytioError(error, tool.name, context.logger));
   }
+}
+
+/**
+ * The result a client receives for a parsed output. The JSON twin is fenced as untrusted data exactly
+ * when a field marked as third-party text (src/untrusted-text.ts) holds a value; the fence costs about
+ * 70 tokens, so a result with nothing to fence goes without. The summary is written by the tool from
+ * ids, counts and states only, so it stays outside the fence.
+ */
+export function renderResult(
+  tool: AnyTool,
+  output: Record<string, unknown>,
+  budgetNote?: { text: string; continuation?: string },
+): CallToolResult {
+  const json = JSON.stringify(output);
+  const text = carriesThirdPartyText(tool.outputSchema, output) ? fenceUntrusted(json) : json;
+  const toolSummary = tool.summarize?.(output);
+  // A page's own summary already says how to continue; the budget note says it only when nothing else does.
+  const continuation = toolSummary?.includes("next_cursor") ? undefined : budgetNote?.continuation;
+  const summary = [toolSummary, budgetNote?.text, continuation].filter(Boolean).join(" ");
+  return {
+    structuredContent: output,
+    content: [{ type: "text", text: summary ? `${summary}\n\n${text}` : text }],
+  };
 }
 
 /**

@@ -46,14 +46,12 @@ export interface ToolDefinition<
   inputSchema: Input;
   outputSchema: Output;
   handler(input: z.output<Input>, context: ToolContext): Promise<z.input<Output>>;
-  /** A one-line human summary placed above the JSON rendering (e.g. counts, how to continue). */
-  summarize?(output: z.output<Output>): string;
   /**
-   * The output carries text written by a third party (decrypted submissions, party notes, role
-   * memories): its text rendering is fenced as untrusted data so a model does not follow
-   * instructions hidden in it.
+   * A one-line summary placed above the JSON rendering (counts, states, how to continue). It sits
+   * outside the untrusted-data fence, so it never repeats a field marked `thirdParty` (names, titles,
+   * notes...): which results are fenced follows from those marks in the output schema.
    */
-  untrustedOutput?: boolean;
+  summarize?(output: z.output<Output>): string;
 }
 
 /** Identity function that exists for type inference, so each tool file stays declarative. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { thirdParty } from "../untrusted-text.js";
 import {
   GUARDRAIL_SCOPES,
   GUARDRAIL_SEVERITIES,
@@ -36,8 +37,8 @@ export const WORKER_LIST_SELECT = [
 
 export const workerListItemSchema = z.object({
   id: z.string(),
-  name: z.string(),
-  purpose: z.string().nullable(),
+  name: thirdParty(z.string()),
+  purpose: thirdParty(z.string()).nullable(),
   status: z.enum(WORKER_STATUSES),
   model_stack_id: z.string().nullable(),
   updated_at: z.string(),
@@ -47,30 +48,30 @@ export const workerListRowSchema = workerListItemSchema.extend({ status: apiEnum
 
 // Every other WRM entity, in one flat shape: each kind fills the fields it has -----------------------
 
-const reference = z.object({ id: z.string(), name: z.string() });
+const reference = z.object({ id: z.string(), name: thirdParty(z.string()) });
 
 /** One WRM entity of any kind; `get_wrm_entity` adds a worker's assignments. */
 export const entitySchema = z.object({
   id: z.string(),
-  name: z.string(),
-  purpose: z.string().nullable().optional(),
+  name: thirdParty(z.string()),
+  purpose: thirdParty(z.string()).nullable().optional(),
   status: z.enum(WORKER_STATUSES).optional(),
   model_stack_id: z.string().nullable().optional(),
-  provider: z.string().optional(),
-  model: z.string().optional(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
-  fallbacks: z.array(z.object({ provider: z.string(), model: z.string() })).optional(),
+  provider: thirdParty(z.string()).optional(),
+  model: thirdParty(z.string()).optional(),
+  parameters: thirdParty(z.record(z.string(), z.unknown())).optional(),
+  fallbacks: thirdParty(z.array(z.object({ provider: z.string(), model: z.string() }))).optional(),
   transport: z.enum(MCP_TRANSPORTS).optional(),
-  endpoint: z.string().optional(),
+  endpoint: thirdParty(z.string()).optional(),
   mcp_server_id: z.string().optional(),
   read_only: z.boolean().optional(),
-  description: z.string().nullable().optional(),
-  instructions: z.string().optional(),
-  rule: z.string().optional(),
+  description: thirdParty(z.string()).nullable().optional(),
+  instructions: thirdParty(z.string()).optional(),
+  rule: thirdParty(z.string()).optional(),
   scope: z.enum(GUARDRAIL_SCOPES).optional(),
   severity: z.enum(GUARDRAIL_SEVERITIES).optional(),
   scorer_kind: z.enum(SCORER_KINDS).optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
+  config: thirdParty(z.record(z.string(), z.unknown())).optional(),
   enabled: z.boolean().optional(),
   updated_at: z.string(),
   roles: z.array(reference).optional(),
@@ -111,7 +112,7 @@ export const memorySchema = z.object({
   id: z.string(),
   role_id: z.string(),
   kind: z.enum(MEMORY_KINDS),
-  content: z.string(),
+  content: thirdParty(z.string()),
   source_run_id: z.string().nullable(),
   created_by: z.string(),
   created_at: z.string(),
@@ -156,7 +157,7 @@ export const runSchema = z.object({
   id: z.string(),
   worker_id: z.string(),
   work_item_id: z.string().nullable(),
-  goal: z.string().nullable(),
+  goal: thirdParty(z.string()).nullable(),
   status: z.enum(RUN_STATUSES),
   started_at: z.string(),
   ended_at: z.string().nullable(),
@@ -165,7 +166,7 @@ export const runSchema = z.object({
   artifact_count: z.number(),
   input_tokens: z.number().nullable().optional(),
   output_tokens: z.number().nullable().optional(),
-  error: z.string().nullable().optional(),
+  error: thirdParty(z.string()).nullable().optional(),
   created_by: z.string().optional(),
 });
 export type AgentRun = z.output<typeof runSchema>;
@@ -184,10 +185,10 @@ export const STEP_SELECT = [
 export const stepSchema = z.object({
   seq: z.number(),
   kind: z.enum(STEP_KINDS),
-  tool_name: z.string().nullable(),
+  tool_name: thirdParty(z.string()).nullable(),
   mcp_tool_id: z.string().nullable(),
-  input: z.string().nullable(),
-  output: z.string().nullable(),
+  input: thirdParty(z.string()).nullable(),
+  output: thirdParty(z.string()).nullable(),
   started_at: z.string(),
   ended_at: z.string().nullable(),
 });
@@ -215,11 +216,12 @@ export const ARTIFACT_SELECT = [
 export const artifactSchema = z.object({
   seq: z.number(),
   id: z.string(),
-  name: z.string(),
+  name: thirdParty(z.string()),
+  // The API holds media types to a strict type/subtype pattern, so one cannot carry prose.
   media_type: z.string(),
   step_seq: z.number().nullable(),
-  uri: z.string().nullable(),
-  content: z.string().nullable(),
+  uri: thirdParty(z.string()).nullable(),
+  content: thirdParty(z.string()).nullable(),
   size_bytes: z.number().nullable(),
   created_at: z.string(),
 });

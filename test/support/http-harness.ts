@@ -169,6 +169,8 @@ export interface SignInForm {
   password: string;
   encryptionPassword?: string;
   decision?: "approve" | "deny";
+  /** Extra headers on the form post, as a browser would send them (e.g. Sec-Fetch-Site). */
+  postHeaders?: Record<string, string>;
 }
 
 /** What the person's browser does: open the page, read it, post the form; returns the redirect. */
@@ -191,7 +193,7 @@ export async function signInOnPage(
   });
   const posted = await fetch(new URL("/oauth/authorize", authorizationUrl), {
     method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    headers: { "Content-Type": "application/x-www-form-urlencoded", ...form.postHeaders },
     body,
     redirect: "manual",
   });

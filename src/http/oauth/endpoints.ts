@@ -3,7 +3,15 @@ import type { OAuthMetadata, OAuthProtectedResourceMetadata } from "@modelcontex
 import { isRaytioError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { renderAuthorizePage, renderErrorPage } from "../authorize-page.js";
-import { formOf, NO_STORE, pageHeaders, readBody, sendJson, sendOAuthError } from "../respond.js";
+import {
+  BodyTooLargeError,
+  formOf,
+  NO_STORE,
+  pageHeaders,
+  readBody,
+  sendJson,
+  sendOAuthError,
+} from "../respond.js";
 import type { StateStore } from "../store.js";
 import {
   type AuthorizationRequest,
@@ -116,6 +124,15 @@ export class OAuthEndpoints {
     } catch (error) {
       if (error instanceof OAuthError) {
         sendOAuthError(context.res, error.status, error.error, error.description, context.cors);
+      } else if (error instanceof BodyTooLargeError) {
+        // A client's mistake (or a probe), answered like every other endpoint: not a server error.
+        sendOAuthError(
+          context.res,
+          413,
+          "invalid_request",
+          `The body is larger than ${MAX_FORM_BYTES / 1024} KiB.`,
+          context.cors,
+        );
       } else if (error instanceof SyntaxError) {
         sendOAuthError(context.res, 400, "invalid_request", "The body is not valid JSON.", context.cors);
       } else {
@@ -252,14 +269,18 @@ export class OAuthEndpoints {
   async #authorizePost(context: RequestContext): Promise<void> {
     const { service } = this.options;
     const origin = context.req.headers.origin;
-    // The form is only ever posted from this server's own page.
-    if (origin !== undefined && origin !== this.options.issuer) {
+    // The form is only ever posted from this server's own page. Without an Origin, a browser's
+    // Sec-Fetch-Site still tells a post from another site apart.
+    const crossSite = origin === undefined && context.req.headers["sec-fetch-site"] === "cross-site";
+    if ((origin !== undefined && origin !== this.options.issuer) || crossSite) {
       return this.#errorPage(context, 403, "This sign-in form was sent from another site.");
     }
     let form: URLSearchParams;
     try {
       form = formOf(context.req, await readBody(context.req, MAX_FORM_BYTES));
-    } catch {
+    } catch (error) {
+      if (error instanceof BodyTooLargeError)
+        return this.#errorPage(context, 413, "The sign-in form is too large.");
       return this.#errorPage(context, 400, "The sign-in form could not be read.");
     }
     const pendingId = form.get("request") ?? "";

@@ -187,10 +187,39 @@ describe("redirect URI rules", () => {
     ["https://user@app.example.com/cb", "user information"],
     ["javascript:alert(1)", "must use https"],
     ["com.example.app:/cb", "must use https"],
+    // Addresses the browser would read differently from the consent page.
+    ["http://127.0.0.1:9999/cb/../admin", ". or .. path segments"],
+    ["https://app.example.com/cb/./x", ". or .. path segments"],
+    ["https://app.example.com/cb/..", ". or .. path segments"],
+    ["https://app.example.com/cb/%2e%2e/admin", "percent-encoded"],
+    ["https://app.example.com/cb/.%2E/admin", "percent-encoded"],
+    ["https://app.example.com/cb%2fadmin", "percent-encoded"],
+    ["https://app.example.com\\@evil.example/cb", "backslashes"],
+    ["https://app.example.com/cb\\..\\admin", "backslashes"],
+    ["https://app.example.com/cb\r\nInjected: line", "control characters"],
+    ["https://app.example.com/c\tb", "control characters"],
+    [" https://app.example.com/cb", "normal form"],
+    ["HTTPS://App.Example.com/cb", 'register "https://app.example.com/cb"'],
+    ["https://app.example.com", 'register "https://app.example.com/"'],
+    ["https://app.example.com:443/cb", "normal form"],
+    ["https://app.example.com/cb?next=%2Fhome", undefined],
   ])("%s", (uri, problem) => {
     const found = redirectUriProblem(uri);
     if (problem === undefined) expect(found).toBeUndefined();
     else expect(found).toContain(problem);
+  });
+});
+
+describe("registration of redirect URIs", () => {
+  it("stores each URI in the form the browser will use, and refuses any other spelling", async () => {
+    const { service } = setup();
+    const client = await service.register({ redirect_uris: [REDIRECT, REDIRECT] });
+    expect(client.redirect_uris).toEqual([REDIRECT]);
+    const error = await failure(
+      service.register({ redirect_uris: [REDIRECT, "http://127.0.0.1:9999/cb/../admin"] }),
+    );
+    expect(error).toBeInstanceOf(OAuthError);
+    expect((error as OAuthError).error).toBe("invalid_redirect_uri");
   });
 });
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { StateStore } from "../store.js";
-import { redirectUriProblem } from "./redirect-uri.js";
+import { normalisedRedirectUri, redirectUriProblem } from "./redirect-uri.js";
 import {
   constantTimeEqual,
   digest,
@@ -221,7 +221,7 @@ export class OAuthService {
     const client: RegisteredClient = {
       client_id: newId(),
       client_name: cleanName(metadata.client_name),
-      redirect_uris: [...new Set(metadata.redirect_uris)],
+      redirect_uris: [...new Set(metadata.redirect_uris.map(normalisedRedirectUri))],
       grant_types: grantTypes,
       response_types: responseTypes,
       token_endpoint_auth_method: "none",

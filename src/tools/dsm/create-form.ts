@@ -11,6 +11,7 @@ import { RaytioError } from "../../errors.js";
 import { TABLES, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
 import { assertKnownSchemas, getSystemSchema } from "../../schemas/loader.js";
+import { thirdParty } from "../../untrusted-text.js";
 import { emailAddress, idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -52,9 +53,9 @@ const outputSchema = z.object({
     short_link_key: z.string(),
     form_id: z.string(),
     access_application_id: z.string(),
-    name: z.string(),
-    reference: z.string().nullable(),
-    recipient_email: z.string().nullable(),
+    name: thirdParty(z.string()),
+    reference: thirdParty(z.string()).nullable(),
+    recipient_email: thirdParty(z.string()).nullable(),
     pages: z.array(formPageSchema),
     created_at: z.string(),
   }),

@@ -23,8 +23,6 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(submissionSchema), ...paginationOutput }),
-  // status_message and reference are free text other team members wrote.
-  untrustedOutput: true,
   handler({ limit, cursor, ...filters }, { api, signal }) {
     return fetchPage(api, TABLES.submission, {
       filters,

@@ -10,6 +10,7 @@ import {
   type SubmissionStatus,
 } from "../../dsm/status.js";
 import { RaytioError } from "../../errors.js";
+import { thirdParty } from "../../untrusted-text.js";
 import { defineTool } from "../tool.js";
 
 const MAX_WAIT_SECONDS = 3_600;
@@ -39,8 +40,8 @@ const outputSchema = z.object({
     .describe("pending, cancelled, or the submission's review status"),
   expires_at: z.string(),
   waited_seconds: z.number(),
-  data: z
-    .record(z.string(), z.unknown())
+  // Decrypted values, written by the person who shared them.
+  data: thirdParty(z.record(z.string(), z.unknown()))
     .nullable()
     .describe("Decrypted data keyed by schema; null until the person answers"),
   submission: z
@@ -48,8 +49,8 @@ const outputSchema = z.object({
       id: z.string(),
       status: z.enum(SUBMISSION_STATUSES),
       confirmation_code: z.string(),
-      reference: z.string().nullable(),
-      shared_by: z.string(),
+      reference: thirdParty(z.string()).nullable(),
+      shared_by: thirdParty(z.string()),
       submitted_at: z.string(),
     })
     .nullable(),
@@ -82,8 +83,6 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema,
-  // The submitted values are written by the person who shared them.
-  untrustedOutput: true,
   async handler(input, { api, config, dsm, signal, progress }) {
     // Checked first: waiting ten minutes to then fail for want of a setting would waste the wait.
     dsm.requireEncryptionPassword();

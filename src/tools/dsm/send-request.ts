@@ -85,5 +85,5 @@ export default defineTool({
     };
   },
   summarize: ({ data }) =>
-    `Sent request ${data.request_short_code} to ${data.recipient_email}; it expires at ${data.expires_at}. Next: poll_and_retrieve with this request_short_code.`,
+    `Sent request ${data.request_short_code}; it expires at ${data.expires_at}. Next: poll_and_retrieve with this request_short_code.`,
 });

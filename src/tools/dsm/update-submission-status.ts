@@ -26,7 +26,6 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ submission: submissionSchema, changed: z.boolean() }),
-  untrustedOutput: true,
   async handler({ id, status, message }, { api, signal }) {
     const current = await requireSubmission(api, id, signal);
     assertSubmissionTransition(id, current.status, status);

@@ -48,5 +48,5 @@ export default defineTool({
     });
     return { work_item: response.data };
   },
-  summarize: (output) => `Created work item ${output.work_item.id} (${output.work_item.title}).`,
+  summarize: (output) => `Created work item ${output.work_item.id} (${output.work_item.status}).`,
 });

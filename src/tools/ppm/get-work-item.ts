@@ -32,7 +32,6 @@ export default defineTool({
     recent_activities: z.array(activitySchema).describe("Newest first"),
     activities_total: z.number().nullable(),
   }),
-  untrustedOutput: true,
   async handler({ id, activity_limit }, { api, signal }) {
     // Both reads at once: an item this account cannot see has no visible activities either.
     const [item, activities] = await Promise.all([

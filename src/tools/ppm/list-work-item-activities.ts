@@ -25,7 +25,6 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(activitySchema), ...paginationOutput }),
-  untrustedOutput: true,
   async handler({ limit, cursor, ...filters }, { api, signal }) {
     const page = await fetchPage(api, TABLES.activity, {
       filters,

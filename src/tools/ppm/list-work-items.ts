@@ -30,8 +30,6 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(workItemSchema), ...paginationOutput }),
-  // Titles and descriptions are written by other people.
-  untrustedOutput: true,
   handler({ limit, cursor, ...filters }, { api, signal }) {
     return fetchPage(api, TABLES.workItem, {
       filters,

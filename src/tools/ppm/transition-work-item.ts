@@ -34,7 +34,6 @@ export default defineTool({
     from_status: z.enum(WORK_ITEM_STATUSES),
     legal_intents: z.array(z.enum(TRANSITION_INTENTS)).describe("Intents legal from the new status"),
   }),
-  untrustedOutput: true,
   async handler({ id, intent, reason, expected_status }, { api, signal }) {
     const current = await requireStatus(api, id, signal);
     if (expected_status !== undefined && expected_status !== current) {

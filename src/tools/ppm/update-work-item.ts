@@ -41,7 +41,6 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ work_item: workItemSchema, changed: z.array(z.enum(FIELDS)) }),
-  untrustedOutput: true,
   async handler(input, { api, signal }) {
     const changed = FIELDS.filter((field) => input[field] !== undefined);
     if (changed.length === 0) {

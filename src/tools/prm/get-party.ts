@@ -29,8 +29,6 @@ export default defineTool({
     relationships: z.array(partyRelationshipSchema),
     relationships_total: z.number().nullable(),
   }),
-  // Notes and names are written by people outside this conversation.
-  untrustedOutput: true,
   async handler({ party_id }, { api, signal }) {
     const [party, relationships] = await Promise.all([
       api

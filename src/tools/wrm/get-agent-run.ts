@@ -46,7 +46,6 @@ export default defineTool({
     clipped_texts: z.number(),
     truncated: z.boolean(),
   }),
-  untrustedOutput: true,
   async handler(input, { api, signal, config }) {
     /** One page of a run's steps or artifacts, by sequence number, with one extra row to detect more. */
     const ordered = async <T>(

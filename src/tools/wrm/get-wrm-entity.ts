@@ -70,6 +70,6 @@ export default defineTool({
   },
   summarize: ({ kind, entity }) =>
     kind === "worker"
-      ? `Worker ${entity.name} (${entity.status}): ${count(entity.roles?.length ?? 0, "role")}, ${count(entity.mcp_tools?.length ?? 0, "MCP tool")}, ${count(entity.guardrails?.length ?? 0, "guardrail")}.`
-      : `Got ${kindLabel(kind)} ${entity.name} (${entity.id}).`,
+      ? `Worker ${entity.id} (${entity.status}): ${count(entity.roles?.length ?? 0, "role")}, ${count(entity.mcp_tools?.length ?? 0, "MCP tool")}, ${count(entity.guardrails?.length ?? 0, "guardrail")}.`
+      : `Got ${kindLabel(kind)} ${entity.id}.`,
 });

@@ -26,8 +26,6 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(runSchema), ...paginationOutput }),
-  // Goals are written by the agents that started the runs.
-  untrustedOutput: true,
   handler({ limit, cursor, ...filters }, { api, signal }) {
     return fetchPage(api, TABLES.agentRun, {
       filters,

@@ -25,7 +25,6 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(memorySchema), ...paginationOutput }),
-  untrustedOutput: true,
   handler({ limit, cursor, ...filters }, { api, signal }) {
     return fetchPage(api, TABLES.roleMemory, {
       filters,

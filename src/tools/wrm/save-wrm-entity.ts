@@ -72,7 +72,7 @@ export default defineTool({
     return { kind: entity.kind, created: false, entity: updated.data };
   },
   summarize: ({ kind, created, entity }) =>
-    `${created ? "Created" : "Updated"} ${kindLabel(kind)} ${entity.name} (${entity.id}).`,
+    `${created ? "Created" : "Updated"} ${kindLabel(kind)} ${entity.id}.`,
 });
 
 function capitalize(text: string): string {

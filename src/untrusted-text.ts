@@ -1,0 +1,123 @@
+import { z } from "zod";
+
+/**
+ * Marks output fields that carry text written by someone other than the person in this conversation
+ * (party names, notes, tags, titles, descriptions, memories, step content, decrypted values). Whether a
+ * tool result is fenced as untrusted data is decided from these marks and the values actually
+ * returned, never by a per-tool flag: a flag goes stale when a field is added, a mark travels with the
+ * schema wherever it is moved or extended.
+ *
+ * The marks live in their own zod registry rather than in `.meta()`, so they never reach the JSON
+ * Schema published in tools/list (clients gain nothing from them, and tools/list size is budgeted).
+ */
+const thirdPartyRegistry = z.registry<{ thirdParty: true }>();
+
+/** Returns the schema itself, marked: `name: thirdParty(z.string())`. */
+export function thirdParty<T extends z.ZodType>(schema: T): T {
+  thirdPartyRegistry.add(schema, { thirdParty: true });
+  return schema;
+}
+
+/** True for a marked schema, or a copy of one (`.describe()` clones keep their parent's marks). */
+export function isThirdParty(schema: z.ZodType): boolean {
+  return thirdPartyRegistry.get(schema)?.thirdParty === true;
+}
+
+interface Def {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  catchall?: z.ZodType;
+  element?: z.ZodType;
+  keyType?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  out?: z.ZodType;
+  left?: z.ZodType;
+  right?: z.ZodType;
+  items?: z.ZodType[];
+  rest?: z.ZodType | null;
+  getter?: () => z.ZodType;
+}
+
+const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** Every non-empty string in a value, object keys included. */
+function strings(value: unknown, into: Set<string>): void {
+  if (typeof value === "string") {
+    if (value.length > 0) into.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) strings(item, into);
+  } else if (isRecord(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.length > 0) into.add(key);
+      strings(item, into);
+    }
+  }
+}
+
+/**
+ * The non-empty text in marked fields of `value` (a tool's output as its schema parsed it). Walks the
+ * schema and the value together, so an empty name, an empty tag list or a null note adds nothing.
+ */
+export function thirdPartyValues(schema: z.ZodType, value: unknown): string[] {
+  const found = new Set<string>();
+  const walk = (node: z.ZodType, item: unknown): void => {
+    if (item === undefined || item === null) return;
+    if (isThirdParty(node)) {
+      strings(item, found);
+      return;
+    }
+    const def = defOf(node);
+    switch (def.type) {
+      case "object":
+        if (!isRecord(item)) return;
+        for (const [key, inner] of Object.entries(item)) {
+          const field = def.shape?.[key] ?? def.catchall;
+          if (field) walk(field, inner);
+        }
+        return;
+      case "array":
+        if (Array.isArray(item) && def.element) for (const inner of item) walk(def.element, inner);
+        return;
+      case "tuple":
+        if (!Array.isArray(item)) return;
+        item.forEach((inner, index) => {
+          const field = def.items?.[index] ?? def.rest;
+          if (field) walk(field, inner);
+        });
+        return;
+      case "record":
+        if (!isRecord(item)) return;
+        for (const [key, inner] of Object.entries(item)) {
+          if (def.keyType) walk(def.keyType, key);
+          if (def.valueType) walk(def.valueType, inner);
+        }
+        return;
+      case "union":
+        for (const option of def.options ?? []) walk(option, item);
+        return;
+      case "intersection":
+      case "pipe":
+        for (const side of [def.left, def.right, def.in, def.out]) if (side) walk(side, item);
+        return;
+      case "lazy":
+        if (def.getter) walk(def.getter(), item);
+        return;
+      default:
+        // optional, nullable, default, readonly, catch and the like wrap one inner schema.
+        if (def.innerType) walk(def.innerType, item);
+    }
+  };
+  walk(schema, value);
+  return [...found];
+}
+
+/** Whether a result must be fenced: it holds at least one non-empty marked value. */
+export function carriesThirdPartyText(schema: z.ZodType, value: unknown): boolean {
+  return thirdPartyValues(schema, value).length > 0;
+}
