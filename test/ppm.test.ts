@@ -455,6 +455,7 @@ describe("create_work_item and update_work_item", () => {
     const top = await create("Hierarchy top");
     const middle = await create("Hierarchy middle", { parent_id: top.id });
     const bottom = await create("Hierarchy bottom", { parent_id: middle.id });
+    const prmExposed = (await user.client.listTools()).tools.some((tool) => tool.name === "search_parties");
     const attempts: Array<[Record<string, unknown>, RegExp]> = [
       [{ id: top.id, parent_id: top.id }, /its own parent/],
       [{ id: top.id, parent_id: bottom.id }, /would create a cycle/],
@@ -464,10 +465,13 @@ describe("create_work_item and update_work_item", () => {
         { id: top.id, parent_id: "00000000-0000-4000-8000-000000000001" },
         /not a work item this account can see/,
       ],
-      // project_user has no prm tools, so the message cannot point to search_parties.
+      // The pointer to search_parties is there exactly when this server exposes it (project_user's
+      // roles grant no prm).
       [
         { id: top.id, assignee_party_id: "00000000-0000-4000-8000-000000000002" },
-        /is not a party this account can see\.$/,
+        prmExposed
+          ? /can see\. Find the party with search_parties\.$/
+          : /is not a party this account can see\.$/,
       ],
     ];
     for (const [args, message] of attempts) {
