@@ -47,3 +47,10 @@ describe("withoutHiddenMentions", () => {
     });
   });
 });
+
+describe("withoutHiddenMentions on hostile text", () => {
+  it("stays linear on a very long word (a regular expression that backtracks would hang here)", () => {
+    const text = `Unknown key ${"h".repeat(1_000_000)}. Use search_parties.`;
+    expect(withoutHiddenMentions(text, hidden)).toBe(`Unknown key ${"h".repeat(1_000_000)}.`);
+  });
+});

@@ -10,10 +10,11 @@
  */
 export function withoutHiddenMentions(text: string, hidden: ReadonlySet<string>): string {
   if (hidden.size === 0) return text;
-  const names = (part: string) => part.match(/[a-z][a-z0-9]*(?:_[a-z0-9]+)+/g) ?? [];
+  // One character class, so matching stays linear however long a word in the text is.
+  const names = (part: string) => part.match(/[A-Za-z0-9_]+/g) ?? [];
   const mentions = (part: string) => names(part).some((name) => hidden.has(name));
   if (!mentions(text)) return text;
-  const withoutAsides = text.replace(/\s*\([^()]*\)/g, (aside) => (mentions(aside) ? "" : aside));
+  const withoutAsides = text.replace(/ ?\([^()]*\)/g, (aside) => (mentions(aside) ? "" : aside));
   const sentences = splitSentences(withoutAsides);
   const kept = sentences.map((sentence) => {
     if (!mentions(sentence)) return sentence;

@@ -39,7 +39,7 @@ export function argumentsError(issues: readonly Issue[], context: ArgumentsConte
   const unknownKeys = unknown.flatMap((issue) => (issue.code === "unrecognized_keys" ? issue.keys : []));
   if (unknownKeys.length > 0) {
     sentences.push(...unknownKeySentences(unknownKeys, context));
-    fields.push(...unknownKeys);
+    fields.push(...unknownKeys.slice(0, MAX_KEYS_NAMED).map((key) => key.slice(0, MAX_SHOWN_CHARS)));
   }
   for (const issue of others) {
     const sentence = describeIssue(issue, [], issue.input);
@@ -53,13 +53,25 @@ export function argumentsError(issues: readonly Issue[], context: ArgumentsConte
   });
 }
 
+/** Keys are the caller's text: a few are named, each cut short, so a flood of them stays one sentence. */
+const MAX_KEYS_NAMED = 10;
+
+function keyList(keys: readonly string[]): string {
+  const named = keys
+    .slice(0, MAX_KEYS_NAMED)
+    .map((key) => JSON.stringify(key.length > MAX_SHOWN_CHARS ? `${key.slice(0, MAX_SHOWN_CHARS)}…` : key));
+  const more = keys.length - named.length;
+  return more > 0 ? `${named.join(", ")} and ${more} more` : named.join(", ");
+}
+
 function unknownKeySentences(keys: readonly string[], context: ArgumentsContext): string[] {
-  const names = keys.map((key) => JSON.stringify(key)).join(", ");
   const sentences = [
-    `${context.tool} does not take ${keys.length === 1 ? "the argument" : "the arguments"} ${names}; it takes ${context.accepted.join(", ") || "no arguments"}.`,
+    `${context.tool} does not take ${keys.length === 1 ? "the argument" : "the arguments"} ${keyList(keys)}; it takes ${context.accepted.join(", ") || "no arguments"}.`,
   ];
   for (const key of keys) {
-    const redirect = context.redirects?.[key];
+    // Own keys only: "constructor" or "__proto__" sent as an argument must not find Object's members.
+    const redirect =
+      context.redirects && Object.hasOwn(context.redirects, key) ? context.redirects[key] : undefined;
     if (redirect && !context.hidden.has(redirect.tool)) {
       sentences.push(`To ${redirect.purpose}, use ${redirect.tool} ${redirect.how}.`);
     }
@@ -71,7 +83,11 @@ function fieldName(path: readonly PropertyKey[]): string {
   let name = "";
   for (const segment of path) {
     if (typeof segment === "number") name += `[${segment}]`;
-    else name += name ? `.${String(segment)}` : String(segment);
+    else {
+      const key = String(segment);
+      const shown = key.length > MAX_SHOWN_CHARS ? `${key.slice(0, MAX_SHOWN_CHARS)}…` : key;
+      name += name ? `.${shown}` : shown;
+    }
   }
   return name || "the arguments";
 }
@@ -165,7 +181,7 @@ function describeIssue(
     case "unrecognized_keys":
       return {
         field,
-        text: `${field} does not take ${quoteList(issue.keys.map((key) => JSON.stringify(key)))}.`,
+        text: `${field} does not take ${keyList(issue.keys)}.`,
       };
     case "invalid_union":
       return describeUnion(issue, path, value);
