@@ -80,6 +80,7 @@ async function dsmFlow(client: Client): Promise<void> {
   }
 }
 
+const DEMO_DOMAINS = "dsm,ppm,prm,wrm";
 const workDir = mkdtempSync(path.join(tmpdir(), "raytio-demo-"));
 step("Starting the sandbox (Cognito with SRP + Raytio API over PGlite with row-level security)");
 // autoSubmitSeconds: the sandbox plays the person and answers each new data request after 3 s.
@@ -95,8 +96,14 @@ step("Spawning the built server over stdio: node dist/index.js");
 const transport = new StdioClientTransport({
   command: process.execPath,
   args: [path.join(root, "dist/index.js")],
-  // A 1 s poll interval (default 5 s) so the wait below shows a few progress lines.
-  env: { PATH: process.env.PATH ?? "", RAYTIO_CONFIG_FILE: configFile, RAYTIO_POLL_INTERVAL_SECONDS: "1" },
+  // A 1 s poll interval (default 5 s) so the wait below shows a few progress lines. Domains are set
+  // statically: the agent account's roles grant no prm, and the demo shows all four domains.
+  env: {
+    PATH: process.env.PATH ?? "",
+    RAYTIO_CONFIG_FILE: configFile,
+    RAYTIO_POLL_INTERVAL_SECONDS: "1",
+    RAYTIO_TOOL_DOMAINS: DEMO_DOMAINS,
+  },
   stderr: "pipe",
 });
 transport.stderr?.on("data", (chunk: Buffer) => {
@@ -109,7 +116,7 @@ const info = client.getServerVersion();
 say(`   connected to ${info?.name} ${info?.version}`);
 
 try {
-  step("tools/list (domains come from the agent account's Raytio roles)");
+  step(`tools/list (RAYTIO_TOOL_DOMAINS=${DEMO_DOMAINS}: the account's roles alone grant no prm)`);
   const { tools } = await client.listTools();
   for (const tool of tools) {
     say(
@@ -122,11 +129,14 @@ try {
     show((await client.callTool({ name, arguments: args })) as CallToolResult);
   };
 
-  if (has("list_work_items")) await call("list_work_items", { status: ["blocked"], limit: 5 });
+  if (has("list_work_items")) await call("list_work_items", { status: "blocked", limit: 5 });
   if (has("list_workers")) await call("list_workers", { status: "active" });
   if (has("list_access_applications")) await call("list_access_applications", {});
   if (has("search_parties")) await call("search_parties", { type: "organisation", limit: 5 });
   if (has("list_work_items")) await call("list_work_items", { due_before: "not-a-date" });
+  // An argument that belongs to another tool is refused with a pointer, never silently dropped.
+  if (has("update_work_item"))
+    await call("update_work_item", { id: "00000000-0000-4000-8000-000000000000", status: "done" });
   if (has("poll_and_retrieve")) await dsmFlow(client);
   say("\nDone: every call above went through Cognito SRP sign-in, the API client and row-level security.");
 } finally {

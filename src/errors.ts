@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   "UNSUPPORTED_ENVELOPE",
   "WRONG_KEY",
   "DECRYPTION_FAILED",
+  "TOOL_NOT_EXPOSED",
   "INTERNAL_ERROR",
 ] as const;
 

@@ -20,7 +20,12 @@ import { CognitoAuth } from "./raytio/auth.js";
 import { createRaytioMcpServer } from "./server.js";
 import { StdioLineTransport } from "./stdio-transport.js";
 import { DOMAIN_DESCRIPTIONS, DOMAINS, parseDomains, toolsForDomains } from "./tools/domains.js";
-import { applyToolFilters, assertKnownToolNames, filtersFromSurface } from "./tools/filters.js";
+import {
+  applyToolFilters,
+  assertKnownToolNames,
+  filtersFromSurface,
+  whyNotExposed,
+} from "./tools/filters.js";
 import { approximateTokens, listToolsAsClientSeesThem } from "./tools/listing.js";
 import { TOOLS } from "./tools/registry.js";
 import {
@@ -117,28 +122,60 @@ async function serve(loaded: LoadedConfig): Promise<void> {
     });
   });
 
+  // Problems found in the background go to stderr and, once the session is initialised, to the
+  // client as an MCP logging message, so the person sees why calls will fail (a client may filter them).
+  const initialized = new Promise<void>((resolve) => {
+    app.server.server.oninitialized = resolve;
+  });
+  const report = (message: string) => {
+    logger.error(message);
+    void initialized
+      .then(() => app.server.server.sendLoggingMessage({ level: "error", logger: "raytio", data: message }))
+      .catch(() => undefined);
+  };
+
   await app.server.connect(transport);
   logger.info(`${PACKAGE_NAME} ${VERSION} serving on stdio`, { config: loaded.file ?? "environment only" });
 
   // Sign-in runs in the background: a failure is reported per tool call, never by exiting.
+  let signedIn = false;
   const signIn = () =>
     auth.getIdToken().then(
-      () => undefined,
+      () => {
+        signedIn = true;
+      },
       (error: unknown) => {
-        logger.error(`Sign-in failed: ${isRaytioError(error) ? error.message : "unexpected error"}`);
+        const why = isRaytioError(error) ? `${error.code}: ${error.message}` : "unexpected error";
+        report(`Sign-in to Raytio failed, so every tool call will fail until it is fixed. ${why}`);
       },
     );
+
+  // The encryption password is proven as soon as the agent is signed in (PBKDF2 runs off the main
+  // thread), so a wrong one is known before any DSM write creates something nobody could open.
+  let dsmExposed = false;
+  let proving = false;
+  const proveEncryptionPassword = () => {
+    if (proving || !signedIn || !dsmExposed || !config.agent.encryptionPassword) return;
+    proving = true;
+    dsm.proveEncryptionPassword(api).catch((error: unknown) => {
+      if (isRaytioError(error) && error.code === "DECRYPTION_FAILED")
+        report(
+          `RAYTIO_AGENT_ENCRYPTION_PASSWORD is wrong: ${error.message} DSM writes are refused until it is fixed.`,
+        );
+      else logger.warn("Could not check the encryption password yet; the first DSM write checks it again.");
+    });
+  };
 
   let resolution: DomainResolution;
   if (fixed) {
     resolution = { domains: fixed, source: "static", reason: "from RAYTIO_TOOL_DOMAINS", roles: [] };
     // Nothing waits on it here, and SRP's first step is CPU-bound: warming up after the first tool list
     // (or a short while) keeps it from delaying the handshake a client is timing.
-    const warmUp = setTimeout(() => void signIn(), 2_000);
+    const warmUp = setTimeout(() => void signIn().then(proveEncryptionPassword), 2_000);
     warmUp.unref();
     void transport.toolListServed.then(() => {
       clearTimeout(warmUp);
-      void signIn();
+      void signIn().then(proveEncryptionPassword);
     });
   } else {
     const timeoutMs = config.startupTimeoutSeconds * 1000;
@@ -153,15 +190,17 @@ async function serve(loaded: LoadedConfig): Promise<void> {
     clearTimeout(timer);
   }
 
-  const exposed = applyToolFilters(
-    toolsForDomains(TOOLS, resolution.domains),
-    filtersFromSurface(config.surface),
+  const filters = filtersFromSurface(config.surface);
+  const exposed = applyToolFilters(toolsForDomains(TOOLS, resolution.domains), filters);
+  dsmExposed = exposed.some((tool) => tool.domain === "dsm");
+  app.expose(exposed, (tool) =>
+    whyNotExposed(tool, resolution.domains, filters, resolution.source !== "static"),
   );
-  app.expose(exposed);
   logger.info(
     `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}: ${resolution.reason}); ${exposed.length} tools${describeFilters(config.surface)}`,
   );
   transport.open();
+  if (!fixed) proveEncryptionPassword();
 }
 
 function describeFilters(surface: SurfaceSettings): string {

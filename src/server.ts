@@ -1,17 +1,23 @@
 import { McpServer, type RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ListToolsRequestSchema,
+  type ServerNotification,
+  type ServerRequest,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { PROMPTS } from "./catalogue/prompts.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
 import type { Config } from "./config.js";
 import type { DsmServices } from "./dsm/services.js";
+import { RaytioError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
-import { executeTool } from "./tools/execute.js";
-import { decodeFallbacks, prepareInputSchema } from "./tools/schema-fallback.js";
+import { errorResult, executeTool } from "./tools/execute.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
+import { entryForExposure, toolListEntry, withTruncatedFlag } from "./tools/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 export interface ServerServices {
@@ -24,8 +30,11 @@ export interface ServerServices {
 
 export interface RaytioMcpServer {
   server: McpServer;
-  /** Shows exactly these tools. Called once, before the tool list is first served. */
-  expose(tools: readonly AnyTool[]): void;
+  /**
+   * Shows exactly these tools. Called once, before the tool list is first served. `whyHidden` says
+   * which setting would expose a tool that is left out; a call to it answers TOOL_NOT_EXPOSED with it.
+   */
+  expose(tools: readonly AnyTool[], whyHidden?: (tool: AnyTool) => string): void;
 }
 
 const INSTRUCTIONS =
@@ -35,10 +44,11 @@ const INSTRUCTIONS =
  * `services` is a function so the same server can be built without configuration, e.g. to produce
  * tools/list for docs and --list-tools; it is only called when a tool runs.
  */
-/** Any result may be cut to fit the response budget, so every output schema admits the flag saying so. */
-function withTruncatedFlag(schema: z.ZodObject): z.ZodObject {
-  return "truncated" in schema.shape ? schema : schema.extend({ truncated: z.boolean().optional() });
-}
+/**
+ * What the SDK validates arguments against: anything, so every argument mistake reaches our choke
+ * point and becomes a VALIDATION result. Clients see the tool's real schema (tools/list below).
+ */
+const ANY_ARGUMENTS = z.looseObject({});
 
 export function createRaytioMcpServer(
   tools: readonly AnyTool[],
@@ -51,28 +61,41 @@ export function createRaytioMcpServer(
         tools: { listChanged: true },
         resources: { listChanged: true },
         prompts: { listChanged: true },
+        // Lets the server tell the person why calls will fail (e.g. a sign-in that failed at start).
+        logging: {},
       },
       instructions: INSTRUCTIONS,
     },
   );
 
+  let hidden: ReadonlySet<string> = new Set();
+  let whyHidden: (tool: AnyTool) => string = () => "";
   const registered = new Map<string, RegisteredTool>();
   for (const tool of tools) {
-    const input = prepareInputSchema(tool.inputSchema);
     const handle = server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: input.schema,
+        inputSchema: ANY_ARGUMENTS,
         outputSchema: withTruncatedFlag(tool.outputSchema),
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
+        if (hidden.has(tool.name)) {
+          return errorResult(
+            new RaytioError(
+              "TOOL_NOT_EXPOSED",
+              `${tool.name} exists but this server does not expose it: ${whyHidden(tool)}`,
+              { details: { tool: tool.name, domain: tool.domain } },
+            ),
+          );
+        }
         const progressToken = extra._meta?.progressToken;
         const context: ToolContext = {
           ...services(),
           signal: extra.signal,
+          hiddenTools: hidden,
           async progress(progress, total, message) {
             if (progressToken === undefined) return;
             await extra.sendNotification({
@@ -86,11 +109,34 @@ export function createRaytioMcpServer(
             });
           },
         };
-        return executeTool(tool, decodeFallbacks(args, input.fallbacks), context, input.fallbacks.length > 0);
+        return executeTool(tool, args, context);
       },
     );
     registered.set(tool.name, handle);
   }
+
+  // Every tool stays enabled in the SDK so a call to a hidden one reaches the check above; the list
+  // is ours: each tool's real input schema, with pointers to hidden tools taken out of its texts.
+  const entries = new Map<string, Tool>();
+  let listed: Tool[] | undefined;
+  server.server.setRequestHandler(ListToolsRequestSchema, () => {
+    listed ??= tools
+      .filter((tool) => !hidden.has(tool.name))
+      .map((tool) => {
+        let entry = entries.get(tool.name);
+        if (!entry) {
+          entry = toolListEntry(tool);
+          entries.set(tool.name, entry);
+        }
+        const { execution, _meta } = registered.get(tool.name) ?? {};
+        return {
+          ...entryForExposure(entry, hidden),
+          ...(execution ? { execution } : {}),
+          ...(_meta ? { _meta } : {}),
+        };
+      });
+    return { tools: listed };
+  });
 
   // Resources and prompts follow the tools: each is offered only when the tools it serves are exposed.
   const schemaResources = registerSchemaResources(server);
@@ -98,11 +144,11 @@ export function createRaytioMcpServer(
 
   return {
     server,
-    expose(exposed) {
+    expose(exposed, explain) {
       const names = new Set(exposed.map((tool) => tool.name));
-      // Assigned directly rather than via disable(): no client has seen a list yet, so no
-      // list_changed notification is owed.
-      for (const [name, handle] of registered) handle.enabled = names.has(name);
+      hidden = new Set(tools.filter((tool) => !names.has(tool.name)).map((tool) => tool.name));
+      if (explain) whyHidden = explain;
+      listed = undefined;
       schemaResources.enabled = names.has("list_schemas");
       for (const { prompt, handle } of prompts)
         handle.enabled = prompt.requiredTools.every((tool) => names.has(tool));

@@ -432,26 +432,30 @@ describe("create_work_item and update_work_item", () => {
     });
   });
 
-  it("never changes the status, and refuses an update with nothing to change", async () => {
+  it("never changes the status: refuses status with a pointer to transition_work_item, and an empty update", async () => {
     const item = await create("Status is not a field");
-    const result = failure(await user.call("update_work_item", { id: item.id, status: "done" }));
-    expect(result.code).toBe("PPM_VALIDATION");
-    expect(result.message).toMatch(/Nothing to update.*use transition_work_item/);
-    const renamed = structured<{ work_item: WorkItem }>(
+    const empty = failure(await user.call("update_work_item", { id: item.id }));
+    expect(empty.code).toBe("PPM_VALIDATION");
+    expect(empty.message).toMatch(/Nothing to update.*use transition_work_item/);
+    const refused = failure(
       await user.call("update_work_item", {
         id: item.id,
         title: "Status is still not a field",
         status: "done",
       }),
     );
-    expect(renamed.work_item.status).toBe("new");
+    expect(refused.code).toBe("VALIDATION");
+    expect(refused.message).toMatch(/does not take the argument "status".*use transition_work_item/);
     expect(await statusOf(item.id)).toBe("NEW");
+    const unchanged = structured<{ work_item: WorkItem }>(await user.call("get_work_item", { id: item.id }));
+    expect(unchanged.work_item).toMatchObject({ title: "Status is not a field", status: "new" });
   });
 
   it("refuses a parent that is the item itself, below it, invisible or missing, and an unknown assignee", async () => {
     const top = await create("Hierarchy top");
     const middle = await create("Hierarchy middle", { parent_id: top.id });
     const bottom = await create("Hierarchy bottom", { parent_id: middle.id });
+    const prmExposed = (await user.client.listTools()).tools.some((tool) => tool.name === "search_parties");
     const attempts: Array<[Record<string, unknown>, RegExp]> = [
       [{ id: top.id, parent_id: top.id }, /its own parent/],
       [{ id: top.id, parent_id: bottom.id }, /would create a cycle/],
@@ -461,7 +465,14 @@ describe("create_work_item and update_work_item", () => {
         { id: top.id, parent_id: "00000000-0000-4000-8000-000000000001" },
         /not a work item this account can see/,
       ],
-      [{ id: top.id, assignee_party_id: "00000000-0000-4000-8000-000000000002" }, /search_parties/],
+      // The pointer to search_parties is there exactly when this server exposes it (project_user's
+      // roles grant no prm).
+      [
+        { id: top.id, assignee_party_id: "00000000-0000-4000-8000-000000000002" },
+        prmExposed
+          ? /can see\. Find the party with search_parties\.$/
+          : /is not a party this account can see\.$/,
+      ],
     ];
     for (const [args, message] of attempts) {
       const result = failure(await user.call("update_work_item", args));

@@ -430,7 +430,7 @@ describe("create_party and update_party", () => {
       /^PRM_VALIDATION: Nothing to change/,
     );
     expect(errorOf(await demo.call("update_party", { party_id: id, email: "not-an-email" }))).toMatch(
-      /must be an email address at email/,
+      /^VALIDATION: email must be an email address; received "not-an-email"/,
     );
     expect(
       errorOf(
@@ -569,7 +569,7 @@ describe("relate_parties and unrelate_parties", () => {
           start_date: "2025-02-30",
         }),
       ),
-    ).toMatch(/real calendar date as YYYY-MM-DD at start_date/);
+    ).toMatch(/^VALIDATION: start_date must be a real calendar date as YYYY-MM-DD; received "2025-02-30"/);
     expect(
       errorOf(
         await demo.call("relate_parties", { from_party_id: kauri, kind: "employee_of", to_party_id: board }),

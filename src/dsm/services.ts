@@ -39,6 +39,7 @@ export class DsmServices {
   #userKey: Promise<UserKeyRow> | undefined;
   readonly #applicationKeys = new Map<string, Promise<unknown>>();
   #derivationsLogged = 0;
+  #passwordProof: Promise<void> | undefined;
 
   readonly #missingPasswordHint: string;
 
@@ -210,6 +211,27 @@ export class DsmServices {
     const keyring = this.#keyringInstance();
     const user = await this.userKey(api);
     await this.#openUserKey(keyring, user.private_key);
+  }
+
+  /**
+   * Proves the encryption password once per process by opening the agent's own key, and shares the
+   * outcome: the server starts it in the background at start-up, and every DSM write that creates
+   * something a person will answer awaits it first, so a wrong password is refused (DECRYPTION_FAILED,
+   * user-key step) before an application, form or request exists whose data could never be opened.
+   * A wrong password stays the answer; a transient failure (network, sign-in) is tried again next time.
+   * With no password configured there is nothing to prove (retrieval says what to set).
+   */
+  proveEncryptionPassword(api: RaytioApiClient): Promise<void> {
+    if (!this.#config.agent.encryptionPassword) return Promise.resolve();
+    if (!this.#passwordProof) {
+      const proving = this.verifyEncryptionPassword(api);
+      this.#passwordProof = proving;
+      proving.catch((error: unknown) => {
+        const wrongPassword = error instanceof RaytioError && error.code === "DECRYPTION_FAILED";
+        if (!wrongPassword && this.#passwordProof === proving) this.#passwordProof = undefined;
+      });
+    }
+    return this.#passwordProof;
   }
 
   /**

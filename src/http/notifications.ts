@@ -6,6 +6,7 @@ import { requestStatus } from "../dsm/status.js";
 import { isRaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
+import { withoutHiddenMentions } from "../tools/mentions.js";
 import type { StateStore } from "./store.js";
 
 /**
@@ -53,6 +54,8 @@ export interface DsmWatch {
   code: string;
   intervalMs: number;
   signal: AbortSignal;
+  /** Tools this session does not expose: the message never points to them. */
+  hiddenTools: ReadonlySet<string>;
   /** Called once, when the request is answered, cancelled or expires. */
   onSettled(event: { level: LoggingLevel; data: Record<string, unknown> }): Promise<void>;
 }
@@ -72,12 +75,14 @@ export async function watchDsmRequest(watch: DsmWatch): Promise<void> {
       failures = 0;
       const status = requestStatus(row.status, row.expires_at);
       if (status === "pending") continue;
-      const message =
+      const message = withoutHiddenMentions(
         status === "submitted"
           ? `Data request ${code} was answered. Call poll_and_retrieve with request_short_code ${code} to decrypt it.`
           : status === "cancelled"
             ? `Data request ${code} was cancelled; nothing was shared.`
-            : `Data request ${code} expired at ${row.expires_at} before it was answered.`;
+            : `Data request ${code} expired at ${row.expires_at} before it was answered.`,
+        watch.hiddenTools,
+      );
       await watch.onSettled({
         level: status === "submitted" ? "notice" : "warning",
         data: { event: `dsm_request_${status}`, request_short_code: code, status, message },

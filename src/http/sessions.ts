@@ -9,7 +9,7 @@ import { RaytioApiClient } from "../raytio/api-client.js";
 import { CognitoAuth } from "../raytio/auth.js";
 import { createRaytioMcpServer, type RaytioMcpServer } from "../server.js";
 import { toolsForDomains } from "../tools/domains.js";
-import { applyToolFilters, filtersFromSurface } from "../tools/filters.js";
+import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/filters.js";
 import { type DomainResolution, fallbackResolution, resolveDomains } from "../tools/resolve-domains.js";
 import type { AnyTool } from "../tools/tool.js";
 import {
@@ -284,11 +284,11 @@ export class SessionManager {
     });
 
     const resolution = await this.#resolve(config, api, logger);
-    const exposed = applyToolFilters(
-      toolsForDomains(tools, resolution.domains),
-      filtersFromSurface(config.surface),
+    const filters = filtersFromSurface(config.surface);
+    const exposed = applyToolFilters(toolsForDomains(tools, resolution.domains), filters);
+    app.expose(exposed, (tool) =>
+      whyNotExposed(tool, resolution.domains, filters, resolution.source !== "static"),
     );
-    app.expose(exposed);
     logger.info(
       `Session tool domains: ${resolution.domains.join(", ")} (${resolution.source}); ${exposed.length} tools`,
       {
@@ -347,6 +347,7 @@ export class SessionManager {
               code,
               intervalMs: context.config.pollIntervalSeconds * 1000,
               signal,
+              hiddenTools: context.hiddenTools,
               onSettled: ({ level, data }) =>
                 publishEvent(this.#options.store, {
                   type: "log",

@@ -27,7 +27,7 @@ export const phone = z
 
 export const contactPoints = z
   .array(
-    z.object({
+    z.strictObject({
       type: z.enum(CONTACT_POINT_TYPES),
       value: z.string().trim().min(1).max(500),
       label: z.string().trim().min(1).max(50).optional().describe("e.g. home, work"),

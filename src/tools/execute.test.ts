@@ -12,6 +12,7 @@ const context = {
   config: { maxResponseTokens: 2_000 },
   logger: createLogger({ level: "debug", write: (line) => logLines.push(line) }),
   signal: new AbortController().signal,
+  hiddenTools: new Set<string>(),
   progress: async () => undefined,
 } as unknown as ToolContext;
 

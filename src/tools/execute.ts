@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { ZodError, type z } from "zod";
+import { ZodError } from "zod";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { carriesThirdPartyText } from "../untrusted-text.js";
 import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "./budget.js";
+import { withoutHiddenMentions } from "./mentions.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
+import { decodeFallbacks, prepareInputSchema } from "./schema-fallback.js";
 import type { AnyTool, ToolContext } from "./tool.js";
+import { argumentsError } from "./validation.js";
 
 /**
  * The single choke point where tool outcomes become MCP results. Successes carry structuredContent
@@ -17,31 +20,41 @@ export async function executeTool(
   tool: AnyTool,
   input: unknown,
   context: ToolContext,
-  /** The SDK validated a string stand-in for some fields; the tool's own schema must check the decoded values. */
-  revalidate = false,
 ): Promise<CallToolResult> {
+  const hidden = context.hiddenTools;
   try {
-    let args = input;
-    if (revalidate) {
-      const parsed = tool.inputSchema.safeParse(input);
-      if (!parsed.success) {
-        const where = parsed.error.issues
-          .map((issue: z.core.$ZodIssue) => issue.path.join(".") || "(root)")
-          .join(", ");
-        throw new RaytioError(
-          "VALIDATION",
-          `Invalid arguments for ${tool.name} at ${where}: check the JSON-encoded fields.`,
-        );
-      }
-      args = parsed.data;
-    }
+    const args = parseArguments(tool, input, hidden);
     const raw = await tool.handler(args, context);
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
     const budgetNote = fitToBudget(output, raw, context.config.maxResponseTokens);
-    return renderResult(tool, output, budgetNote);
+    return renderResult(tool, output, budgetNote, hidden);
   } catch (error) {
-    return errorResult(toRaytioError(error, tool.name, context.logger));
+    const failure = toRaytioError(error, tool.name, context.logger);
+    return errorResult(failure, withoutHiddenMentions(failure.message, hidden));
   }
+}
+
+/** Fields sent as JSON-encoded strings, per tool; worked out on a tool's first call. */
+const FALLBACKS = new WeakMap<AnyTool, readonly string[]>();
+
+/**
+ * Arguments are validated here rather than by the SDK, so a mistake comes back as a VALIDATION result
+ * the model can correct (MCP 2025-11-25: input validation errors are tool execution errors).
+ */
+function parseArguments(tool: AnyTool, input: unknown, hidden: ReadonlySet<string>): unknown {
+  let fallbacks = FALLBACKS.get(tool);
+  if (!fallbacks) {
+    fallbacks = prepareInputSchema(tool.inputSchema).fallbacks;
+    FALLBACKS.set(tool, fallbacks);
+  }
+  const parsed = tool.inputSchema.safeParse(decodeFallbacks(input ?? {}, fallbacks), { reportInput: true });
+  if (parsed.success) return parsed.data;
+  throw argumentsError(parsed.error.issues, {
+    tool: tool.name,
+    accepted: Object.keys(tool.inputSchema.shape),
+    redirects: tool.redirects,
+    hidden,
+  });
 }
 
 /**
@@ -54,13 +67,18 @@ export function renderResult(
   tool: AnyTool,
   output: Record<string, unknown>,
   budgetNote?: { text: string; continuation?: string },
+  /** Tools not exposed in this process: the summary never points to them. */
+  hidden: ReadonlySet<string> = new Set(),
 ): CallToolResult {
   const json = JSON.stringify(output);
   const text = carriesThirdPartyText(tool.outputSchema, output) ? fenceUntrusted(json) : json;
   const toolSummary = tool.summarize?.(output);
   // A page's own summary already says how to continue; the budget note says it only when nothing else does.
   const continuation = toolSummary?.includes("next_cursor") ? undefined : budgetNote?.continuation;
-  const summary = [toolSummary, budgetNote?.text, continuation].filter(Boolean).join(" ");
+  const summary = [toolSummary, budgetNote?.text, continuation]
+    .filter((part): part is string => Boolean(part))
+    .map((part) => withoutHiddenMentions(part, hidden))
+    .join(" ");
   return {
     structuredContent: output,
     content: [{ type: "text", text: summary ? `${summary}\n\n${text}` : text }],
@@ -116,9 +134,10 @@ export function fenceUntrusted(text: string): string {
   ].join("\n");
 }
 
-export function errorResult(error: RaytioError): CallToolResult {
+/** `message` replaces the error's own, e.g. with pointers to hidden tools taken out. */
+export function errorResult(error: RaytioError, message = error.message): CallToolResult {
   const details = error.details ? `\n${JSON.stringify(error.details)}` : "";
-  return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}${details}` }] };
+  return { isError: true, content: [{ type: "text", text: `${error.code}: ${message}${details}` }] };
 }
 
 function toRaytioError(error: unknown, toolName: string, logger: Logger): RaytioError {

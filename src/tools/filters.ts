@@ -1,5 +1,6 @@
 import type { SurfaceSettings } from "../config.js";
 import { RaytioError } from "../errors.js";
+import type { Domain } from "./domains.js";
 import type { AnyTool } from "./tool.js";
 
 /**
@@ -39,4 +40,26 @@ export function applyToolFilters(tools: readonly AnyTool[], filters: ToolFilters
       !excluded.has(tool.name) &&
       (!filters.readOnly || tool.annotations.readOnlyHint),
   );
+}
+
+/**
+ * Which setting left a tool out, and how to change it, for the TOOL_NOT_EXPOSED answer. `fromRoles`
+ * says the domains came from the account's roles rather than RAYTIO_TOOL_DOMAINS.
+ */
+export function whyNotExposed(
+  tool: AnyTool,
+  domains: readonly Domain[],
+  filters: ToolFilters,
+  fromRoles: boolean,
+): string {
+  if (filters.readOnly && !tool.annotations.readOnlyHint)
+    return "RAYTIO_READ_ONLY is set, which hides every tool that changes data. Unset it to expose this tool.";
+  if (filters.exclude.includes(tool.name))
+    return `RAYTIO_EXCLUDE_TOOLS lists it. Remove ${tool.name} from RAYTIO_EXCLUDE_TOOLS to expose it.`;
+  if (filters.tools && !filters.tools.includes(tool.name))
+    return `RAYTIO_TOOLS does not list it. Add ${tool.name} to RAYTIO_TOOLS to expose it.`;
+  const wanted = [...domains.filter((domain) => domain !== `${tool.domain}-readonly`), tool.domain].join(",");
+  const now = domains.length > 0 ? domains.join(", ") : "none";
+  const source = fromRoles ? `the account's Raytio roles grant ${now}` : `RAYTIO_TOOL_DOMAINS is ${now}`;
+  return `it belongs to the ${tool.domain} domain and ${source}. Set RAYTIO_TOOL_DOMAINS=${wanted} (or --domains ${wanted}) to expose it.`;
 }

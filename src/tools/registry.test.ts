@@ -8,6 +8,7 @@ import { approximateTokens, listToolsAsClientSeesThem } from "./listing.js";
 import { TOOLS } from "./registry.js";
 import { prepareInputSchema } from "./schema-fallback.js";
 import { BASE_DOMAINS } from "./tool.js";
+import { entryForExposure, toolListEntry } from "./tool-list.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAX_DESCRIPTION_CHARS = 600;
@@ -76,6 +77,33 @@ describe("tool registry", () => {
     );
     // Update this list (and check docs/tools.md mentions it) when a tool needs such a field.
     expect(fallbacks).toEqual([]);
+  });
+
+  it("keeps every tool's texts meaningful when it is the only tool exposed, naming no other tool", () => {
+    const names = new Set(TOOLS.map((tool) => tool.name));
+    for (const tool of TOOLS) {
+      const hidden = new Set([...names].filter((name) => name !== tool.name));
+      const entry = entryForExposure(toolListEntry(tool), hidden);
+      // The first sentence says what the tool does, so it survives (asides aside) whatever is hidden.
+      const firstSentence = (tool.description.split(/(?<!\be\.g\.)(?<=\.)\s+/)[0] ?? "").replace(
+        /\s*\([^()]*\)/g,
+        "",
+      );
+      expect(entry.description?.replace(/\s*\([^()]*\)/g, "").startsWith(firstSentence), tool.name).toBe(
+        true,
+      );
+      const words = JSON.stringify(entry).match(/[a-z][a-z0-9]*(?:_[a-z0-9]+)+/g) ?? [];
+      expect(
+        words.filter((word) => hidden.has(word)),
+        tool.name,
+      ).toEqual([]);
+    }
+  });
+
+  it("publishes exactly the tool list entries derived from the definitions", () => {
+    expect(listed).toEqual(
+      TOOLS.map((tool) => ({ ...toolListEntry(tool), execution: { taskSupport: "forbidden" } })),
+    );
   });
 
   it("keeps the whole catalogue within the tools/list token budget", () => {

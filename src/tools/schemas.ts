@@ -7,10 +7,17 @@ import { z } from "zod";
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function idParam(description: string) {
+/**
+ * `find` names what the id belongs to and the tool that finds it, so a model that passed a name
+ * where an id belongs is told where to look (the pointer is dropped when that tool is hidden).
+ */
+export function idParam(description: string, find?: { of: string; tool: string }) {
+  const error = find
+    ? `must be the ${find.of}'s id (a UUID), not its name; find the id with ${find.tool}`
+    : "must be a UUID";
   return z
     .string()
-    .refine((value) => UUID.test(value), { error: "must be a UUID" })
+    .refine((value) => UUID.test(value), { error })
     .describe(description);
 }
 
@@ -45,3 +52,18 @@ export const emailAddress = z
   .string()
   .max(320)
   .refine((value) => EMAIL.test(value), { error: "must be an email address" });
+
+/**
+ * A filter on one or more values of an enum, e.g. status: a model may send "done" or ["done",
+ * "cancelled"]; the handler always gets a list. One shape for the same idea in every list tool.
+ */
+export function oneOrMany<const Values extends readonly [string, ...string[]]>(
+  values: Values,
+  description: string,
+) {
+  const value = z.enum(values);
+  return z
+    .union([value, z.array(value).min(1).max(values.length)])
+    .transform((chosen): Array<Values[number]> => (Array.isArray(chosen) ? [...new Set(chosen)] : [chosen]))
+    .describe(description);
+}

@@ -4,6 +4,7 @@ import type { DsmServices } from "../dsm/services.js";
 import type { Logger } from "../logger.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import type { TokenSource } from "../raytio/auth.js";
+import type { Redirect } from "./validation.js";
 
 export const BASE_DOMAINS = ["dsm", "ppm", "prm", "wrm"] as const;
 export type BaseDomain = (typeof BASE_DOMAINS)[number];
@@ -28,6 +29,8 @@ export interface ToolContext {
   /** Per-process DSM state: the agent keyring (PBKDF2 once per process) and cached key envelopes. */
   dsm: DsmServices;
   signal: AbortSignal;
+  /** Tools that exist but are not exposed in this process: messages never point to them. */
+  hiddenTools: ReadonlySet<string>;
   /** Sends an MCP progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
 }
@@ -43,7 +46,16 @@ export interface ToolDefinition<
   description: string;
   domain: BaseDomain;
   annotations: ToolAnnotations;
+  /**
+   * z.strictObject (nested objects too): an unknown key is refused, never silently dropped, since an
+   * ignored argument is a change the model believes it made. The registry test checks every tool.
+   */
   inputSchema: Input;
+  /**
+   * Arguments models send here that belong to another tool (e.g. status on update_work_item): the
+   * refusal names that tool, when it is exposed.
+   */
+  redirects?: Readonly<Record<string, Redirect>>;
   outputSchema: Output;
   handler(input: z.output<Input>, context: ToolContext): Promise<z.input<Output>>;
   /**

@@ -104,14 +104,14 @@ const description = z.string().max(2000).nullable();
 const settings = z.record(z.string(), z.unknown());
 
 export const savePayloadSchema = z.discriminatedUnion("kind", [
-  z.object({
+  z.strictObject({
     kind: z.literal("worker"),
     name: name.optional(),
     purpose: description.optional(),
     status: z.enum(WORKER_STATUSES).optional(),
     model_stack_id: idParam("Model stack id; null clears").nullable().optional(),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal("model_stack"),
     name: name.optional(),
     provider: z
@@ -122,12 +122,12 @@ export const savePayloadSchema = z.discriminatedUnion("kind", [
     model: z.string().min(1).max(200).optional(),
     parameters: settings.optional().describe("e.g. temperature, max_tokens"),
     fallbacks: z
-      .array(z.object({ provider: z.string().min(1).max(50), model: z.string().min(1).max(200) }))
+      .array(z.strictObject({ provider: z.string().min(1).max(50), model: z.string().min(1).max(200) }))
       .max(10)
       .optional()
       .describe("Tried in order"),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal("mcp_server"),
     name: name.optional(),
     transport: z.enum(MCP_TRANSPORTS).optional(),
@@ -135,7 +135,7 @@ export const savePayloadSchema = z.discriminatedUnion("kind", [
     description: description.optional(),
     enabled: z.boolean().optional(),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal("mcp_tool"),
     mcp_server_id: idParam("Server exposing it").optional(),
     name: z
@@ -146,13 +146,13 @@ export const savePayloadSchema = z.discriminatedUnion("kind", [
     read_only: z.boolean().optional(),
     enabled: z.boolean().optional(),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal("role"),
     name: name.optional(),
     description: description.optional(),
     instructions: z.string().max(20_000).optional(),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal("guardrail"),
     name: name.optional(),
     rule: z.string().min(1).max(4000).optional(),
@@ -160,7 +160,7 @@ export const savePayloadSchema = z.discriminatedUnion("kind", [
     severity: z.enum(GUARDRAIL_SEVERITIES).optional(),
     enabled: z.boolean().optional(),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal("eval_scorer"),
     name: name.optional(),
     scorer_kind: z.enum(SCORER_KINDS).optional(),

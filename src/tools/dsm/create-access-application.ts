@@ -6,14 +6,14 @@ import { query } from "../../raytio/postgrest.js";
 import { assertKnownSchemas } from "../../schemas/loader.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   description: z.string().trim().max(2_000).optional(),
   schemas: z
     .array(z.string().min(1).max(100))
     .max(30)
     .optional()
-    .describe("System schema names from list_schemas that its forms may ask for. Omit: any"),
+    .describe("System schema names (from list_schemas) that its forms may ask for. Omit: any"),
 });
 
 /** v1.17's shape: the payload under `data`, the id under its documented name. */
@@ -35,6 +35,7 @@ export default defineTool({
   async handler(input, { api, dsm, signal }) {
     const schemas = [...new Set(input.schemas ?? [])];
     assertKnownSchemas(schemas);
+    await dsm.proveEncryptionPassword(api);
     const owner = importPublicJwk((await dsm.userKey(api)).public_key);
     const bits = dsm.keyBits;
     const pair = await generateKeyPair({ bits });

@@ -15,7 +15,7 @@ import { thirdParty } from "../../untrusted-text.js";
 import { emailAddress, idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const pageInput = z.object({
+const pageInput = z.strictObject({
   name: z.string().trim().min(1).max(100),
   description: z.string().trim().max(500).optional(),
   schemas: z.array(z.string().min(1).max(100)).min(1).max(10),
@@ -32,7 +32,7 @@ const pageInput = z.object({
  * form `{access_application_id, system_schemas, recipient_email}` and the full form with pages. The
  * handler enforces the either-or rule the description states.
  */
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   access_application_id: idParam("From create_access_application").optional(),
   application_id: idParam("Same as access_application_id").optional(),
   system_schemas: z
@@ -123,7 +123,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema,
-  async handler(input, { api, signal }) {
+  async handler(input, { api, dsm, signal }) {
     const applicationId = applicationIdOf(input);
     const pages = pagesOf(input);
     const requested = pages.flatMap((page) => page.schemas);
@@ -136,6 +136,7 @@ export default defineTool({
         { details: { field: input.pages ? "pages" : "system_schemas", repeated } },
       );
     }
+    await dsm.proveEncryptionPassword(api);
     const application = await requireApplication(api, applicationId, signal);
     // An application that lists no schemas collects whatever its forms ask for.
     const foreign =

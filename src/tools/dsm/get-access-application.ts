@@ -15,7 +15,7 @@ export default defineTool({
     "Details of one DSM access application: its schemas, its newest forms (short_link_key for send_request) and whether this account can decrypt its submissions.",
   domain: "dsm",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  inputSchema: z.object({ id: idParam("Access application id (list_access_applications)") }),
+  inputSchema: z.strictObject({ id: idParam("Access application id (list_access_applications)") }),
   outputSchema: z.object({
     application: accessApplicationSchema,
     forms: z.array(formListItemSchema),

@@ -6,7 +6,7 @@ import { fetchPage } from "../list-page.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   name: z.string().min(1).max(200).optional().describe("Substring of the application's name"),
   ...paginationInput,
 });

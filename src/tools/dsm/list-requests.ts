@@ -2,29 +2,38 @@ import { z } from "zod";
 import { REQUEST_SELECT, requestRowSchema, requestSchema, requestView } from "../../dsm/projection.js";
 import { REQUEST_STATUSES, type RequestStatus, statusToBackend } from "../../dsm/status.js";
 import { TABLES } from "../../raytio/paths.js";
-import { type PostgrestQuery, query } from "../../raytio/postgrest.js";
+import { type Condition, type PostgrestQuery, query } from "../../raytio/postgrest.js";
 import { fetchPage } from "../list-page.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam } from "../schemas.js";
+import { idParam, oneOrMany } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   application_id: idParam("Only requests for this access application").optional(),
-  status: z.enum(REQUEST_STATUSES).optional(),
+  status: oneOrMany(REQUEST_STATUSES, "Only these statuses: one or a list").optional(),
   ...paginationInput,
 });
 
-/** `expired` is not stored: it is a pending request whose expiry has passed. */
-function whereStatus(q: PostgrestQuery, status: RequestStatus): void {
-  if (status === "pending" || status === "expired") {
-    q.eq("status", "PENDING").where({
-      column: "expires_at",
-      op: status === "pending" ? "gt" : "lte",
-      value: new Date().toISOString(),
-    });
-  } else {
-    q.eq("status", statusToBackend(status));
-  }
+/**
+ * `expired` is not stored: it is a pending request whose expiry has passed. Several statuses are
+ * alternatives, so they are one `or` tree.
+ */
+function whereStatus(q: PostgrestQuery, statuses: readonly RequestStatus[]): void {
+  const now = new Date().toISOString();
+  const conditions = statuses.map((status): Condition => {
+    if (status === "pending" || status === "expired") {
+      return {
+        op: "and",
+        conditions: [
+          { column: "status", op: "eq", value: "PENDING" },
+          { column: "expires_at", op: status === "pending" ? "gt" : "lte", value: now },
+        ],
+      };
+    }
+    return { column: "status", op: "eq", value: statusToBackend(status) };
+  });
+  const [only] = conditions;
+  q.where(conditions.length === 1 && only ? only : { op: "or", conditions });
 }
 
 export default defineTool({

@@ -3,7 +3,7 @@ import { getSystemSchema, listSystemSchemas, schemaFields } from "../../schemas/
 import { decodeCursor, pageOf, paginationInput, paginationOutput, summarizePage } from "../pagination.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   query: z
     .string()
     .min(1)

@@ -5,12 +5,12 @@ import { TABLES } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
 import { fetchPage } from "../list-page.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam } from "../schemas.js";
+import { idParam, oneOrMany } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   application_id: idParam("Only submissions to this access application").optional(),
-  status: z.enum(SUBMISSION_STATUSES).optional(),
+  status: oneOrMany(SUBMISSION_STATUSES, "Only these statuses: one or a list").optional(),
   ...paginationInput,
 });
 
@@ -33,7 +33,7 @@ export default defineTool({
       build: ({ offset, limit: rows }) => {
         const q = query().select(SUBMISSION_SELECT);
         if (filters.application_id) q.eq("application_id", filters.application_id);
-        if (filters.status) q.eq("status", statusToBackend(filters.status));
+        if (filters.status) q.in("status", filters.status.map(statusToBackend));
         return q.order("submitted_at", "desc").order("id").offset(offset).limit(rows);
       },
     });

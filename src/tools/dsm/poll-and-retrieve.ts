@@ -15,11 +15,11 @@ import { defineTool } from "../tool.js";
 
 const MAX_WAIT_SECONDS = 3_600;
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   request_short_code: z
     .string()
     .regex(/^[A-Za-z0-9_-]{6,64}$/)
-    .describe("From send_request"),
+    .describe("The request's code (from send_request)"),
   wait_seconds: z
     .number()
     .min(0)

@@ -16,12 +16,12 @@ const outputSchema = z.object({
     .extend({ access_application_id: z.string(), short_link_key: z.string() }),
 });
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   access_application_id: idParam("Optional check: the form's application").optional(),
   short_link_key: z
     .string()
     .regex(/^[A-Za-z0-9_-]{6,64}$/)
-    .describe("From create_form"),
+    .describe("The form's key (from create_form)"),
   recipient_email: emailAddress
     .optional()
     .describe("Default: the form's recipient_email, then RAYTIO_TARGET_USER_EMAIL"),
@@ -44,7 +44,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema,
-  async handler(input, { api, config, signal }) {
+  async handler(input, { api, config, dsm, signal }) {
     const form = await requireFormByShortLink(api, input.short_link_key, signal);
     if (
       input.access_application_id !== undefined &&
@@ -64,6 +64,7 @@ export default defineTool({
         { details: { field: "recipient_email" } },
       );
     }
+    await dsm.proveEncryptionPassword(api);
     const minutes = input.expiry_minutes ?? config.requestExpiryMinutes;
     const response = await api.post(tablePath(TABLES.request), {
       query: query().select(REQUEST_SELECT),

@@ -8,7 +8,7 @@ import { query } from "../../raytio/postgrest.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   id: idParam("Submission id (list_submissions)"),
   status: z
     .enum(RECEIVER_STATUSES)

@@ -10,7 +10,7 @@ import { defineTool } from "../tool.js";
 /** A day's work is the most one entry may record; longer spans are separate entries. */
 const MAX_MINUTES = 24 * 60;
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   work_item_id: idParam("Work item id"),
   kind: z.enum(["comment", "time_entry"]),
   body: z

@@ -1,19 +1,23 @@
 import { z } from "zod";
 import { WORK_ITEM_SELECT, workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_PRIORITIES, WORK_ITEM_TYPES } from "../../ppm/status.js";
+import { TRANSITION_INTENTS } from "../../ppm/transitions.js";
 import { checkReferences } from "../../ppm/work-items.js";
 import { TABLES, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
 import { idParam, isoDate } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   title: z.string().trim().min(1).max(300),
   description: z.string().max(20_000).optional(),
   priority: z.enum(WORK_ITEM_PRIORITIES).default("medium"),
   type: z.enum(WORK_ITEM_TYPES).default("task"),
   parent_id: idParam("Parent work item id").optional(),
-  assignee_party_id: idParam("Party to assign (find it with search_parties)").optional(),
+  assignee_party_id: idParam("Party to assign (find it with search_parties)", {
+    of: "party",
+    tool: "search_parties",
+  }).optional(),
   due_date: isoDate.optional(),
   tags: z.array(z.string().trim().min(1).max(100)).max(20).optional(),
 });
@@ -26,6 +30,13 @@ export default defineTool({
   domain: "ppm",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
+  redirects: {
+    status: {
+      tool: "transition_work_item",
+      purpose: "move it out of status new",
+      how: `with an intent (${TRANSITION_INTENTS.join(", ")})`,
+    },
+  },
   outputSchema: z.object({ work_item: workItemSchema }),
   async handler(input, { api, signal }) {
     await checkReferences(api, input, signal);

@@ -7,7 +7,7 @@ import { query } from "../../raytio/postgrest.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   id: idParam("Work item id"),
   activity_limit: z
     .number()

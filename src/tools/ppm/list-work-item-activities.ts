@@ -9,7 +9,7 @@ import { paginationInput, paginationOutput, summarizePage } from "../pagination.
 import { idParam, isoDateTime } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   work_item_id: idParam("Work item id"),
   kind: z.array(z.enum(ACTIVITY_KINDS)).max(3).optional().describe("Only these kinds"),
   since: isoDateTime.optional().describe("Only activities at or after this time"),

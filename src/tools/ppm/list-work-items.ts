@@ -5,12 +5,15 @@ import { WORK_ITEM_STATUSES } from "../../ppm/status.js";
 import { TABLES } from "../../raytio/paths.js";
 import { fetchPage } from "../list-page.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam, isoDate, isoDateTime } from "../schemas.js";
+import { idParam, isoDate, isoDateTime, oneOrMany } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
-  status: z.array(z.enum(WORK_ITEM_STATUSES)).max(6).optional().describe("Only these statuses"),
-  assignee_party_id: idParam("Assigned party id (find it with search_parties)").optional(),
+const inputSchema = z.strictObject({
+  status: oneOrMany(WORK_ITEM_STATUSES, "Only these statuses: one or a list").optional(),
+  assignee_party_id: idParam("Assigned party id (find it with search_parties)", {
+    of: "party",
+    tool: "search_parties",
+  }).optional(),
   parent_id: idParam("Only children of this work item").optional(),
   tag: z.string().min(1).max(100).optional(),
   text: z.string().min(1).max(200).optional().describe("Substring of title or description"),

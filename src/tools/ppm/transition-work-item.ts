@@ -6,7 +6,7 @@ import { applyTransition, requireStatus } from "../../ppm/work-items.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   id: idParam("Work item id"),
   intent: z.enum(TRANSITION_INTENTS),
   reason: z

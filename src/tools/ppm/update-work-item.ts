@@ -2,20 +2,26 @@ import { z } from "zod";
 import { RaytioError } from "../../errors.js";
 import { WORK_ITEM_SELECT, workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_PRIORITIES, WORK_ITEM_TYPES } from "../../ppm/status.js";
+import { TRANSITION_INTENTS } from "../../ppm/transitions.js";
 import { checkReferences, workItemNotFound } from "../../ppm/work-items.js";
 import { TABLES, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
 import { idParam, isoDate } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   id: idParam("Work item id"),
   title: z.string().trim().min(1).max(300).optional(),
   description: z.string().max(20_000).nullable().optional().describe("null clears it"),
   priority: z.enum(WORK_ITEM_PRIORITIES).optional(),
   type: z.enum(WORK_ITEM_TYPES).optional(),
   parent_id: idParam("Parent work item id; null makes it top-level").nullable().optional(),
-  assignee_party_id: idParam("Party to assign (search_parties); null unassigns").nullable().optional(),
+  assignee_party_id: idParam("Party to assign (search_parties); null unassigns", {
+    of: "party",
+    tool: "search_parties",
+  })
+    .nullable()
+    .optional(),
   due_date: isoDate.nullable().optional().describe("YYYY-MM-DD; null clears it"),
   tags: z.array(z.string().trim().min(1).max(100)).max(20).optional().describe("Replaces the whole tag list"),
 });
@@ -40,6 +46,13 @@ export default defineTool({
   // Destructive: a field's previous value is overwritten, not kept.
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   inputSchema,
+  redirects: {
+    status: {
+      tool: "transition_work_item",
+      purpose: "change the status",
+      how: `with an intent (${TRANSITION_INTENTS.join(", ")})`,
+    },
+  },
   outputSchema: z.object({ work_item: workItemSchema, changed: z.array(z.enum(FIELDS)) }),
   async handler(input, { api, signal }) {
     const changed = FIELDS.filter((field) => input[field] !== undefined);

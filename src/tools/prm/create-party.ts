@@ -10,7 +10,7 @@ import { TABLES, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   type: z.enum(PARTY_TYPES),
   name: partyName,
   email: email.optional(),

@@ -23,7 +23,9 @@ export default defineTool({
     "Get one PRM party with its contact details, external references, notes and its relationships in both directions (kind, dates, the other party). Find the id with search_parties.",
   domain: "prm",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  inputSchema: z.object({ party_id: idParam("Party id (from search_parties)") }),
+  inputSchema: z.strictObject({
+    party_id: idParam("Party id (from search_parties)", { of: "party", tool: "search_parties" }),
+  }),
   outputSchema: z.object({
     party: partyDetailSchema,
     relationships: z.array(partyRelationshipSchema),

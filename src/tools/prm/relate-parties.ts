@@ -16,10 +16,13 @@ import { query } from "../../raytio/postgrest.js";
 import { idParam, isoDate } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
-  from_party_id: idParam("The party that is <kind> the other, e.g. the employee"),
+/** A party named where its id belongs is the usual slip: the refusal points to the search. */
+const PARTY = { of: "party", tool: "search_parties" };
+
+const inputSchema = z.strictObject({
+  from_party_id: idParam("The party that is <kind> the other, e.g. the employee", PARTY),
   kind: z.enum(RELATIONSHIP_KINDS),
-  to_party_id: idParam("e.g. the employer"),
+  to_party_id: idParam("e.g. the employer", PARTY),
   start_date: isoDate.optional(),
   end_date: isoDate.optional().describe("YYYY-MM-DD, the day it ended; omit while it lasts"),
 });

@@ -10,7 +10,7 @@ import { paginationInput, paginationOutput, summarizePage } from "../pagination.
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   type: z.enum(PARTY_TYPES).optional(),
   name: z.string().min(1).max(200).optional().describe("Substring of the party's name"),
   email: z.string().min(3).max(320).optional().describe("Exact main email address"),

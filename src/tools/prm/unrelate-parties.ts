@@ -8,7 +8,7 @@ import { query } from "../../raytio/postgrest.js";
 import { idParam, isoDate } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   relationship_id: idParam("Relationship id (from get_party)"),
   end_date: isoDate.optional().describe("YYYY-MM-DD it ended; default today"),
   delete: z.boolean().default(false).describe("Remove the record instead, e.g. one entered by mistake"),

@@ -8,8 +8,8 @@ import { query } from "../../raytio/postgrest.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
-  party_id: idParam("Party id (from search_parties)"),
+const inputSchema = z.strictObject({
+  party_id: idParam("Party id (from search_parties)", { of: "party", tool: "search_parties" }),
   name: partyName.optional(),
   email: email.nullable().optional().describe("null clears it"),
   phone: phone.nullable().optional().describe("null clears it"),

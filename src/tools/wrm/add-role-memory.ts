@@ -7,7 +7,7 @@ import { MEMORY_KINDS, toApi } from "../../wrm/types.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   role_id: idParam("Role id (from list_wrm_entities kind role)"),
   kind: z.enum(MEMORY_KINDS),
   content: z.string().trim().min(1).max(4000),

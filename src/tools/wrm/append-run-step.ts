@@ -7,7 +7,7 @@ import { STEP_KINDS, toApi } from "../../wrm/types.js";
 import { idParam, isoDateTime } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   run_id: idParam("Running run id (from start_agent_run)"),
   kind: z.enum(STEP_KINDS),
   tool_name: z.string().min(1).max(200).optional().describe("Required for tool_call"),

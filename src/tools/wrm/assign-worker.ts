@@ -8,7 +8,7 @@ import { ASSIGNMENT_KINDS, kindLabel } from "../../wrm/types.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   worker_id: idParam("Worker id (from list_workers)"),
   kind: z.enum(ASSIGNMENT_KINDS),
   target_id: idParam("Role, MCP tool or guardrail id (from list_wrm_entities)"),

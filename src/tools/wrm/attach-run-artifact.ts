@@ -6,7 +6,7 @@ import { ARTIFACT_RECEIPT_SELECT, artifactReceiptSchema } from "../../wrm/projec
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   run_id: idParam("Running run id"),
   name: z.string().trim().min(1).max(300),
   media_type: z

@@ -7,7 +7,7 @@ import { FINISHED_RUN_STATUSES, toApi } from "../../wrm/types.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   run_id: idParam("Running run id"),
   status: z.enum(FINISHED_RUN_STATUSES),
   error: z.string().max(4000).optional().describe("What went wrong, for failed"),

@@ -20,7 +20,7 @@ import { defineTool } from "../tool.js";
 /** Room left for the run record, the summary and the JSON framing within the response budget. */
 const BUDGET_SHARE = 0.9;
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   run_id: idParam("Run id (from list_agent_runs)"),
   from_step: z.number().int().min(1).default(1).describe("First step seq; pass next_from_step to continue"),
   step_limit: z.number().int().min(0).max(100).default(50),

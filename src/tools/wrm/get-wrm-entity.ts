@@ -17,7 +17,7 @@ import { defineTool } from "../tool.js";
 /** More assignments than this on one worker would be a configuration problem, not a page to read. */
 const MAX_ASSIGNMENTS = 500;
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   kind: z.enum(ENTITY_KINDS),
   id: idParam("Its id (from list_workers or list_wrm_entities)"),
 });

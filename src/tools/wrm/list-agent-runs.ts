@@ -5,13 +5,13 @@ import { RUN_LIST_SELECT, runRowSchema, runSchema } from "../../wrm/projection.j
 import { RUN_STATUSES, toApi } from "../../wrm/types.js";
 import { fetchPage } from "../list-page.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam, isoDateTime } from "../schemas.js";
+import { idParam, isoDateTime, oneOrMany } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   worker_id: idParam("Only runs of this worker").optional(),
   work_item_id: idParam("Only runs for this PPM work item").optional(),
-  status: z.array(z.enum(RUN_STATUSES)).min(1).max(4).optional(),
+  status: oneOrMany(RUN_STATUSES, "Only these statuses: one or a list").optional(),
   started_after: isoDateTime.optional(),
   started_before: isoDateTime.optional(),
   ...paginationInput,

@@ -8,7 +8,7 @@ import { paginationInput, paginationOutput, summarizePage } from "../pagination.
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   role_id: idParam("Role id (from list_wrm_entities kind role)"),
   kind: z.enum(MEMORY_KINDS).optional(),
   text: z.string().min(1).max(200).optional().describe("Substring of the memory"),

@@ -9,14 +9,14 @@ import {
 } from "../../wrm/projection.js";
 import { fetchPage } from "../list-page.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam } from "../schemas.js";
+import { idParam, oneOrMany } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
 /** A role is rarely held by more workers than this; beyond it the filter would be a very long URL. */
 const MAX_ROLE_HOLDERS = 500;
 
-const inputSchema = z.object({
-  status: z.enum(WORKER_STATUSES).optional(),
+const inputSchema = z.strictObject({
+  status: oneOrMany(WORKER_STATUSES, "Only these statuses: one or a list").optional(),
   text: z.string().min(1).max(200).optional().describe("Substring of name or purpose"),
   model_stack_id: idParam("Only workers on this model stack").optional(),
   role_id: idParam("Only workers holding this role").optional(),
@@ -55,7 +55,11 @@ export default defineTool({
       signal,
       build: ({ offset, limit: rows }) => {
         const q = query().select(WORKER_LIST_SELECT);
-        if (filters.status) q.eq("status", filters.status.toUpperCase());
+        if (filters.status)
+          q.in(
+            "status",
+            filters.status.map((status) => status.toUpperCase()),
+          );
         if (filters.model_stack_id) q.eq("model_stack_id", filters.model_stack_id);
         // An empty in-list matches nothing, which is exactly right for a role nobody holds.
         if (holders) q.in("id", holders);

@@ -9,7 +9,7 @@ import { paginationInput, paginationOutput, summarizePage } from "../pagination.
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   kind: z.enum(CONFIG_KINDS),
   text: z.string().min(1).max(200).optional().describe("Substring of name or main text"),
   mcp_server_id: idParam("mcp_tool only: tools of this server").optional(),

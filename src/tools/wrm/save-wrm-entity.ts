@@ -8,7 +8,7 @@ import { ENTITY_KINDS, kindLabel, withArticle } from "../../wrm/types.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   id: idParam("Omit to create; give to update").optional(),
   entity: savePayloadSchema,
 });

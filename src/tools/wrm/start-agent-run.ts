@@ -6,7 +6,7 @@ import { RUN_SELECT, runRowSchema, runSchema } from "../../wrm/projection.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
-const inputSchema = z.object({
+const inputSchema = z.strictObject({
   worker_id: idParam("Active worker id (from list_workers)"),
   goal: z.string().trim().min(1).max(2000).optional(),
   work_item_id: idParam("PPM work item the run is for").optional(),

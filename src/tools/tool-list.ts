@@ -1,0 +1,45 @@
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { schemaWithoutHiddenMentions, withoutHiddenMentions } from "./mentions.js";
+import { prepareInputSchema } from "./schema-fallback.js";
+import type { AnyTool } from "./tool.js";
+
+/** Any result may be cut to fit the response budget, so every output schema admits the flag saying so. */
+export function withTruncatedFlag(schema: z.ZodObject): z.ZodObject {
+  return "truncated" in schema.shape ? schema : schema.extend({ truncated: z.boolean().optional() });
+}
+
+/**
+ * A tool's tools/list entry, derived from its definition alone (so it can be built ahead of time).
+ * The input schema published is the tool's real one, unknown keys refused (additionalProperties:
+ * false); the server validates arguments itself so a mistake becomes a VALIDATION result.
+ */
+export function toolListEntry(tool: AnyTool): Tool {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: jsonSchema(prepareInputSchema(tool.inputSchema).schema, "input") as Tool["inputSchema"],
+    outputSchema: jsonSchema(withTruncatedFlag(tool.outputSchema), "output") as Tool["outputSchema"],
+    annotations: { title: tool.title, ...tool.annotations },
+  };
+}
+
+/** The same JSON Schema draft and pipe side the SDK's own conversion uses. */
+function jsonSchema(schema: z.ZodObject, io: "input" | "output"): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: "draft-7", io }) as Record<string, unknown>;
+}
+
+/** An entry as one process shows it: every pointer to a hidden tool taken out of its texts. */
+export function entryForExposure(entry: Tool, hidden: ReadonlySet<string>): Tool {
+  if (hidden.size === 0) return entry;
+  const { description, inputSchema, outputSchema } = entry;
+  return {
+    ...entry,
+    ...(description === undefined ? {} : { description: withoutHiddenMentions(description, hidden) }),
+    inputSchema: schemaWithoutHiddenMentions(inputSchema, hidden),
+    ...(outputSchema === undefined
+      ? {}
+      : { outputSchema: schemaWithoutHiddenMentions(outputSchema, hidden) }),
+  };
+}
