@@ -9,6 +9,8 @@ import type { DsmServices } from "./dsm/services.js";
 import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
+import { routeTaskCalls, taskRequestOf } from "./tasks/routing.js";
+import { type TaskHosting, TaskService } from "./tasks/service.js";
 import { executeTool } from "./tools/execute.js";
 import { decodeFallbacks, prepareInputSchema } from "./tools/schema-fallback.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
@@ -24,6 +26,8 @@ export interface ServerServices {
 
 export interface RaytioMcpServer {
   server: McpServer;
+  /** Present when the server hosts MCP tasks. */
+  tasks?: TaskService;
   /** Shows exactly these tools. Called once, before the tool list is first served. */
   expose(tools: readonly AnyTool[]): void;
 }
@@ -43,18 +47,40 @@ function withTruncatedFlag(schema: z.ZodObject): z.ZodObject {
 export function createRaytioMcpServer(
   tools: readonly AnyTool[],
   services: () => ServerServices,
+  /** Where this server keeps MCP tasks; without it, no task capability is declared. */
+  taskHosting?: TaskHosting,
 ): RaytioMcpServer {
-  const server = new McpServer(
+  const contextFor = (
+    signal: AbortSignal,
+    progress: ToolContext["progress"] = async () => undefined,
+  ): ToolContext => ({ ...services(), signal, progress });
+  let server: McpServer;
+  const tasks = taskHosting
+    ? new TaskService({
+        hosting: taskHosting,
+        tools,
+        context: (signal) => contextFor(signal),
+        pollIntervalMs: () => services().config.pollIntervalSeconds * 1000,
+        logger: () => services().logger,
+        send: (task) => server.server.notification({ method: "notifications/tasks/status", params: task }),
+      })
+    : undefined;
+  server = new McpServer(
     { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
     {
+      // tools is declared below, once the task routing is in place: declared here, the SDK would install
+      // its tools handlers before routeTaskCalls could wrap them.
       capabilities: {
-        tools: { listChanged: true },
         resources: { listChanged: true },
         prompts: { listChanged: true },
+        ...(tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
       },
       instructions: INSTRUCTIONS,
+      ...(tasks ? { taskStore: tasks } : {}),
     },
   );
+  routeTaskCalls(server.server, new Set(tools.filter((tool) => tool.task).map((tool) => tool.name)));
+  server.server.registerCapabilities({ tools: { listChanged: true } });
 
   const registered = new Map<string, RegisteredTool>();
   for (const tool of tools) {
@@ -69,23 +95,26 @@ export function createRaytioMcpServer(
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
+        const taskRequest = taskRequestOf(extra);
+        if (taskRequest && tasks && tool.task) {
+          const parsed = tool.inputSchema.safeParse(decodeFallbacks(args, input.fallbacks));
+          if (!parsed.success) return executeTool(tool, args, contextFor(extra.signal), true);
+          // A CreateTaskResult, not a CallToolResult: the SDK returns it as is for a task-augmented call.
+          return (await tasks.start(tool, parsed.data, taskRequest, extra.signal)) as never;
+        }
         const progressToken = extra._meta?.progressToken;
-        const context: ToolContext = {
-          ...services(),
-          signal: extra.signal,
-          async progress(progress, total, message) {
-            if (progressToken === undefined) return;
-            await extra.sendNotification({
-              method: "notifications/progress",
-              params: {
-                progressToken,
-                progress,
-                ...(total === undefined ? {} : { total }),
-                ...(message ? { message } : {}),
-              },
-            });
-          },
-        };
+        const context = contextFor(extra.signal, async (progress, total, message) => {
+          if (progressToken === undefined) return;
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: {
+              progressToken,
+              progress,
+              ...(total === undefined ? {} : { total }),
+              ...(message ? { message } : {}),
+            },
+          });
+        });
         return executeTool(tool, decodeFallbacks(args, input.fallbacks), context, input.fallbacks.length > 0);
       },
     );
@@ -96,8 +125,11 @@ export function createRaytioMcpServer(
   const schemaResources = registerSchemaResources(server);
   const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
 
+  server.server.onclose = () => tasks?.close();
+
   return {
     server,
+    ...(tasks ? { tasks } : {}),
     expose(exposed) {
       const names = new Set(exposed.map((tool) => tool.name));
       // Assigned directly rather than via disable(): no client has seen a list yet, so no
