@@ -264,6 +264,7 @@ export class TaskService implements TaskStore {
       const ttlSeconds = Math.max(1, (record.deleteAt - Date.now()) / 1000);
       if (!(await this.#kv.swap(taskKey(taskId), text, JSON.stringify(next), ttlSeconds))) continue;
       if (isTerminal(change.status)) {
+        this.#options.logger().info("Task finished", { task: taskId, status: change.status });
         this.#watching.get(taskId)?.abort();
         await this.#notify(next);
       }
