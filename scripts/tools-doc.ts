@@ -64,7 +64,9 @@ export function renderToolsDoc(tools: readonly AnyTool[], listed: readonly Tool[
     lines.push("| Tool | Title | Hints | Parameters (`?` = optional) |", "| --- | --- | --- | --- |");
     for (const tool of inDomain) {
       const entry = byName.get(tool.name);
-      lines.push(`| \`${tool.name}\` | ${tool.title} | ${flags(tool, entry)} | ${entry ? parameters(entry) : ""} |`);
+      lines.push(
+        `| \`${tool.name}\` | ${tool.title} | ${flags(tool, entry)} | ${entry ? parameters(entry) : ""} |`,
+      );
     }
     lines.push("");
     for (const tool of inDomain) lines.push(`- **\`${tool.name}\`**: ${tool.description}`);
