@@ -115,7 +115,7 @@ describe.skipIf(!available)("poll_and_retrieve as a task over HTTP", () => {
     expect((await answerRequest(sandbox, code)).status).toBe(201);
     await waitForStatus(statuses, task.taskId, "completed");
     const result = await agent.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
-    expect(structured<{ submission: { data: unknown } }>(result).submission.data).toEqual({
+    expect(structured<{ data: unknown }>(result).data).toEqual({
       ss_Person_Name: PERSON_NAME,
     });
     sameOutcome(result, await agent.call("poll_and_retrieve", { request_short_code: code }));

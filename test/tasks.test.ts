@@ -109,7 +109,7 @@ describe("poll_and_retrieve as a task", () => {
     expect(seen).toContain("working");
     expect(seen[seen.length - 1]).toBe("completed");
     const fromTask = CallToolResultSchema.parse(final);
-    expect(structured<{ submission: { data: unknown } }>(fromTask).submission.data).toEqual({
+    expect(structured<{ data: unknown }>(fromTask).data).toEqual({
       ss_Person_Name: PERSON_NAME,
     });
 

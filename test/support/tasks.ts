@@ -11,20 +11,20 @@ type Call = (name: string, args: Record<string, unknown>) => Promise<CallToolRes
 
 /** An access application and form collecting a name; returns a function that sends a new request. */
 export async function setUpRequests(call: Call): Promise<() => Promise<string>> {
-  const application = structured<{ application: { id: string } }>(
+  const application = structured<{ data: { access_application_id: string } }>(
     await call("create_access_application", { name: "Task tests", schemas: ["ss_Person_Name"] }),
   );
-  const form = structured<{ form: { short_link_key: string } }>(
+  const form = structured<{ data: { short_link_key: string } }>(
     await call("create_form", {
-      application_id: application.application.id,
+      application_id: application.data.access_application_id,
       name: "Name only",
       pages: [{ name: "Who you are", schemas: ["ss_Person_Name"] }],
     }),
   );
   return async () =>
-    structured<{ request: { request_short_code: string } }>(
-      await call("send_request", { short_link_key: form.form.short_link_key }),
-    ).request.request_short_code;
+    structured<{ data: { request_short_code: string } }>(
+      await call("send_request", { short_link_key: form.data.short_link_key }),
+    ).data.request_short_code;
 }
 
 /** The sandbox plays the person and submits their answer, sealed as their browser would. */
