@@ -4,13 +4,15 @@ import { approximateTokens } from "../src/tools/listing.js";
 import { prepareInputSchema } from "../src/tools/schema-fallback.js";
 import type { AnyTool } from "../src/tools/tool.js";
 
-function flags(tool: AnyTool): string {
+function flags(tool: AnyTool, listed: Tool | undefined): string {
   const a = tool.annotations;
+  const taskSupport = listed?.execution?.taskSupport;
   return [
     a.readOnlyHint ? "read-only" : "writes",
     a.destructiveHint ? "destructive" : "",
     a.idempotentHint ? "idempotent" : "",
     a.openWorldHint ? "open-world" : "",
+    taskSupport && taskSupport !== "forbidden" ? `task: ${taskSupport}` : "",
   ]
     .filter(Boolean)
     .join(", ");
@@ -62,7 +64,9 @@ export function renderToolsDoc(tools: readonly AnyTool[], listed: readonly Tool[
     lines.push("| Tool | Title | Hints | Parameters (`?` = optional) |", "| --- | --- | --- | --- |");
     for (const tool of inDomain) {
       const entry = byName.get(tool.name);
-      lines.push(`| \`${tool.name}\` | ${tool.title} | ${flags(tool)} | ${entry ? parameters(entry) : ""} |`);
+      lines.push(
+        `| \`${tool.name}\` | ${tool.title} | ${flags(tool, entry)} | ${entry ? parameters(entry) : ""} |`,
+      );
     }
     lines.push("");
     for (const tool of inDomain) lines.push(`- **\`${tool.name}\`**: ${tool.description}`);
@@ -71,7 +75,10 @@ export function renderToolsDoc(tools: readonly AnyTool[], listed: readonly Tool[
   const fallbacks = tools.flatMap((tool) =>
     prepareInputSchema(tool.inputSchema).fallbacks.map((field) => `\`${tool.name}.${field}\``),
   );
+  const taskTools = listed.filter((tool) => tool.execution?.taskSupport === "optional");
   lines.push(
+    `Tools marked \`task: optional\` (${taskTools.map((tool) => `\`${tool.name}\``).join(", ") || "none"}) can also be called as an MCP task (protocol 2025-11-25, \`execution.taskSupport\`): the call returns a task at once, the client follows it with \`tasks/get\` (or \`notifications/tasks/status\`), fetches the outcome with \`tasks/result\` and can stop it with \`tasks/cancel\`. A call without a task waits as before.`,
+    "",
     "Read-only domains (`ppm-readonly`, `wrm-readonly`) contain exactly the tools of their parent domain whose `readOnlyHint` is true.",
     "",
     `Parameters offered as a JSON-encoded string because JSON Schema cannot express their type: ${fallbacks.length > 0 ? fallbacks.join(", ") : "none"}.`,

@@ -19,6 +19,7 @@ import { RaytioApiClient } from "./raytio/api-client.js";
 import { CognitoAuth } from "./raytio/auth.js";
 import { createRaytioMcpServer } from "./server.js";
 import { StdioLineTransport } from "./stdio-transport.js";
+import { MemoryTaskKv } from "./tasks/kv.js";
 import { DOMAIN_DESCRIPTIONS, DOMAINS, parseDomains, toolsForDomains } from "./tools/domains.js";
 import {
   applyToolFilters,
@@ -102,7 +103,11 @@ async function serve(loaded: LoadedConfig): Promise<void> {
 
   // One per process: the keyring inside must outlive every call so PBKDF2 runs once per process.
   const dsm = new DsmServices({ config, logger });
-  const app = createRaytioMcpServer(TOOLS, () => ({ config, logger, api, tokens: auth, dsm }));
+  // Over stdio the process is the only client, so tasks live in its memory and end with it.
+  const app = createRaytioMcpServer(TOOLS, () => ({ config, logger, api, tokens: auth, dsm }), {
+    kv: new MemoryTaskKv(),
+    owner: "stdio",
+  });
   const transport = new GatedTransport(new StdioLineTransport(), GATED_METHODS);
 
   let closing = false;

@@ -15,7 +15,9 @@ import { RaytioError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
-import { errorResult, executeTool } from "./tools/execute.js";
+import { routeTaskCalls, taskRequestOf } from "./tasks/routing.js";
+import { type TaskHosting, TaskService } from "./tasks/service.js";
+import { errorResult, executeTool, parseArguments } from "./tools/execute.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
 import { entryForExposure, toolListEntry, withTruncatedFlag } from "./tools/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
@@ -30,6 +32,8 @@ export interface ServerServices {
 
 export interface RaytioMcpServer {
   server: McpServer;
+  /** Present when the server hosts MCP tasks. */
+  tasks?: TaskService;
   /**
    * Shows exactly these tools. Called once, before the tool list is first served. `whyHidden` says
    * which setting would expose a tool that is left out; a call to it answers TOOL_NOT_EXPOSED with it.
@@ -53,23 +57,45 @@ const ANY_ARGUMENTS = z.looseObject({});
 export function createRaytioMcpServer(
   tools: readonly AnyTool[],
   services: () => ServerServices,
+  /** Where this server keeps MCP tasks; without it, no task capability is declared. */
+  taskHosting?: TaskHosting,
 ): RaytioMcpServer {
-  const server = new McpServer(
+  let hidden: ReadonlySet<string> = new Set();
+  let whyHidden: (tool: AnyTool) => string = () => "";
+  const contextFor = (
+    signal: AbortSignal,
+    progress: ToolContext["progress"] = async () => undefined,
+  ): ToolContext => ({ ...services(), signal, hiddenTools: hidden, progress });
+  let server: McpServer;
+  const tasks = taskHosting
+    ? new TaskService({
+        hosting: taskHosting,
+        tools,
+        context: (signal) => contextFor(signal),
+        pollIntervalMs: () => services().config.pollIntervalSeconds * 1000,
+        logger: () => services().logger,
+        send: (task) => server.server.notification({ method: "notifications/tasks/status", params: task }),
+      })
+    : undefined;
+  server = new McpServer(
     { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
     {
+      // tools is declared below, once the task routing is in place: declared here, the SDK would install
+      // its tools handlers before routeTaskCalls could wrap them.
       capabilities: {
-        tools: { listChanged: true },
         resources: { listChanged: true },
         prompts: { listChanged: true },
         // Lets the server tell the person why calls will fail (e.g. a sign-in that failed at start).
         logging: {},
+        ...(tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
       },
       instructions: INSTRUCTIONS,
+      ...(tasks ? { taskStore: tasks } : {}),
     },
   );
+  routeTaskCalls(server.server, new Set(tools.filter((tool) => tool.task).map((tool) => tool.name)));
+  server.server.registerCapabilities({ tools: { listChanged: true } });
 
-  let hidden: ReadonlySet<string> = new Set();
-  let whyHidden: (tool: AnyTool) => string = () => "";
   const registered = new Map<string, RegisteredTool>();
   for (const tool of tools) {
     const handle = server.registerTool(
@@ -91,24 +117,31 @@ export function createRaytioMcpServer(
             ),
           );
         }
+        const taskRequest = taskRequestOf(extra);
+        if (taskRequest && tasks && tool.task) {
+          let input: Record<string, unknown>;
+          try {
+            input = parseArguments(tool, args, hidden) as Record<string, unknown>;
+          } catch {
+            // The same VALIDATION result a plain call gets; the task routing turns it into the error.
+            return executeTool(tool, args, contextFor(extra.signal));
+          }
+          // A CreateTaskResult, not a CallToolResult: the SDK returns it as is for a task-augmented call.
+          return (await tasks.start(tool, input, taskRequest, extra.signal)) as never;
+        }
         const progressToken = extra._meta?.progressToken;
-        const context: ToolContext = {
-          ...services(),
-          signal: extra.signal,
-          hiddenTools: hidden,
-          async progress(progress, total, message) {
-            if (progressToken === undefined) return;
-            await extra.sendNotification({
-              method: "notifications/progress",
-              params: {
-                progressToken,
-                progress,
-                ...(total === undefined ? {} : { total }),
-                ...(message ? { message } : {}),
-              },
-            });
-          },
-        };
+        const context = contextFor(extra.signal, async (progress, total, message) => {
+          if (progressToken === undefined) return;
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: {
+              progressToken,
+              progress,
+              ...(total === undefined ? {} : { total }),
+              ...(message ? { message } : {}),
+            },
+          });
+        });
         return executeTool(tool, args, context);
       },
     );
@@ -128,10 +161,9 @@ export function createRaytioMcpServer(
           entry = toolListEntry(tool);
           entries.set(tool.name, entry);
         }
-        const { execution, _meta } = registered.get(tool.name) ?? {};
+        const { _meta } = registered.get(tool.name) ?? {};
         return {
           ...entryForExposure(entry, hidden),
-          ...(execution ? { execution } : {}),
           ...(_meta ? { _meta } : {}),
         };
       });
@@ -142,8 +174,11 @@ export function createRaytioMcpServer(
   const schemaResources = registerSchemaResources(server);
   const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
 
+  server.server.onclose = () => tasks?.close();
+
   return {
     server,
+    ...(tasks ? { tasks } : {}),
     expose(exposed, explain) {
       const names = new Set(exposed.map((tool) => tool.name));
       hidden = new Set(tools.filter((tool) => !names.has(tool.name)).map((tool) => tool.name));

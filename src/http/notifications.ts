@@ -41,6 +41,8 @@ export const sessionEventSchema = z.discriminatedUnion("type", [
     data: z.unknown(),
   }),
   z.object({ type: z.literal("closed"), sessionId: z.string() }),
+  /** A task's new status, for notifications/tasks/status on the session that created the task. */
+  z.object({ type: z.literal("task"), sessionId: z.string(), task: z.record(z.string(), z.unknown()) }),
 ]);
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 

@@ -86,6 +86,14 @@ export class LocalSession {
       .catch(() => undefined);
   }
 
+  /** Sends notifications/tasks/status for one of this session's tasks. */
+  async notifyTask(task: Record<string, unknown>): Promise<void> {
+    if (this.#closed) return;
+    await this.app.server.server
+      .notification({ method: "notifications/tasks/status", params: task as never })
+      .catch(() => undefined);
+  }
+
   watch(start: (signal: AbortSignal) => Promise<void>): void {
     if (this.#closed) return;
     const controller = new AbortController();
@@ -135,6 +143,7 @@ export class SessionManager {
     const session = this.#local.get(event.sessionId);
     if (!session) return;
     if (event.type === "closed") await this.#evict(event.sessionId);
+    else if (event.type === "task") await session.notifyTask(event.task);
     else await session.notify(event.level, event.logger, event.data);
   }
 
@@ -270,7 +279,20 @@ export class SessionManager {
 
     let session: LocalSession | undefined;
     const tools = this.#options.tools.map((tool) => this.#withEvents(tool, () => session));
-    const app = createRaytioMcpServer(tools, () => ({ config, logger, api, tokens: auth, dsm }));
+    const store = this.#options.store;
+    // A task belongs to the person and the client they signed in with, not to one session: the same
+    // person reconnecting with the same client finds their tasks; anyone else is told they do not exist.
+    const app = createRaytioMcpServer(tools, () => ({ config, logger, api, tokens: auth, dsm }), {
+      kv: store,
+      owner: JSON.stringify([record.clientId, record.sub]),
+      sessionId: record.id,
+      notify: (task, sessionId) =>
+        publishEvent(store, { type: "task", sessionId: sessionId ?? record.id, task: { ...task } }),
+      run: (start) => {
+        // The session exists by the time a tool runs; a watch outlives neither it nor this replica.
+        if (session) session.watch(start);
+      },
+    });
     // Declared here, before connecting: without the capability the SDK silently drops every logging message.
     app.server.server.registerCapabilities({ logging: {} });
     app.server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { MemoryTaskKv, type TaskKv } from "../tasks/kv.js";
 import { RedisConnection, type RespValue } from "./redis.js";
 
 /**
@@ -6,16 +7,13 @@ import { RedisConnection, type RespValue } from "./redis.js";
  * several replicas share the work. Values are strings (JSON); every key has a time to live. Secrets
  * never appear in keys: callers key codes and tokens by their SHA-256.
  */
-export interface StateStore {
+export interface StateStore extends TaskKv {
   readonly kind: "memory" | "redis";
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /**
    * Atomically reads and deletes `key` (single-use redemption). When it existed and `tombstone` is
    * given, the value moves to the tombstone key in the same step, so a replay is recognised afterwards.
    */
   take(key: string, tombstone?: { key: string; ttlSeconds: number }): Promise<string | undefined>;
-  delete(...keys: string[]): Promise<void>;
   /** Renews the time to live; false when the key no longer exists. */
   touch(key: string, ttlSeconds: number): Promise<boolean>;
   /** Adds one to a counter that expires `ttlSeconds` after it was created; returns the new count. */
@@ -25,57 +23,29 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-interface Entry {
-  value: string;
-  expiresAt: number;
-}
-
 /**
  * The single-process store. JavaScript runs one callback at a time, so "read then delete" inside one
  * synchronous step is already atomic.
  */
-export class MemoryStore implements StateStore {
+export class MemoryStore extends MemoryTaskKv implements StateStore {
   readonly kind = "memory" as const;
-  readonly #entries = new Map<string, Entry>();
   readonly #events = new EventEmitter();
   readonly #sweeper: NodeJS.Timeout;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(now: () => number = Date.now) {
+    super(now);
     this.#events.setMaxListeners(0);
     // Expired keys are also dropped lazily on read; the sweep only bounds memory.
-    this.#sweeper = setInterval(() => this.#sweep(), 60_000);
+    this.#sweeper = setInterval(() => this.sweep(), 60_000);
     this.#sweeper.unref();
   }
 
-  #live(key: string): Entry | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  #sweep(): void {
-    const now = this.now();
-    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
-  }
-
-  async get(key: string): Promise<string | undefined> {
-    return this.#live(key)?.value;
-  }
-
-  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    this.#entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
-  }
-
   async take(key: string, tombstone?: { key: string; ttlSeconds: number }): Promise<string | undefined> {
-    const entry = this.#live(key);
+    const entry = this.live(key);
     if (!entry) return undefined;
-    this.#entries.delete(key);
+    this.entries.delete(key);
     if (tombstone) {
-      this.#entries.set(tombstone.key, {
+      this.entries.set(tombstone.key, {
         value: entry.value,
         expiresAt: this.now() + tombstone.ttlSeconds * 1000,
       });
@@ -83,21 +53,17 @@ export class MemoryStore implements StateStore {
     return entry.value;
   }
 
-  async delete(...keys: string[]): Promise<void> {
-    for (const key of keys) this.#entries.delete(key);
-  }
-
   async touch(key: string, ttlSeconds: number): Promise<boolean> {
-    const entry = this.#live(key);
+    const entry = this.live(key);
     if (!entry) return false;
     entry.expiresAt = this.now() + ttlSeconds * 1000;
     return true;
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {
-    const entry = this.#live(key);
+    const entry = this.live(key);
     if (!entry) {
-      this.#entries.set(key, { value: "1", expiresAt: this.now() + ttlSeconds * 1000 });
+      this.entries.set(key, { value: "1", expiresAt: this.now() + ttlSeconds * 1000 });
       return 1;
     }
     const next = Number(entry.value) + 1;
@@ -133,6 +99,29 @@ const INCREMENT_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
 return count`;
+
+/** SET only while the key still holds the value the caller read. */
+const SWAP_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+  return 1
+end
+return 0`;
+
+/** Take a free lease or renew one's own; another holder's lease is left alone. */
+const CLAIM_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+return 1`;
+
+/** Members are scored by their expiry; the set itself lives as long as its longest-lived member. */
+const ADD_MEMBER_SCRIPT = `
+redis.call('ZADD', KEYS[1], tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[3]))
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(last[2]))) end
+return 1`;
 
 export class RedisStore implements StateStore {
   readonly kind = "redis" as const;
@@ -196,6 +185,33 @@ export class RedisStore implements StateStore {
       Math.max(1, Math.ceil(ttlSeconds)),
     );
     return Number(reply);
+  }
+
+  async swap(key: string, expected: string, next: string, ttlSeconds: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+    return (await this.#commands.command("EVAL", SWAP_SCRIPT, 1, this.#key(key), expected, next, ttl)) === 1;
+  }
+
+  async claim(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    return (await this.#commands.command("EVAL", CLAIM_SCRIPT, 1, this.#key(key), holder, ttl)) === 1;
+  }
+
+  async addMember(key: string, member: string, expiresAt: number): Promise<void> {
+    await this.#commands.command(
+      "EVAL",
+      ADD_MEMBER_SCRIPT,
+      1,
+      this.#key(key),
+      member,
+      Math.ceil(expiresAt),
+      Date.now(),
+    );
+  }
+
+  async members(key: string): Promise<string[]> {
+    const reply = await this.#commands.command("ZRANGEBYSCORE", this.#key(key), `(${Date.now()}`, "+inf");
+    return Array.isArray(reply) ? reply.filter((item): item is string => typeof item === "string") : [];
   }
 
   async publish(channel: string, message: string): Promise<void> {

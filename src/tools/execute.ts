@@ -41,7 +41,7 @@ const FALLBACKS = new WeakMap<AnyTool, readonly string[]>();
  * Arguments are validated here rather than by the SDK, so a mistake comes back as a VALIDATION result
  * the model can correct (MCP 2025-11-25: input validation errors are tool execution errors).
  */
-function parseArguments(tool: AnyTool, input: unknown, hidden: ReadonlySet<string>): unknown {
+export function parseArguments(tool: AnyTool, input: unknown, hidden: ReadonlySet<string>): unknown {
   let fallbacks = FALLBACKS.get(tool);
   if (!fallbacks) {
     fallbacks = prepareInputSchema(tool.inputSchema).fallbacks;

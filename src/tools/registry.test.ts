@@ -101,9 +101,7 @@ describe("tool registry", () => {
   });
 
   it("publishes exactly the tool list entries derived from the definitions", () => {
-    expect(listed).toEqual(
-      TOOLS.map((tool) => ({ ...toolListEntry(tool), execution: { taskSupport: "forbidden" } })),
-    );
+    expect(listed).toEqual(TOOLS.map((tool) => toolListEntry(tool)));
   });
 
   it("keeps the whole catalogue within the tools/list token budget", () => {

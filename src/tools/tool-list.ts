@@ -22,6 +22,8 @@ export function toolListEntry(tool: AnyTool): Tool {
     inputSchema: jsonSchema(prepareInputSchema(tool.inputSchema).schema, "input") as Tool["inputSchema"],
     outputSchema: jsonSchema(withTruncatedFlag(tool.outputSchema), "output") as Tool["outputSchema"],
     annotations: { title: tool.title, ...tool.annotations },
+    // A tool that waits for a person may run as an MCP task; every other tool answers in one request.
+    execution: { taskSupport: tool.task ? "optional" : "forbidden" },
   };
 }
 

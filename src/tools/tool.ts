@@ -64,6 +64,28 @@ export interface ToolDefinition<
    * notes...): which results are fenced follows from those marks in the output schema.
    */
   summarize?(output: z.output<Output>): string;
+  /** Present when a client may run the tool as an MCP task. */
+  task?: ToolTask<Input>;
+}
+
+/** One look at what a task-capable tool waits for. */
+export type TaskCheck =
+  /** Still waiting: the task stays `working` with this message; `expiresAt` (epoch ms) ends the wait for good. */
+  | { done: false; statusMessage: string; expiresAt?: number }
+  /** The wait is over: calling the tool with `resultInput` now returns the outcome at once. */
+  | { done: true };
+
+/**
+ * A tool that waits for something outside (a person answering) can run as an MCP task
+ * (execution.taskSupport "optional"): the call returns a task at once and the server watches in the
+ * background with `check`. Its result is what the blocking call returns once the wait is over, computed
+ * again on tasks/result so nothing decrypted is ever kept.
+ */
+export interface ToolTask<Input extends z.ZodObject> {
+  /** Throws a RaytioError to fail the task with that error (e.g. REQUEST_EXPIRED). */
+  check(input: z.output<Input>, context: ToolContext): Promise<TaskCheck>;
+  /** The arguments of the call that returns the finished outcome without waiting. */
+  resultInput(input: z.output<Input>): z.output<Input>;
 }
 
 /** Identity function that exists for type inference, so each tool file stays declarative. */

@@ -26,6 +26,8 @@ export interface HttpServerProcess {
   origin: string;
   stderr: string[];
   stop(): Promise<void>;
+  /** Ends the process at once (SIGKILL), as a crashed replica: nothing is cleaned up. */
+  kill(): Promise<void>;
 }
 
 /** The sandbox's service settings, without any agent account: over HTTP people sign in themselves. */
@@ -100,9 +102,15 @@ export async function startHttpServerProcess(
     stderr,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
+      }),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
       }),
   };
 }

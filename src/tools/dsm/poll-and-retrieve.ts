@@ -160,6 +160,23 @@ export default defineTool({
       },
     };
   },
+  // Run as an MCP task, the wait is the person's, not the call's: the task works until they answer
+  // (completed: the same result a blocking call now returns at once) or the request expires (failed).
+  task: {
+    async check(input, { api, dsm, signal }) {
+      dsm.requireEncryptionPassword();
+      const row = await requireRequest(api, input.request_short_code, signal);
+      const status = requestStatus(row.status, row.expires_at);
+      if (status === "expired") throw expired(row);
+      if (status !== "pending") return { done: true };
+      return {
+        done: false,
+        statusMessage: `Waiting for the person to answer data request ${row.request_short_code} (it expires at ${row.expires_at}).`,
+        expiresAt: Date.parse(row.expires_at),
+      };
+    },
+    resultInput: (input) => ({ request_short_code: input.request_short_code, wait_seconds: 0 }),
+  },
   summarize: (output) => {
     if (output.status === "pending") {
       return `Request ${output.request_short_code} is still pending after ${output.waited_seconds} s (expires at ${output.expires_at}). Call poll_and_retrieve again to keep waiting.`;

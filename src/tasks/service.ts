@@ -1,0 +1,389 @@
+import { createHash, randomBytes } from "node:crypto";
+import type {
+  CreateTaskOptions,
+  TaskStore,
+} from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
+import type { CallToolResult, Result, Task, TaskMetadata } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { sleep } from "../dsm/poll.js";
+import { isRaytioError, RaytioError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { errorResult, executeTool } from "../tools/execute.js";
+import type { AnyTool, TaskCheck, ToolContext } from "../tools/tool.js";
+import type { TaskKv } from "./kv.js";
+
+/**
+ * MCP tasks (2025-11-25) for the tools that wait on a person. One TaskService serves one MCP server
+ * instance (the stdio process, or one HTTP session) and implements the SDK's TaskStore for it, so the
+ * SDK answers tasks/get, tasks/result, tasks/list and tasks/cancel from here.
+ *
+ * - A task belongs to an owner (the person and OAuth client over HTTP, the process over stdio); any
+ *   other owner is told it does not exist, and tasks/list shows only the owner's tasks.
+ * - State lives in a TaskKv (Redis when replicas share one), so any replica can answer for a task.
+ * - One replica at a time watches a task, holding a lease it renews on every poll. If that replica
+ *   dies the lease lapses, and the next replica asked about the task by its owner takes the watch over.
+ * - Every status change is a compare-and-swap on the stored record, so a task reaches a terminal state
+ *   once, whoever races for it; only the winner sends notifications/tasks/status.
+ * - Nothing decrypted is stored: tasks/result of a completed task runs the tool again with its
+ *   no-wait arguments, which is exactly what a blocking call returns once the wait is over.
+ */
+
+export interface TaskHosting {
+  kv: TaskKv;
+  /** Who the tasks made through this server belong to. Hashed before it is used in a key. */
+  owner: string;
+  /** The MCP session creating tasks here (HTTP), so notifications reach it wherever it is served. */
+  sessionId?: string;
+  /** Delivers notifications/tasks/status to the session that created the task. */
+  notify?(task: Task, sessionId: string | undefined): Promise<void>;
+  /** Runs a background watch for as long as this server lives. */
+  run?(start: (signal: AbortSignal) => Promise<void>): void;
+}
+
+/** How long a task is kept when the client names no ttl, and the most it may ask for. */
+const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
+const MAX_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** A task whose wait ends at a known time is kept this long after it, so its outcome can still be read. */
+const RETENTION_AFTER_WAIT_MS = 60 * 60 * 1000;
+const LIST_PAGE_SIZE = 50;
+/** Errors worth another look after a pause; every other error fails the task. */
+const TRANSIENT = new Set(["API_UNAVAILABLE"]);
+
+const taskSchema = z.object({
+  taskId: z.string(),
+  status: z.enum(["working", "input_required", "completed", "failed", "cancelled"]),
+  ttl: z.number().nullable(),
+  createdAt: z.string(),
+  lastUpdatedAt: z.string(),
+  pollInterval: z.number().optional(),
+  statusMessage: z.string().optional(),
+});
+
+const recordSchema = z.object({
+  owner: z.string(),
+  sessionId: z.string().optional(),
+  tool: z.string(),
+  /** The tool's arguments: ids only for the tools that run as tasks, never secrets. */
+  input: z.record(z.string(), z.unknown()),
+  task: taskSchema,
+  /** The error result of a failed task (stable code and message, no data). */
+  failure: z.object({ text: z.string() }).optional(),
+  /** When the record goes (epoch ms): createdAt + ttl. */
+  deleteAt: z.number(),
+});
+type TaskRecord = z.infer<typeof recordSchema>;
+
+const TERMINAL = new Set<Task["status"]>(["completed", "failed", "cancelled"]);
+export const isTerminal = (status: Task["status"]) => TERMINAL.has(status);
+
+const taskKey = (id: string) => `mcp:task:${id}`;
+const leaseKey = (id: string) => `mcp:task-lease:${id}`;
+const ownerKey = (owner: string) => `mcp:tasks:${createHash("sha256").update(owner).digest("hex")}`;
+
+export interface TaskServiceOptions {
+  hosting: TaskHosting;
+  tools: readonly AnyTool[];
+  /** The context a tool runs with, bound to a signal that ends the work. */
+  context(signal: AbortSignal): ToolContext;
+  pollIntervalMs(): number;
+  logger(): Logger;
+  /** Sends a notification on this server's own connection. */
+  send(task: Task): Promise<void>;
+}
+
+export class TaskService implements TaskStore {
+  readonly #options: TaskServiceOptions;
+  readonly #tools: Map<string, AnyTool>;
+  /** This instance's name on leases: unique per server instance, so a restarted replica is another holder. */
+  readonly #holder = randomBytes(12).toString("hex");
+  readonly #watching = new Map<string, AbortController>();
+  /** Aborted when this server closes; watches started without a host runner stop with it. */
+  readonly #lifetime = new AbortController();
+
+  constructor(options: TaskServiceOptions) {
+    this.#options = options;
+    this.#tools = new Map(options.tools.filter((tool) => tool.task).map((tool) => [tool.name, tool]));
+  }
+
+  get #kv(): TaskKv {
+    return this.#options.hosting.kv;
+  }
+
+  get #owner(): string {
+    return this.#options.hosting.owner;
+  }
+
+  close(): void {
+    this.#lifetime.abort();
+  }
+
+  /**
+   * Starts a task for a task-augmented call: one check at once (so a request already answered, expired
+   * or unknown settles before the client first polls, and the ttl can be capped by the request's own
+   * expiry), then a background watch.
+   */
+  async start(
+    tool: AnyTool,
+    input: Record<string, unknown>,
+    params: TaskMetadata,
+    signal: AbortSignal,
+  ): Promise<{ task: Task }> {
+    const first = await this.#check(tool, input, signal);
+    const now = Date.now();
+    const requested = params.ttl ?? DEFAULT_TTL_MS;
+    const cap =
+      "expiresAt" in first && first.expiresAt !== undefined
+        ? Math.max(0, first.expiresAt - now) + RETENTION_AFTER_WAIT_MS
+        : MAX_TTL_MS;
+    const ttl = Math.max(1_000, Math.min(requested, MAX_TTL_MS, cap));
+    const createdAt = new Date(now).toISOString();
+    const record: TaskRecord = {
+      owner: this.#owner,
+      ...(this.#options.hosting.sessionId ? { sessionId: this.#options.hosting.sessionId } : {}),
+      tool: tool.name,
+      input,
+      task: {
+        taskId: randomBytes(16).toString("hex"),
+        status: "working",
+        ttl,
+        createdAt,
+        lastUpdatedAt: createdAt,
+        pollInterval: this.#options.pollIntervalMs(),
+        statusMessage: "statusMessage" in first ? first.statusMessage : "Checking…",
+      },
+      deleteAt: now + ttl,
+    };
+    const id = record.task.taskId;
+    await this.#kv.set(taskKey(id), JSON.stringify(record), ttl / 1000);
+    await this.#kv.addMember(ownerKey(this.#owner), id, record.deleteAt);
+
+    if ("error" in first) return { task: (await this.#fail(id, first.error)) ?? record.task };
+    if (first.done) return { task: (await this.#settle(id, { status: "completed" })) ?? record.task };
+    await this.#kv.claim(leaseKey(id), this.#holder, this.#leaseMs());
+    this.#startWatch(record);
+    return { task: record.task };
+  }
+
+  // The SDK's TaskStore, scoped to this owner. The SDK passes the MCP session id; ownership is wider
+  // than one session (a person reconnecting keeps their tasks), so it is not used.
+
+  async createTask(_params: CreateTaskOptions): Promise<Task> {
+    throw new Error("Tasks are created by task-capable tools only.");
+  }
+
+  async getTask(taskId: string): Promise<Task | null> {
+    const record = await this.#read(taskId);
+    if (!record) return null;
+    await this.#ensureWatched(record);
+    return record.task;
+  }
+
+  async storeTaskResult(taskId: string, status: "completed" | "failed", result: Result): Promise<void> {
+    const text = ((result as CallToolResult).content ?? [])
+      .map((item) => (item.type === "text" ? item.text : ""))
+      .join("\n");
+    const settled = await this.#settle(taskId, {
+      status,
+      ...(status === "failed" ? { failure: { text }, statusMessage: text.split("\n")[0] } : {}),
+    });
+    if (!settled) throw new Error(`Task ${taskId} not found or already finished`);
+  }
+
+  async getTaskResult(taskId: string): Promise<Result> {
+    const record = await this.#read(taskId);
+    if (!record) throw new Error(`Task ${taskId} not found`);
+    const { status } = record.task;
+    if (status === "failed")
+      return { isError: true, content: [{ type: "text", text: record.failure?.text ?? "" }] };
+    if (status === "cancelled") {
+      return errorResult(
+        new RaytioError(
+          "CANCELLED",
+          `Task ${taskId} was cancelled with tasks/cancel before it finished. Call ${record.tool} again to keep waiting.`,
+        ),
+      );
+    }
+    if (status !== "completed") throw new Error(`Task ${taskId} has not finished`);
+    const tool = this.#tools.get(record.tool);
+    if (!tool?.task) throw new Error(`Task ${taskId} belongs to a tool this server no longer offers`);
+    const parsed = tool.inputSchema.parse(record.input);
+    return executeTool(tool, tool.task.resultInput(parsed), this.#options.context(this.#lifetime.signal));
+  }
+
+  async updateTaskStatus(taskId: string, status: Task["status"], statusMessage?: string): Promise<void> {
+    const updated = await this.#settle(taskId, { status, ...(statusMessage ? { statusMessage } : {}) });
+    if (!updated) throw new Error(`Task ${taskId} not found or already finished`);
+  }
+
+  async listTasks(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
+    const ids = await this.#kv.members(ownerKey(this.#owner));
+    const start = cursor === undefined ? 0 : Number.parseInt(cursor, 10);
+    if (!Number.isSafeInteger(start) || start < 0 || start > ids.length) throw new Error("Invalid cursor");
+    const page = ids.slice(start, start + LIST_PAGE_SIZE);
+    const records = await Promise.all(page.map((id) => this.#read(id)));
+    const tasks = records.filter((record) => record !== undefined).map((record) => record.task);
+    const next = start + LIST_PAGE_SIZE;
+    return next < ids.length ? { tasks, nextCursor: String(next) } : { tasks };
+  }
+
+  /** The owner's record, or undefined for a missing task and for anyone else's. */
+  async #read(taskId: string): Promise<TaskRecord | undefined> {
+    if (!/^[0-9a-f]{32}$/.test(taskId)) return undefined;
+    const text = await this.#kv.get(taskKey(taskId));
+    if (text === undefined) return undefined;
+    const parsed = recordSchema.safeParse(JSON.parse(text));
+    if (!parsed.success || parsed.data.owner !== this.#owner) return undefined;
+    return parsed.data;
+  }
+
+  /**
+   * Moves a task on from a non-terminal state, as one compare-and-swap: undefined when it is gone or
+   * already finished (someone else settled it first). The winner of a terminal move notifies.
+   */
+  async #settle(
+    taskId: string,
+    change: { status: Task["status"]; statusMessage?: string; failure?: { text: string } },
+  ): Promise<Task | undefined> {
+    for (;;) {
+      const text = await this.#kv.get(taskKey(taskId));
+      if (text === undefined) return undefined;
+      const record = recordSchema.parse(JSON.parse(text));
+      if (record.owner !== this.#owner || isTerminal(record.task.status)) return undefined;
+      const next: TaskRecord = {
+        ...record,
+        task: {
+          ...record.task,
+          status: change.status,
+          lastUpdatedAt: new Date().toISOString(),
+          ...(change.statusMessage !== undefined ? { statusMessage: change.statusMessage } : {}),
+        },
+        ...(change.failure ? { failure: change.failure } : {}),
+      };
+      if (change.status === "completed" && change.statusMessage === undefined)
+        next.task.statusMessage = "Finished: call tasks/result for the outcome.";
+      const ttlSeconds = Math.max(1, (record.deleteAt - Date.now()) / 1000);
+      if (!(await this.#kv.swap(taskKey(taskId), text, JSON.stringify(next), ttlSeconds))) continue;
+      if (isTerminal(change.status)) {
+        this.#options.logger().info("Task finished", { task: taskId, status: change.status });
+        this.#watching.get(taskId)?.abort();
+        await this.#notify(next);
+      }
+      return next.task;
+    }
+  }
+
+  async #fail(taskId: string, error: RaytioError): Promise<Task | undefined> {
+    const text = errorResult(error)
+      .content.map((item) => (item.type === "text" ? item.text : ""))
+      .join("\n");
+    return this.#settle(taskId, {
+      status: "failed",
+      statusMessage: `${error.code}: ${error.message}`,
+      failure: { text },
+    });
+  }
+
+  async #notify(record: TaskRecord): Promise<void> {
+    const { notify } = this.#options.hosting;
+    try {
+      if (notify) await notify(record.task, record.sessionId);
+      else await this.#options.send(record.task);
+    } catch {
+      // A client that is gone cannot be told; tasks/get still answers.
+    }
+  }
+
+  async #check(
+    tool: AnyTool,
+    input: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<TaskCheck | { error: RaytioError }> {
+    try {
+      const task = tool.task;
+      if (!task) throw new RaytioError("INTERNAL_ERROR", `${tool.name} cannot run as a task.`);
+      return await task.check(tool.inputSchema.parse(input), this.#options.context(signal));
+    } catch (error) {
+      if (isRaytioError(error)) return { error };
+      this.#options.logger().error("Unexpected task check failure", {
+        tool: tool.name,
+        error: error instanceof Error ? error.name : typeof error,
+      });
+      return {
+        error: new RaytioError(
+          "INTERNAL_ERROR",
+          `${tool.name} failed unexpectedly. The server log has details.`,
+        ),
+      };
+    }
+  }
+
+  #leaseMs(): number {
+    return Math.max(3_000, this.#options.pollIntervalMs() * 5);
+  }
+
+  /** Takes over the watch of a working task nobody holds (its replica died or closed the session). */
+  async #ensureWatched(record: TaskRecord): Promise<void> {
+    const id = record.task.taskId;
+    if (isTerminal(record.task.status) || this.#watching.has(id) || !this.#tools.has(record.tool)) return;
+    if (!(await this.#kv.claim(leaseKey(id), this.#holder, this.#leaseMs()))) return;
+    this.#options.logger().info("Resumed watching a task", { task: id, tool: record.tool });
+    this.#startWatch(record);
+  }
+
+  #startWatch(record: TaskRecord): void {
+    const id = record.task.taskId;
+    if (this.#watching.has(id)) return;
+    const controller = new AbortController();
+    this.#watching.set(id, controller);
+    const stop = () => controller.abort();
+    const run = (signal: AbortSignal) => {
+      signal.addEventListener("abort", stop, { once: true });
+      return this.#watch(record, controller.signal).finally(() => {
+        signal.removeEventListener("abort", stop);
+        this.#watching.delete(id);
+      });
+    };
+    const host = this.#options.hosting.run;
+    if (host) host(run);
+    else void run(this.#lifetime.signal);
+  }
+
+  async #watch(record: TaskRecord, signal: AbortSignal): Promise<void> {
+    const id = record.task.taskId;
+    const tool = this.#tools.get(record.tool);
+    if (!tool) return;
+    const interval = this.#options.pollIntervalMs();
+    let failures = 0;
+    let message = record.task.statusMessage;
+    while (!signal.aborted) {
+      try {
+        if (!(await this.#kv.claim(leaseKey(id), this.#holder, this.#leaseMs()))) return;
+        await sleep(interval * Math.min(2 ** failures, 16), signal);
+        const current = await this.#read(id);
+        if (!current || isTerminal(current.task.status)) return;
+      } catch {
+        // Aborted, or the store is unreachable for now: the lease lapses and the watch resumes later.
+        return;
+      }
+      const state = await this.#check(tool, record.input, signal);
+      if (signal.aborted) return;
+      if ("error" in state) {
+        if (TRANSIENT.has(state.error.code)) {
+          failures += 1;
+          continue;
+        }
+        await this.#fail(id, state.error).catch(() => undefined);
+        return;
+      }
+      failures = 0;
+      if (state.done) {
+        await this.#settle(id, { status: "completed" }).catch(() => undefined);
+        return;
+      }
+      if (state.statusMessage !== message) {
+        message = state.statusMessage;
+        await this.#settle(id, { status: "working", statusMessage: message }).catch(() => undefined);
+      }
+    }
+  }
+}
