@@ -18,14 +18,14 @@ const noDefaultFile = path.join(tmpdir(), "raytio-no-such-config.env");
 
 describe("loadConfig", () => {
   it("reads the environment and applies documented defaults", () => {
-    const { config, file } = loadConfig({ env: VALID, defaultFile: noDefaultFile });
+    const { config, credentials, file } = loadConfig({ env: VALID, defaultFile: noDefaultFile });
     expect(file).toBeUndefined();
     expect(config.apiBaseUrl).toBe("https://api.example.test");
     expect(config.requestTimeoutSeconds).toBe(600);
     expect(config.pollIntervalSeconds).toBe(5);
     expect(config.requestExpiryMinutes).toBe(10);
     expect(config.toolDomains).toBeUndefined();
-    expect(config.agent.encryptionPassword).toBeUndefined();
+    expect(credentials.encryptionPassword).toBeUndefined();
   });
 
   it("names every problem variable at once without echoing secret values", () => {
@@ -74,7 +74,7 @@ describe("loadConfig", () => {
     });
     expect(loaded.file).toBe(file);
     expect(loaded.config.apiBaseUrl).toBe("https://env-wins.example.test");
-    expect(loaded.config.agent.username).toBe("from-file@example.test");
+    expect(loaded.credentials.username).toBe("from-file@example.test");
     expect(loaded.warnings.join("\n")).toContain("chmod 600");
 
     chmodSync(file, 0o600);
@@ -91,9 +91,7 @@ describe("loadConfig", () => {
         .join("\n"),
       { mode: 0o600 },
     );
-    expect(loadConfig({ env: {}, defaultFile: file }).config.agent.username).toBe(
-      VALID.RAYTIO_AGENT_USERNAME,
-    );
+    expect(loadConfig({ env: {}, defaultFile: file }).credentials.username).toBe(VALID.RAYTIO_AGENT_USERNAME);
   });
 
   it("reports a missing RAYTIO_CONFIG_FILE by name", () => {
