@@ -63,17 +63,22 @@ const serviceShape = {
     .enum(AUTH_FLOWS, { error: "must be srp, token-endpoint or auto" })
     .optional()
     .default("auto"),
-  RAYTIO_COGNITO_USER_POOL_ID: z
-    .string()
-    .regex(/^[\w-]+_[0-9A-Za-z]+$/, {
-      error: 'must look like "<region>_<id>", e.g. ap-southeast-2_AbCdEf123',
-    })
-    .optional(),
-  RAYTIO_COGNITO_CLIENT_ID: z.string().min(1, { error: "is required" }).optional(),
-  RAYTIO_COGNITO_REGION: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "must be an AWS region such as ap-southeast-2" })
-    .optional(),
+  // An empty value counts as absent, so a blanked-out line in a config file never blocks the token endpoint.
+  RAYTIO_COGNITO_USER_POOL_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[\w-]+_[0-9A-Za-z]+$/, {
+        error: 'must look like "<region>_<id>", e.g. ap-southeast-2_AbCdEf123',
+      })
+      .optional(),
+  ),
+  RAYTIO_COGNITO_CLIENT_ID: optionalText,
+  RAYTIO_COGNITO_REGION: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "must be an AWS region such as ap-southeast-2" })
+      .optional(),
+  ),
   RAYTIO_COGNITO_ENDPOINT: z.url({ error: "must be an http(s) URL" }).optional(),
   RAYTIO_TARGET_USER_EMAIL: optionalText.pipe(z.email({ error: "must be an email address" }).optional()),
   RAYTIO_REQUEST_TIMEOUT_SECONDS: positiveNumber(600),
@@ -303,30 +308,31 @@ export const TOKEN_ENDPOINT_PATH = "/oauth/v1/token";
 type ServiceRaw = z.infer<typeof serviceSchema>;
 
 /**
- * Resolves `auto` and checks what the chosen flow needs: SRP needs all three Cognito settings; the
- * token endpoint needs none of them. A half-configured Cognito is an error, never a silent switch of flow.
+ * The Cognito settings the chosen flow lacks: SRP needs all three, the token endpoint none. Read from
+ * the raw values, so they are reported together with any other problem. A half-configured Cognito under
+ * `auto` is an error, never a silent switch of flow.
  */
-function signInSettings(raw: ServiceRaw): { settings?: SignInSettings; problems: Problem[] } {
+function missingForFlow(values: Record<string, string | undefined>): Problem[] {
+  const present = COGNITO_KEYS.filter((key) => (values[key] ?? "").trim() !== "");
+  const flow = (values.RAYTIO_AUTH_FLOW ?? "").trim() || "auto";
+  const srp = flow === "srp" || (flow === "auto" && present.length > 0);
+  if (!srp) return [];
+  return COGNITO_KEYS.filter((key) => !present.includes(key)).map((key) => ({ key, message: "is missing" }));
+}
+
+/** Resolves `auto`: SRP when a Cognito setting is present, else the token endpoint. */
+function signInSettings(raw: ServiceRaw): SignInSettings | undefined {
+  const { RAYTIO_COGNITO_USER_POOL_ID: userPoolId, RAYTIO_COGNITO_CLIENT_ID: clientId } = raw;
+  const region = raw.RAYTIO_COGNITO_REGION;
   const anyCognito = COGNITO_KEYS.some((key) => raw[key] !== undefined);
   const flow =
     raw.RAYTIO_AUTH_FLOW === "auto" ? (anyCognito ? "srp" : "token-endpoint") : raw.RAYTIO_AUTH_FLOW;
-  const apiBaseUrl = raw.RAYTIO_API_BASE_URL.replace(/\/+$/, "");
   if (flow === "token-endpoint") {
-    return { settings: { flow, tokenUrl: `${apiBaseUrl}${TOKEN_ENDPOINT_PATH}` }, problems: [] };
+    const apiBaseUrl = raw.RAYTIO_API_BASE_URL.replace(/\/+$/, "");
+    return { flow, tokenUrl: `${apiBaseUrl}${TOKEN_ENDPOINT_PATH}` };
   }
-  const { RAYTIO_COGNITO_USER_POOL_ID: userPoolId, RAYTIO_COGNITO_CLIENT_ID: clientId } = raw;
-  const region = raw.RAYTIO_COGNITO_REGION;
-  if (userPoolId === undefined || clientId === undefined || region === undefined) {
-    const missing = COGNITO_KEYS.filter((key) => raw[key] === undefined);
-    return { problems: missing.map((key) => ({ key, message: "is missing" })) };
-  }
-  return {
-    settings: {
-      flow,
-      cognito: { userPoolId, clientId, region, endpoint: raw.RAYTIO_COGNITO_ENDPOINT },
-    },
-    problems: [],
-  };
+  if (userPoolId === undefined || clientId === undefined || region === undefined) return undefined;
+  return { flow, cognito: { userPoolId, clientId, region, endpoint: raw.RAYTIO_COGNITO_ENDPOINT } };
 }
 
 function toConfig(raw: ServiceRaw, signIn: SignInSettings): Config {
@@ -361,10 +367,10 @@ export function parseConfig(
   const { values, file, warnings } = read;
   const service = serviceSchema.safeParse(values);
   const agent = options.agentAccount === false ? undefined : z.object(agentShape).safeParse(values);
-  const flow = service.success ? signInSettings(service.data) : { problems: [] };
-  const problems = [...zodProblems(service.error), ...flow.problems, ...zodProblems(agent?.error)];
-  if (!service.success || !flow.settings || problems.length > 0) throw invalid(problems, values, file);
-  const config = toConfig(service.data, flow.settings);
+  const problems = [...zodProblems(service.error), ...missingForFlow(values), ...zodProblems(agent?.error)];
+  const signIn = service.success ? signInSettings(service.data) : undefined;
+  if (!service.success || !signIn || problems.length > 0) throw invalid(problems, values, file);
+  const config = toConfig(service.data, signIn);
   if (!agent?.success) return { file, warnings, config };
   return {
     file,
