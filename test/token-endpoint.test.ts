@@ -100,6 +100,8 @@ describe("stdio", () => {
       const before = sandbox.tokenEndpoint.stats();
       const rejectedBefore = apiRejections();
       await new Promise((resolve) => setTimeout(resolve, 3_500));
+      // From here on tokens are long-lived, so the renewal under test is the only one however slow the machine.
+      sandbox.cognito.setTokenLifetimes({ idTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
       const results = await Promise.all(
         Array.from({ length: 10 }, () => server.call("list_work_items", { limit: 1 })),
       );
@@ -117,6 +119,8 @@ describe("stdio", () => {
       const server = await connect("project_user");
       expect((await server.call("list_work_items", { limit: 1 })).isError).toBeFalsy();
       await new Promise((resolve) => setTimeout(resolve, 3_500));
+      // From here on tokens are long-lived, so the renewal under test is the only one however slow the machine.
+      sandbox.cognito.setTokenLifetimes({ idTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
       const before = sandbox.tokenEndpoint.stats();
       const fault = sandbox.faults.add({
         pathPrefix: "/oauth/v1/token",
