@@ -9,6 +9,7 @@ import { AutoSubmitter } from "./dsm/auto-submit.js";
 import { SubmitError, submitAnswer } from "./dsm/recipient.js";
 import { FaultInjector, type FaultRule } from "./faults.js";
 import { createPostgrestHandler } from "./postgrest/server.js";
+import { TOKEN_ENDPOINT_PATH, TokenEndpoint } from "./token-endpoint.js";
 
 export const SANDBOX_REGION = "ap-southeast-2";
 export const SANDBOX_USER_POOL_ID = `${SANDBOX_REGION}_Sandbox01`;
@@ -45,6 +46,8 @@ export interface RecordedRequest {
 export interface Sandbox {
   url: string;
   cognito: FakeCognito;
+  /** `POST /oauth/v1/token`, Raytio's documented sign-in, backed by the same accounts as `cognito`. */
+  tokenEndpoint: TokenEndpoint;
   db: PGlite;
   faults: FaultInjector;
   requests: RecordedRequest[];
@@ -116,6 +119,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   }
 
+  const tokenEndpoint = new TokenEndpoint(cognito);
   const faults = new FaultInjector();
   const requests: RecordedRequest[] = [];
   const autoSubmitter = new AutoSubmitter(db, log, options.autoSubmitSeconds);
@@ -176,7 +180,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       res.writeHead(204).end();
       return;
     }
-    if (route === "/stats" && req.method === "GET") return json(res, 200, { cognito: cognito.stats() });
+    if (route === "/stats" && req.method === "GET")
+      return json(res, 200, { cognito: cognito.stats(), tokenEndpoint: tokenEndpoint.stats() });
     json(res, 404, { message: `No sandbox control route ${req.method} ${route}` });
   };
 
@@ -193,6 +198,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         cognito.handleJwks(req, res);
       } else if (pathname === "/cognito/" || pathname === "/cognito") {
         if (!(await faults.apply("cognito", req, res, pathname))) await cognito.handle(req, res, body);
+      } else if (pathname === TOKEN_ENDPOINT_PATH) {
+        if (!(await faults.apply("api", req, res, pathname))) await tokenEndpoint.handle(req, res, body);
       } else if (pathname.startsWith("/db/v1/")) {
         if (!(await faults.apply("api", req, res, pathname))) await postgrest(req, res, body);
       } else {
@@ -249,6 +256,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     url,
     cognito,
+    tokenEndpoint,
     db,
     faults,
     requests,

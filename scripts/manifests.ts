@@ -23,16 +23,18 @@ export const VARIABLES: Record<string, VariableInfo> = {
     default: "https://api.rayt.io",
     bundle: true,
   },
+  RAYTIO_AUTH_FLOW: {
+    description:
+      "Sign-in flow: srp (Cognito), token-endpoint (POST /oauth/v1/token) or auto (srp when Cognito is set)",
+    default: "auto",
+  },
   RAYTIO_COGNITO_USER_POOL_ID: {
-    description: "Cognito user pool id (<region>_<id>)",
-    required: true,
+    description: "Cognito user pool id (<region>_<id>); for SRP sign-in",
     bundle: true,
   },
-  RAYTIO_COGNITO_CLIENT_ID: { description: "Cognito app client id", required: true, bundle: true },
+  RAYTIO_COGNITO_CLIENT_ID: { description: "Cognito app client id; for SRP sign-in", bundle: true },
   RAYTIO_COGNITO_REGION: {
-    description: "AWS region of the user pool",
-    required: true,
-    default: "ap-southeast-2",
+    description: "AWS region of the user pool; for SRP sign-in",
     bundle: true,
   },
   RAYTIO_COGNITO_ENDPOINT: { description: "Cognito-compatible endpoint override (local sandbox)" },

@@ -1,9 +1,10 @@
 import type { Config, LoadedConfig } from "./config.js";
+import type { Credentials } from "./credentials.js";
 import { DsmServices } from "./dsm/services.js";
 import { isRaytioError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
-import type { CognitoAuth } from "./raytio/auth.js";
+import type { RaytioAuth } from "./raytio/auth.js";
 import { toolsForDomains } from "./tools/domains.js";
 import { applyToolFilters, filtersFromSurface } from "./tools/filters.js";
 import { TOOLS } from "./tools/registry.js";
@@ -13,8 +14,9 @@ import { PACKAGE_NAME, VERSION } from "./version.js";
 export interface CheckOptions {
   loaded: LoadedConfig;
   config: Config;
+  credentials: Credentials;
   logger: Logger;
-  auth: CognitoAuth;
+  auth: RaytioAuth;
   api: RaytioApiClient;
   write: (line: string) => void;
 }
@@ -23,7 +25,15 @@ export interface CheckOptions {
  * The first step of every troubleshooting session: proves the configuration, the sign-in and the API
  * path work, one readable line each, without printing any secret.
  */
-export async function runCheck({ loaded, config, logger, auth, api, write }: CheckOptions): Promise<boolean> {
+export async function runCheck({
+  loaded,
+  config,
+  credentials,
+  logger,
+  auth,
+  api,
+  write,
+}: CheckOptions): Promise<boolean> {
   let ok = true;
   const pass = (text: string) => write(`  ok    ${text}`);
   const warn = (text: string) => write(`  warn  ${text}`);
@@ -35,10 +45,8 @@ export async function runCheck({ loaded, config, logger, auth, api, write }: Che
   write(`${PACKAGE_NAME} ${VERSION} configuration check`);
   write(`  config      ${loaded.file ?? "environment variables only"}`);
   write(`  api         ${config.apiBaseUrl}`);
-  write(
-    `  cognito     pool ${config.cognito.userPoolId}, client ${config.cognito.clientId}, region ${config.cognito.region}${config.cognito.endpoint ? `, endpoint ${config.cognito.endpoint}` : ""}`,
-  );
-  write(`  agent       ${config.agent.username}`);
+  write(`  sign-in     ${auth.flow.describe()}`);
+  write(`  agent       ${credentials.username}`);
   write("");
   pass("configuration is valid");
   for (const warning of loaded.warnings) warn(warning);
@@ -48,9 +56,9 @@ export async function runCheck({ loaded, config, logger, auth, api, write }: Che
     const claims = await auth.getClaims();
     pass(`signed in as ${claims.email ?? claims.sub} (user id ${claims.sub}) in ${Date.now() - started} ms`);
     const tokenCustomer = claims["custom:customer_id"];
-    if (config.agent.customerId && tokenCustomer && config.agent.customerId !== tokenCustomer) {
+    if (credentials.customerId && tokenCustomer && credentials.customerId !== tokenCustomer) {
       failLine(
-        `RAYTIO_AGENT_CUSTOMER_ID is ${config.agent.customerId} but the account belongs to customer ${tokenCustomer}`,
+        `RAYTIO_AGENT_CUSTOMER_ID is ${credentials.customerId} but the account belongs to customer ${tokenCustomer}`,
       );
     } else if (tokenCustomer) {
       pass(`customer ${tokenCustomer}`);
@@ -72,11 +80,11 @@ export async function runCheck({ loaded, config, logger, auth, api, write }: Che
   else pass(line);
 
   if (exposed.some((tool) => tool.domain === "dsm")) {
-    if (!config.agent.encryptionPassword) {
+    if (!credentials.encryptionPassword) {
       warn("RAYTIO_AGENT_ENCRYPTION_PASSWORD is not set: DSM tools cannot decrypt shared data");
     } else {
       try {
-        await new DsmServices({ config, logger }).verifyEncryptionPassword(api);
+        await new DsmServices({ config, credentials, logger }).verifyEncryptionPassword(api);
         pass("the encryption password opens the account's private key");
       } catch (error) {
         failLine(

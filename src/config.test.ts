@@ -18,14 +18,14 @@ const noDefaultFile = path.join(tmpdir(), "raytio-no-such-config.env");
 
 describe("loadConfig", () => {
   it("reads the environment and applies documented defaults", () => {
-    const { config, file } = loadConfig({ env: VALID, defaultFile: noDefaultFile });
+    const { config, credentials, file } = loadConfig({ env: VALID, defaultFile: noDefaultFile });
     expect(file).toBeUndefined();
     expect(config.apiBaseUrl).toBe("https://api.example.test");
     expect(config.requestTimeoutSeconds).toBe(600);
     expect(config.pollIntervalSeconds).toBe(5);
     expect(config.requestExpiryMinutes).toBe(10);
     expect(config.toolDomains).toBeUndefined();
-    expect(config.agent.encryptionPassword).toBeUndefined();
+    expect(credentials.encryptionPassword).toBeUndefined();
   });
 
   it("names every problem variable at once without echoing secret values", () => {
@@ -74,7 +74,7 @@ describe("loadConfig", () => {
     });
     expect(loaded.file).toBe(file);
     expect(loaded.config.apiBaseUrl).toBe("https://env-wins.example.test");
-    expect(loaded.config.agent.username).toBe("from-file@example.test");
+    expect(loaded.credentials.username).toBe("from-file@example.test");
     expect(loaded.warnings.join("\n")).toContain("chmod 600");
 
     chmodSync(file, 0o600);
@@ -91,9 +91,7 @@ describe("loadConfig", () => {
         .join("\n"),
       { mode: 0o600 },
     );
-    expect(loadConfig({ env: {}, defaultFile: file }).config.agent.username).toBe(
-      VALID.RAYTIO_AGENT_USERNAME,
-    );
+    expect(loadConfig({ env: {}, defaultFile: file }).credentials.username).toBe(VALID.RAYTIO_AGENT_USERNAME);
   });
 
   it("reports a missing RAYTIO_CONFIG_FILE by name", () => {
@@ -107,5 +105,67 @@ describe("loadConfig", () => {
       defaultFile: noDefaultFile,
     });
     expect(config.toolDomains).toEqual(["ppm", "wrm-readonly"]);
+  });
+
+  describe("RAYTIO_AUTH_FLOW", () => {
+    const {
+      RAYTIO_COGNITO_USER_POOL_ID: _pool,
+      RAYTIO_COGNITO_CLIENT_ID: _client,
+      RAYTIO_COGNITO_REGION: _region,
+      ...WITHOUT_COGNITO
+    } = VALID;
+
+    it("auto signs in with SRP when the Cognito settings are present", () => {
+      const { config } = loadConfig({ env: VALID, defaultFile: noDefaultFile });
+      expect(config.signIn).toEqual({
+        flow: "srp",
+        cognito: { userPoolId: "ap-southeast-2_AbC123", clientId: "client123", region: "ap-southeast-2" },
+      });
+    });
+
+    it("auto uses the token endpoint below the API base URL when no Cognito setting is present", () => {
+      const { config } = loadConfig({ env: WITHOUT_COGNITO, defaultFile: noDefaultFile });
+      expect(config.signIn).toEqual({
+        flow: "token-endpoint",
+        tokenUrl: "https://api.example.test/oauth/v1/token",
+      });
+    });
+
+    it("token-endpoint needs no Cognito setting and ignores the ones present", () => {
+      const { config } = loadConfig({
+        env: { ...VALID, RAYTIO_AUTH_FLOW: "token-endpoint" },
+        defaultFile: noDefaultFile,
+      });
+      expect(config.signIn.flow).toBe("token-endpoint");
+    });
+
+    it("srp names every missing Cognito setting and how to do without them", () => {
+      const error = configError(() =>
+        loadConfig({ env: { ...WITHOUT_COGNITO, RAYTIO_AUTH_FLOW: "srp" }, defaultFile: noDefaultFile }),
+      );
+      expect(error.details?.variables).toEqual([
+        "RAYTIO_COGNITO_USER_POOL_ID",
+        "RAYTIO_COGNITO_CLIENT_ID",
+        "RAYTIO_COGNITO_REGION",
+      ]);
+      expect(error.message).toContain("RAYTIO_AUTH_FLOW=token-endpoint");
+    });
+
+    it("auto refuses a half-configured Cognito instead of silently switching flow", () => {
+      const error = configError(() =>
+        loadConfig({
+          env: { ...WITHOUT_COGNITO, RAYTIO_COGNITO_USER_POOL_ID: "ap-southeast-2_AbC123" },
+          defaultFile: noDefaultFile,
+        }),
+      );
+      expect(error.details?.variables).toEqual(["RAYTIO_COGNITO_CLIENT_ID", "RAYTIO_COGNITO_REGION"]);
+    });
+
+    it("rejects an unknown flow by name", () => {
+      const error = configError(() =>
+        loadConfig({ env: { ...VALID, RAYTIO_AUTH_FLOW: "password" }, defaultFile: noDefaultFile }),
+      );
+      expect(error.message).toContain("RAYTIO_AUTH_FLOW must be srp, token-endpoint or auto");
+    });
   });
 });

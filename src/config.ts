@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import type { Credentials } from "./credentials.js";
 import { RaytioError } from "./errors.js";
 
 /**
@@ -47,21 +48,38 @@ const surfaceShape = {
   RAYTIO_READ_ONLY: booleanFlag,
 };
 
-const rawConfigSchema = z.object({
+/**
+ * How the server signs in: Cognito SRP (the user pool, directly), or Raytio's documented token
+ * endpoint `POST {RAYTIO_API_BASE_URL}/oauth/v1/token`. `auto` picks SRP when any Cognito setting is
+ * present and the token endpoint otherwise.
+ */
+export const AUTH_FLOWS = ["srp", "token-endpoint", "auto"] as const;
+
+/** Process settings every transport shares: no account and no secret of any person. */
+const serviceShape = {
   ...surfaceShape,
   RAYTIO_API_BASE_URL: z.url({ error: "must be an http(s) URL such as https://api.rayt.io" }),
-  RAYTIO_COGNITO_USER_POOL_ID: z.string({ error: "is required" }).regex(/^[\w-]+_[0-9A-Za-z]+$/, {
-    error: 'must look like "<region>_<id>", e.g. ap-southeast-2_AbCdEf123',
-  }),
-  RAYTIO_COGNITO_CLIENT_ID: z.string({ error: "is required" }).min(1, { error: "is required" }),
-  RAYTIO_COGNITO_REGION: z
-    .string({ error: "is required" })
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "must be an AWS region such as ap-southeast-2" }),
+  RAYTIO_AUTH_FLOW: z
+    .enum(AUTH_FLOWS, { error: "must be srp, token-endpoint or auto" })
+    .optional()
+    .default("auto"),
+  // An empty value counts as absent, so a blanked-out line in a config file never blocks the token endpoint.
+  RAYTIO_COGNITO_USER_POOL_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[\w-]+_[0-9A-Za-z]+$/, {
+        error: 'must look like "<region>_<id>", e.g. ap-southeast-2_AbCdEf123',
+      })
+      .optional(),
+  ),
+  RAYTIO_COGNITO_CLIENT_ID: optionalText,
+  RAYTIO_COGNITO_REGION: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "must be an AWS region such as ap-southeast-2" })
+      .optional(),
+  ),
   RAYTIO_COGNITO_ENDPOINT: z.url({ error: "must be an http(s) URL" }).optional(),
-  RAYTIO_AGENT_USERNAME: z.string({ error: "is required" }).min(1, { error: "is required" }),
-  RAYTIO_AGENT_PASSWORD: z.string({ error: "is required" }).min(1, { error: "is required" }),
-  RAYTIO_AGENT_ENCRYPTION_PASSWORD: optionalText,
-  RAYTIO_AGENT_CUSTOMER_ID: optionalText,
   RAYTIO_TARGET_USER_EMAIL: optionalText.pipe(z.email({ error: "must be an email address" }).optional()),
   RAYTIO_REQUEST_TIMEOUT_SECONDS: positiveNumber(600),
   RAYTIO_POLL_INTERVAL_SECONDS: positiveNumber(5),
@@ -80,22 +98,44 @@ const rawConfigSchema = z.object({
       error: "must be debug, info, warn, error or silent",
     })
     .default("info"),
-});
+};
+
+/** The stdio agent account: the one person a stdio server acts for. */
+const agentShape = {
+  RAYTIO_AGENT_USERNAME: z.string({ error: "is required" }).min(1, { error: "is required" }),
+  RAYTIO_AGENT_PASSWORD: z.string({ error: "is required" }).min(1, { error: "is required" }),
+  RAYTIO_AGENT_ENCRYPTION_PASSWORD: optionalText,
+  RAYTIO_AGENT_CUSTOMER_ID: optionalText,
+};
+
+const serviceSchema = z.object(serviceShape);
+const rawConfigSchema = z.object({ ...serviceShape, ...agentShape });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
 /** Every variable the server reads (besides RAYTIO_CONFIG_FILE); manifests and docs are checked against it. */
 export const CONFIG_VARIABLE_NAMES: readonly string[] = Object.keys(rawConfigSchema.shape);
 
+export interface CognitoSettings {
+  userPoolId: string;
+  clientId: string;
+  region: string;
+  endpoint: string | undefined;
+}
+
+/** The sign-in flow, resolved: `auto` never reaches the rest of the server. */
+export type SignInSettings =
+  | { flow: "srp"; cognito: CognitoSettings }
+  | {
+      flow: "token-endpoint";
+      /** `{RAYTIO_API_BASE_URL}/oauth/v1/token`, the one publicly documented Raytio endpoint. */
+      tokenUrl: string;
+    };
+
+/** Process settings, shared by every session of a process; credentials live in `Credentials`. */
 export interface Config {
   apiBaseUrl: string;
-  cognito: { userPoolId: string; clientId: string; region: string; endpoint: string | undefined };
-  agent: {
-    username: string;
-    password: string;
-    encryptionPassword: string | undefined;
-    customerId: string | undefined;
-  };
+  signIn: SignInSettings;
   targetUserEmail: string | undefined;
   requestTimeoutSeconds: number;
   pollIntervalSeconds: number;
@@ -125,17 +165,24 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
+/** The stdio configuration: the settings and the agent account the process acts for. */
+export interface LoadedAgentConfig extends LoadedConfig {
+  credentials: Credentials;
+}
+
 export interface ConfigSources {
   env: NodeJS.ProcessEnv;
   defaultFile?: string;
   platform?: NodeJS.Platform;
 }
 
+const TOKEN_ENDPOINT_HINT = "or set RAYTIO_AUTH_FLOW=token-endpoint to sign in without Cognito";
+
 const HOW_TO_FIX: Partial<Record<keyof RawConfig, string>> = {
   RAYTIO_API_BASE_URL: "the Raytio API base URL (the sandbox writes it for you)",
-  RAYTIO_COGNITO_USER_POOL_ID: "your Raytio Cognito user pool id",
-  RAYTIO_COGNITO_CLIENT_ID: "your Raytio Cognito app client id",
-  RAYTIO_COGNITO_REGION: "the AWS region of the user pool",
+  RAYTIO_COGNITO_USER_POOL_ID: `your Raytio Cognito user pool id (SRP sign-in; ${TOKEN_ENDPOINT_HINT})`,
+  RAYTIO_COGNITO_CLIENT_ID: `your Raytio Cognito app client id (SRP sign-in; ${TOKEN_ENDPOINT_HINT})`,
+  RAYTIO_COGNITO_REGION: `the AWS region of the user pool (SRP sign-in; ${TOKEN_ENDPOINT_HINT})`,
   RAYTIO_AGENT_USERNAME: "the agent account's sign-in name (usually an email)",
   RAYTIO_AGENT_PASSWORD: "the agent account's sign-in password",
 };
@@ -200,19 +247,23 @@ export function readSources(sources: ConfigSources): ConfigSourceValues {
   return { values, file, warnings };
 }
 
+interface Problem {
+  key: string;
+  message: string;
+}
+
 function invalid(
-  error: z.ZodError,
+  problemsFound: readonly Problem[],
   values: Record<string, string | undefined>,
   file: string | undefined,
 ): RaytioError {
   const problems = new Map<string, string>();
-  for (const issue of error.issues) {
-    const key = String(issue.path[0] ?? "config");
+  for (const { key, message } of problemsFound) {
     if (problems.has(key)) continue;
     const hint = HOW_TO_FIX[key as keyof RawConfig];
     const missing = values[key] === undefined;
     // zod's message for a value never contains the value itself, so secrets cannot leak through it.
-    const what = missing ? "is missing" : issue.message;
+    const what = missing ? "is missing" : message;
     problems.set(key, `  - ${key} ${what}${missing && hint ? `: set it to ${hint}` : ""}`);
   }
   const origin = file ? `the environment and ${file}` : "the environment (no config file found)";
@@ -224,6 +275,9 @@ function invalid(
     { details: { variables: [...problems.keys()] } },
   );
 }
+
+const zodProblems = (error: z.ZodError | undefined): Problem[] =>
+  (error?.issues ?? []).map((issue) => ({ key: String(issue.path[0] ?? "config"), message: issue.message }));
 
 function toSurface(raw: z.infer<z.ZodObject<typeof surfaceShape>>): SurfaceSettings {
   return {
@@ -238,71 +292,105 @@ function toSurface(raw: z.infer<z.ZodObject<typeof surfaceShape>>): SurfaceSetti
 export function loadSurfaceSettings(sources: ConfigSources = { env: process.env }): SurfaceSettings {
   const { values, file } = readSources(sources);
   const parsed = z.object(surfaceShape).safeParse(values);
-  if (!parsed.success) throw invalid(parsed.error, values, file);
+  if (!parsed.success) throw invalid(zodProblems(parsed.error), values, file);
   return toSurface(parsed.data);
 }
 
-export function loadConfig(
-  sources: ConfigSources = { env: process.env },
-  options: { agentAccount?: boolean } = {},
-): LoadedConfig {
-  const { values, file, warnings } = readSources(sources);
-  // Over HTTP each person signs in on the authorization page: an agent account is neither needed nor used.
-  const schema =
-    options.agentAccount === false
-      ? rawConfigSchema.extend({
-          RAYTIO_AGENT_USERNAME: z
-            .unknown()
-            .optional()
-            .transform(() => ""),
-          RAYTIO_AGENT_PASSWORD: z
-            .unknown()
-            .optional()
-            .transform(() => ""),
-          RAYTIO_AGENT_ENCRYPTION_PASSWORD: z
-            .unknown()
-            .optional()
-            .transform(() => undefined),
-        })
-      : rawConfigSchema;
-  const parsed = schema.safeParse(values);
-  if (!parsed.success) throw invalid(parsed.error, values, file);
+const COGNITO_KEYS = [
+  "RAYTIO_COGNITO_USER_POOL_ID",
+  "RAYTIO_COGNITO_CLIENT_ID",
+  "RAYTIO_COGNITO_REGION",
+] as const;
 
-  const raw = parsed.data;
+/** Path of the documented token endpoint below the API base URL. */
+export const TOKEN_ENDPOINT_PATH = "/oauth/v1/token";
+
+type ServiceRaw = z.infer<typeof serviceSchema>;
+
+/**
+ * The Cognito settings the chosen flow lacks: SRP needs all three, the token endpoint none. Read from
+ * the raw values, so they are reported together with any other problem. A half-configured Cognito under
+ * `auto` is an error, never a silent switch of flow.
+ */
+function missingForFlow(values: Record<string, string | undefined>): Problem[] {
+  const present = COGNITO_KEYS.filter((key) => (values[key] ?? "").trim() !== "");
+  const flow = (values.RAYTIO_AUTH_FLOW ?? "").trim() || "auto";
+  const srp = flow === "srp" || (flow === "auto" && present.length > 0);
+  if (!srp) return [];
+  return COGNITO_KEYS.filter((key) => !present.includes(key)).map((key) => ({ key, message: "is missing" }));
+}
+
+/** Resolves `auto`: SRP when a Cognito setting is present, else the token endpoint. */
+function signInSettings(raw: ServiceRaw): SignInSettings | undefined {
+  const { RAYTIO_COGNITO_USER_POOL_ID: userPoolId, RAYTIO_COGNITO_CLIENT_ID: clientId } = raw;
+  const region = raw.RAYTIO_COGNITO_REGION;
+  const anyCognito = COGNITO_KEYS.some((key) => raw[key] !== undefined);
+  const flow =
+    raw.RAYTIO_AUTH_FLOW === "auto" ? (anyCognito ? "srp" : "token-endpoint") : raw.RAYTIO_AUTH_FLOW;
+  if (flow === "token-endpoint") {
+    const apiBaseUrl = raw.RAYTIO_API_BASE_URL.replace(/\/+$/, "");
+    return { flow, tokenUrl: `${apiBaseUrl}${TOKEN_ENDPOINT_PATH}` };
+  }
+  if (userPoolId === undefined || clientId === undefined || region === undefined) return undefined;
+  return { flow, cognito: { userPoolId, clientId, region, endpoint: raw.RAYTIO_COGNITO_ENDPOINT } };
+}
+
+function toConfig(raw: ServiceRaw, signIn: SignInSettings): Config {
+  return {
+    apiBaseUrl: raw.RAYTIO_API_BASE_URL.replace(/\/+$/, ""),
+    signIn,
+    targetUserEmail: raw.RAYTIO_TARGET_USER_EMAIL,
+    requestTimeoutSeconds: raw.RAYTIO_REQUEST_TIMEOUT_SECONDS,
+    pollIntervalSeconds: raw.RAYTIO_POLL_INTERVAL_SECONDS,
+    requestExpiryMinutes: raw.RAYTIO_REQUEST_EXPIRY_MINUTES,
+    dsmKeyBits: raw.RAYTIO_DSM_KEY_BITS,
+    httpTimeoutSeconds: raw.RAYTIO_HTTP_TIMEOUT_SECONDS,
+    startupTimeoutSeconds: raw.RAYTIO_STARTUP_TIMEOUT_SECONDS,
+    toolDomains: raw.RAYTIO_TOOL_DOMAINS,
+    surface: toSurface(raw),
+    maxResponseTokens: raw.RAYTIO_MAX_RESPONSE_TOKENS,
+    logLevel: raw.RAYTIO_LOG_LEVEL,
+  };
+}
+
+/**
+ * Parses values already read by `readSources`, so a caller that needs more settings from the same
+ * sources (the HTTP transport) reads the file once. With `agentAccount: false` (HTTP, where each person
+ * signs in on the authorization page) the agent settings are neither required nor read.
+ */
+export function parseConfig(read: ConfigSourceValues): LoadedAgentConfig;
+export function parseConfig(read: ConfigSourceValues, options: { agentAccount: false }): LoadedConfig;
+export function parseConfig(
+  read: ConfigSourceValues,
+  options: { agentAccount?: boolean } = {},
+): LoadedConfig | LoadedAgentConfig {
+  const { values, file, warnings } = read;
+  const service = serviceSchema.safeParse(values);
+  const agent = options.agentAccount === false ? undefined : z.object(agentShape).safeParse(values);
+  const problems = [...zodProblems(service.error), ...missingForFlow(values), ...zodProblems(agent?.error)];
+  const signIn = service.success ? signInSettings(service.data) : undefined;
+  if (!service.success || !signIn || problems.length > 0) throw invalid(problems, values, file);
+  const config = toConfig(service.data, signIn);
+  if (!agent?.success) return { file, warnings, config };
   return {
     file,
     warnings,
-    config: {
-      apiBaseUrl: raw.RAYTIO_API_BASE_URL.replace(/\/+$/, ""),
-      cognito: {
-        userPoolId: raw.RAYTIO_COGNITO_USER_POOL_ID,
-        clientId: raw.RAYTIO_COGNITO_CLIENT_ID,
-        region: raw.RAYTIO_COGNITO_REGION,
-        endpoint: raw.RAYTIO_COGNITO_ENDPOINT,
-      },
-      agent: {
-        username: raw.RAYTIO_AGENT_USERNAME,
-        password: raw.RAYTIO_AGENT_PASSWORD,
-        encryptionPassword: raw.RAYTIO_AGENT_ENCRYPTION_PASSWORD,
-        customerId: raw.RAYTIO_AGENT_CUSTOMER_ID,
-      },
-      targetUserEmail: raw.RAYTIO_TARGET_USER_EMAIL,
-      requestTimeoutSeconds: raw.RAYTIO_REQUEST_TIMEOUT_SECONDS,
-      pollIntervalSeconds: raw.RAYTIO_POLL_INTERVAL_SECONDS,
-      requestExpiryMinutes: raw.RAYTIO_REQUEST_EXPIRY_MINUTES,
-      dsmKeyBits: raw.RAYTIO_DSM_KEY_BITS,
-      httpTimeoutSeconds: raw.RAYTIO_HTTP_TIMEOUT_SECONDS,
-      startupTimeoutSeconds: raw.RAYTIO_STARTUP_TIMEOUT_SECONDS,
-      toolDomains: raw.RAYTIO_TOOL_DOMAINS,
-      surface: toSurface(raw),
-      maxResponseTokens: raw.RAYTIO_MAX_RESPONSE_TOKENS,
-      logLevel: raw.RAYTIO_LOG_LEVEL,
+    config,
+    credentials: {
+      username: agent.data.RAYTIO_AGENT_USERNAME,
+      password: agent.data.RAYTIO_AGENT_PASSWORD,
+      encryptionPassword: agent.data.RAYTIO_AGENT_ENCRYPTION_PASSWORD,
+      customerId: agent.data.RAYTIO_AGENT_CUSTOMER_ID,
     },
   };
 }
 
-/** Secret values the logger must scrub from any line, whatever the line's origin. */
-export function secretValues(config: Config): string[] {
-  const values: Array<string | undefined> = [config.agent.password, config.agent.encryptionPassword];
-  return values.filter((value): value is string => typeof value === "string" && value.length >= 4);
+export function loadConfig(sources?: ConfigSources): LoadedAgentConfig;
+export function loadConfig(sources: ConfigSources, options: { agentAccount: false }): LoadedConfig;
+export function loadConfig(
+  sources: ConfigSources = { env: process.env },
+  options: { agentAccount?: boolean } = {},
+): LoadedConfig | LoadedAgentConfig {
+  const read = readSources(sources);
+  return options.agentAccount === false ? parseConfig(read, { agentAccount: false }) : parseConfig(read);
 }

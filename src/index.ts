@@ -4,20 +4,21 @@ import { parseArgs } from "node:util";
 import { runCheck } from "./check.js";
 import {
   type Config,
-  type LoadedConfig,
+  type LoadedAgentConfig,
   loadConfig,
   loadSurfaceSettings,
   type SurfaceSettings,
-  secretValues,
 } from "./config.js";
+import { type Credentials, credentialSecrets } from "./credentials.js";
 import { DsmServices } from "./dsm/services.js";
 import { isRaytioError } from "./errors.js";
 import { GatedTransport } from "./gated-transport.js";
 import { selectTransport } from "./http/mode.js";
 import { createLogger, type Logger } from "./logger.js";
 import { RaytioApiClient } from "./raytio/api-client.js";
-import { CognitoAuth } from "./raytio/auth.js";
+import { RaytioAuth } from "./raytio/auth.js";
 import { createRaytioMcpServer } from "./server.js";
+import { handleShutdown } from "./shutdown.js";
 import { StdioLineTransport } from "./stdio-transport.js";
 import { MemoryTaskKv } from "./tasks/kv.js";
 import { DOMAIN_DESCRIPTIONS, DOMAINS, parseDomains, toolsForDomains } from "./tools/domains.js";
@@ -29,12 +30,7 @@ import {
 } from "./tools/filters.js";
 import { approximateTokens, listToolsAsClientSeesThem } from "./tools/listing.js";
 import { TOOLS } from "./tools/registry.js";
-import {
-  type DomainResolution,
-  fallbackResolution,
-  resolveDomains,
-  staticDomains,
-} from "./tools/resolve-domains.js";
+import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./tools/resolve-domains.js";
 import { BASE_DOMAINS } from "./tools/tool.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
@@ -83,26 +79,27 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function services(loaded: LoadedConfig): {
+function services(loaded: LoadedAgentConfig): {
   config: Config;
+  credentials: Credentials;
   logger: Logger;
-  auth: CognitoAuth;
+  auth: RaytioAuth;
   api: RaytioApiClient;
 } {
-  const { config } = loaded;
-  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
+  const { config, credentials } = loaded;
+  const logger = createLogger({ level: config.logLevel, secrets: credentialSecrets(credentials) });
   for (const warning of loaded.warnings) logger.warn(warning);
-  const auth = new CognitoAuth(config, logger);
+  const auth = new RaytioAuth(config, credentials, logger);
   const api = RaytioApiClient.fromConfig(config, auth, logger);
-  return { config, logger, auth, api };
+  return { config, credentials, logger, auth, api };
 }
 
-async function serve(loaded: LoadedConfig): Promise<void> {
-  const { config, logger, auth, api } = services(loaded);
+async function serve(loaded: LoadedAgentConfig): Promise<void> {
+  const { config, credentials, logger, auth, api } = services(loaded);
   const fixed = staticDomains(config);
 
   // One per process: the keyring inside must outlive every call so PBKDF2 runs once per process.
-  const dsm = new DsmServices({ config, logger });
+  const dsm = new DsmServices({ config, credentials, logger });
   // Over stdio the process is the only client, so tasks live in its memory and end with it.
   const app = createRaytioMcpServer(TOOLS, () => ({ config, logger, api, tokens: auth, dsm }), {
     kv: new MemoryTaskKv(),
@@ -110,22 +107,8 @@ async function serve(loaded: LoadedConfig): Promise<void> {
   });
   const transport = new GatedTransport(new StdioLineTransport(), GATED_METHODS);
 
-  let closing = false;
-  const shutdown = async (why: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info(`Shutting down (${why})`);
-    await app.server.close().catch(() => undefined);
-    process.exit(0);
-  };
+  const shutdown = handleShutdown(logger, () => app.server.close());
   process.stdin.on("end", () => void shutdown("stdin closed"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("unhandledRejection", (reason) => {
-    logger.error("Unhandled rejection", {
-      error: reason instanceof Error ? reason.name : String(typeof reason),
-    });
-  });
 
   // Problems found in the background go to stderr and, once the session is initialised, to the
   // client as an MCP logging message, so the person sees why calls will fail (a client may filter them).
@@ -160,7 +143,7 @@ async function serve(loaded: LoadedConfig): Promise<void> {
   let dsmExposed = false;
   let proving = false;
   const proveEncryptionPassword = () => {
-    if (proving || !signedIn || !dsmExposed || !config.agent.encryptionPassword) return;
+    if (proving || !signedIn || !dsmExposed || !credentials.encryptionPassword) return;
     proving = true;
     dsm.proveEncryptionPassword(api).catch((error: unknown) => {
       if (isRaytioError(error) && error.code === "DECRYPTION_FAILED")
@@ -183,16 +166,7 @@ async function serve(loaded: LoadedConfig): Promise<void> {
       void signIn().then(proveEncryptionPassword);
     });
   } else {
-    const timeoutMs = config.startupTimeoutSeconds * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<DomainResolution>((resolve) => {
-      timer = setTimeout(
-        () => resolve(fallbackResolution(`role lookup took longer than ${config.startupTimeoutSeconds} s`)),
-        timeoutMs,
-      );
-    });
-    resolution = await Promise.race([signIn().then(() => resolveDomains(config, api, logger)), timedOut]);
-    clearTimeout(timer);
+    resolution = await resolveDomainsInTime(config, api, logger, signIn);
   }
 
   const filters = filtersFromSurface(config.surface);
@@ -330,7 +304,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  let loaded: LoadedConfig;
+  let loaded: LoadedAgentConfig;
   try {
     loaded = loadConfig({ env });
     validateSurface(loaded.config.surface);
@@ -340,10 +314,11 @@ async function main(): Promise<void> {
   }
 
   if (values.check) {
-    const { config, logger, auth, api } = services(loaded);
+    const { config, credentials, logger, auth, api } = services(loaded);
     const ok = await runCheck({
       loaded,
       config,
+      credentials,
       logger,
       auth,
       api,

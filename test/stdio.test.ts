@@ -47,6 +47,8 @@ describe("stdio hygiene", () => {
   it("refuses to start with an invalid configuration and names every problem variable", async () => {
     const server = spawnRaw({
       RAYTIO_API_BASE_URL: "not a url",
+      // SRP chosen explicitly: under `auto`, no Cognito setting means the token endpoint, which needs none.
+      RAYTIO_AUTH_FLOW: "srp",
       RAYTIO_AGENT_PASSWORD: "pw-that-must-not-leak",
     });
     expect(await server.exit).toBe(1);

@@ -102,6 +102,14 @@ export interface FakeCognitoFault {
   times?: number;
 }
 
+export interface FakeCognitoIssuedTokens {
+  AccessToken: string;
+  ExpiresIn: number;
+  IdToken: string;
+  TokenType: "Bearer";
+  RefreshToken: string;
+}
+
 export type FakeCognitoTokenErrorReason = "expired" | "invalid";
 
 /** Thrown by `verify`; `reason` lets an API stand-in answer PGRST303 (expired) vs PGRST301 (invalid). */
@@ -655,7 +663,31 @@ export class FakeCognito {
     return result;
   }
 
-  private async signIn(user: StoredUser): Promise<unknown> {
+  /**
+   * For a token endpoint in front of this pool (sandbox/token-endpoint.ts): checks the password on the
+   * server side, whatever sign-in flows the app client allows, and issues the same tokens as a sign-in.
+   * Not a Cognito API call, so it leaves the Cognito stats alone. Undefined when refused.
+   */
+  async grantPassword(username: string, password: string): Promise<FakeCognitoIssuedTokens | undefined> {
+    this.sweep(this.now());
+    const user = this.findUser(username);
+    if (!user) return undefined;
+    const candidate = computeVerifier(this.poolName, user.username, password, user.salt);
+    if (!verifiersEqual(candidate, user.verifier)) return undefined;
+    return (await this.signIn(user)).AuthenticationResult;
+  }
+
+  /** The refresh grant of such a token endpoint: new id and access tokens; the refresh token stays. */
+  async grantRefresh(token: string): Promise<Omit<FakeCognitoIssuedTokens, "RefreshToken"> | undefined> {
+    const record = this.refreshTokens.get(token);
+    if (!record || record.revoked || record.expiresAt <= this.now()) return undefined;
+    const user = this.usersByName.get(record.username.toLowerCase());
+    return user ? this.issueTokens(user, record) : undefined;
+  }
+
+  private async signIn(
+    user: StoredUser,
+  ): Promise<{ AuthenticationResult: FakeCognitoIssuedTokens; ChallengeParameters: Record<string, never> }> {
     const nowMs = this.now();
     const context: AuthContext = {
       originJti: randomUUID(),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Config } from "../config.js";
+import type { Credentials } from "../credentials.js";
 import { AgentKeyring, type JsonValue, pbkdf2DerivationCount } from "../crypto/maxcryptor.js";
 import { RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -34,6 +35,7 @@ export const ENCRYPTION_PASSWORD_SETTING = "RAYTIO_AGENT_ENCRYPTION_PASSWORD";
  */
 export class DsmServices {
   readonly #config: Config;
+  readonly #credentials: Credentials;
   readonly #logger: Logger;
   #keyring: AgentKeyring | undefined;
   #userKey: Promise<UserKeyRow> | undefined;
@@ -45,11 +47,14 @@ export class DsmServices {
 
   constructor(options: {
     config: Config;
+    /** Whose keys these are: only the encryption password is used, and only inside the keyring. */
+    credentials: Credentials;
     logger: Logger;
     /** What to tell a person whose session has no encryption password (it differs between transports). */
     missingPasswordHint?: string;
   }) {
     this.#config = options.config;
+    this.#credentials = options.credentials;
     this.#logger = options.logger;
     this.#missingPasswordHint =
       options.missingPasswordHint ??
@@ -69,7 +74,7 @@ export class DsmServices {
 
   /** Fails before any waiting or fetching when the encryption password is not configured. */
   requireEncryptionPassword(): void {
-    if (this.#config.agent.encryptionPassword) return;
+    if (this.#credentials.encryptionPassword) return;
     throw new RaytioError(
       "DSM_VALIDATION",
       `No encryption password is available, so submissions cannot be decrypted. ${this.#missingPasswordHint}`,
@@ -79,7 +84,7 @@ export class DsmServices {
 
   #keyringInstance(): AgentKeyring {
     this.requireEncryptionPassword();
-    this.#keyring ??= new AgentKeyring({ encryptionPassword: this.#config.agent.encryptionPassword ?? "" });
+    this.#keyring ??= new AgentKeyring({ encryptionPassword: this.#credentials.encryptionPassword ?? "" });
     return this.#keyring;
   }
 
@@ -222,7 +227,7 @@ export class DsmServices {
    * With no password configured there is nothing to prove (retrieval says what to set).
    */
   proveEncryptionPassword(api: RaytioApiClient): Promise<void> {
-    if (!this.#config.agent.encryptionPassword) return Promise.resolve();
+    if (!this.#credentials.encryptionPassword) return Promise.resolve();
     if (!this.#passwordProof) {
       const proving = this.verifyEncryptionPassword(api);
       this.#passwordProof = proving;

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { type ConfigSources, type LoadedConfig, loadConfig, readSources } from "../config.js";
+import {
+  type ConfigSources,
+  type ConfigSourceValues,
+  type LoadedConfig,
+  parseConfig,
+  readSources,
+} from "../config.js";
 import { RaytioError } from "../errors.js";
 
 /**
@@ -205,11 +211,13 @@ export interface LoadedHttpConfig {
 }
 
 /** The merged sources: file values first, then any non-empty environment value on top. */
-function httpValues(sources: ConfigSources): {
+function httpValues(
+  sources: ConfigSources,
+  { values, file }: ConfigSourceValues,
+): {
   values: Record<string, string | undefined>;
   file: string | undefined;
 } {
-  const { values, file } = readSources(sources);
   const merged: Record<string, string | undefined> = { ...values };
   for (const key of HTTP_VARIABLE_NAMES) {
     const fromEnv = sources.env[key];
@@ -219,8 +227,10 @@ function httpValues(sources: ConfigSources): {
 }
 
 export function loadHttpConfig(sources: ConfigSources = { env: process.env }): LoadedHttpConfig {
-  const service = loadConfig(sources, { agentAccount: false });
-  const { values, file } = httpValues(sources);
+  // One read of the sources (and of the config file) serves both the service and the HTTP settings.
+  const read = readSources(sources);
+  const service = parseConfig(read, { agentAccount: false });
+  const { values, file } = httpValues(sources, read);
   const aliasProblems = applyAliases(values);
   const parsed = httpSchema.safeParse(values);
   if (aliasProblems.length > 0 || !parsed.success) {

@@ -2,12 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { ConfigSources } from "../config.js";
+import type { Credentials } from "../credentials.js";
 import { AgentKeyring } from "../crypto/maxcryptor.js";
 import { DsmServices } from "../dsm/services.js";
 import { RaytioError } from "../errors.js";
 import { createLogger, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
-import { CognitoAuth } from "../raytio/auth.js";
+import { RaytioAuth } from "../raytio/auth.js";
+import { handleShutdown } from "../shutdown.js";
 import { TOOLS } from "../tools/registry.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import { clientAddress } from "./client-address.js";
@@ -95,27 +97,24 @@ function raytioSignIn(loaded: LoadedHttpConfig) {
   }): Promise<SignedInPerson> => {
     const secrets = [credentials.password, credentials.encryptionPassword ?? ""];
     const logger = createLogger({ level: config.logLevel, secrets });
-    const session = await CognitoAuth.signInWithPassword(config, logger, {
+    const session = await RaytioAuth.signInWithPassword(config, logger, {
       username: credentials.email,
       password: credentials.password,
     });
     if (credentials.encryptionPassword) {
       // Checked now, on the page, rather than at the first decryption an hour later.
-      const person = {
-        ...config,
-        agent: {
-          username: credentials.email,
-          password: "",
-          encryptionPassword: credentials.encryptionPassword,
-          customerId: undefined,
-        },
+      const person: Credentials = {
+        username: credentials.email,
+        password: undefined,
+        encryptionPassword: credentials.encryptionPassword,
+        customerId: undefined,
       };
       const api = RaytioApiClient.fromConfig(
         config,
-        new CognitoAuth(person, logger, Date.now, session),
+        new RaytioAuth(config, person, logger, { session }),
         logger,
       );
-      const key = await new DsmServices({ config: person, logger }).userKey(api);
+      const key = await new DsmServices({ config, credentials: person, logger }).userKey(api);
       await new AgentKeyring({ encryptionPassword: credentials.encryptionPassword }).openUserKey(
         key.private_key,
       );
@@ -425,19 +424,5 @@ export async function runHttpServer(sources: ConfigSources): Promise<void> {
   const loaded = loadHttpConfig(sources);
   const logger = createLogger({ level: loaded.service.config.logLevel });
   const running = await startHttpServer(loaded, { logger });
-  let closing = false;
-  const shutdown = async (why: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info(`Shutting down (${why})`);
-    await running.close().catch(() => undefined);
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("unhandledRejection", (reason) => {
-    logger.error("Unhandled rejection", {
-      error: reason instanceof Error ? reason.name : String(typeof reason),
-    });
-  });
+  handleShutdown(logger, () => running.close());
 }

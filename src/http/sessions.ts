@@ -3,14 +3,15 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { type LoggingLevel, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Config } from "../config.js";
+import type { Credentials } from "../credentials.js";
 import { DsmServices } from "../dsm/services.js";
 import { createLogger, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
-import { CognitoAuth } from "../raytio/auth.js";
+import { RaytioAuth } from "../raytio/auth.js";
 import { createRaytioMcpServer, type RaytioMcpServer } from "../server.js";
 import { toolsForDomains } from "../tools/domains.js";
 import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/filters.js";
-import { type DomainResolution, fallbackResolution, resolveDomains } from "../tools/resolve-domains.js";
+import { resolveDomainsInTime } from "../tools/resolve-domains.js";
 import type { AnyTool } from "../tools/tool.js";
 import {
   EVENTS_CHANNEL,
@@ -253,25 +254,24 @@ export class SessionManager {
   }
 
   async #build(record: SessionRecord, secrets: GrantSecrets): Promise<LocalSession> {
-    const base = this.#options.config;
-    const config: Config = {
-      ...base,
-      agent: {
-        username: secrets.email,
-        password: "",
-        encryptionPassword: secrets.encryptionPassword,
-        customerId: base.agent.customerId,
-      },
+    const config = this.#options.config;
+    const credentials: Credentials = {
+      username: secrets.email,
+      // Never kept: when the refresh token is refused, only the person can sign in again.
+      password: undefined,
+      encryptionPassword: secrets.encryptionPassword,
+      customerId: undefined,
     };
     // Each session has its own logger so the secrets it must scrub leave memory with the session.
     const logger = createLogger({
-      level: base.logLevel,
+      level: config.logLevel,
       secrets: secrets.encryptionPassword ? [secrets.encryptionPassword] : [],
     });
-    const auth = new CognitoAuth(config, logger, Date.now, secrets.cognito);
+    const auth = new RaytioAuth(config, credentials, logger, { session: secrets.cognito });
     const api = RaytioApiClient.fromConfig(config, auth, logger);
     const dsm = new DsmServices({
       config,
+      credentials,
       logger,
       missingPasswordHint:
         "You signed in without your encryption password: reconnect your MCP client and enter it on the sign-in page.",
@@ -305,7 +305,7 @@ export class SessionManager {
       return {};
     });
 
-    const resolution = await this.#resolve(config, api, logger);
+    const resolution = await resolveDomainsInTime(config, api, logger);
     const filters = filtersFromSurface(config.surface);
     const exposed = applyToolFilters(toolsForDomains(tools, resolution.domains), filters);
     app.expose(exposed, (tool) =>
@@ -333,40 +333,26 @@ export class SessionManager {
     await this.#options.store.set(sessionKey(record.id), JSON.stringify(record), this.#options.idleSeconds);
   }
 
-  async #resolve(config: Config, api: RaytioApiClient, logger: Logger): Promise<DomainResolution> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<DomainResolution>((resolve) => {
-      timer = setTimeout(
-        () => resolve(fallbackResolution(`role lookup took longer than ${config.startupTimeoutSeconds} s`)),
-        config.startupTimeoutSeconds * 1000,
-      );
-    });
-    try {
-      return await Promise.race([resolveDomains(config, api, logger), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /**
-   * send_request gets a follow-up: once the person answers, this session (and no other) receives a
-   * logging message saying so.
+   * A tool that declares a follow-up (send_request: watch for the person's answer) gets it here: once
+   * it settles, this session (and no other) receives a logging message saying so.
    */
   #withEvents(tool: AnyTool, session: () => LocalSession | undefined): AnyTool {
-    if (tool.name !== "send_request") return tool;
+    const followUp = tool.followUp;
+    if (!followUp) return tool;
     return {
       ...tool,
       handler: async (input, context) => {
         const output = await tool.handler(input, context);
-        const code = (output as { data?: { request_short_code?: unknown } }).data?.request_short_code;
+        const next = followUp(output);
         const current = session();
-        if (typeof code === "string" && current) {
+        if (next?.kind === "watch_dsm_request" && current) {
           const sessionId = current.record.id;
           current.watch((signal) =>
             watchDsmRequest({
               api: context.api,
               logger: context.logger,
-              code,
+              code: next.requestShortCode,
               intervalMs: context.config.pollIntervalSeconds * 1000,
               signal,
               hiddenTools: context.hiddenTools,

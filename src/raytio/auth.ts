@@ -1,37 +1,17 @@
-import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
 import { z } from "zod";
 import type { Config } from "../config.js";
+import type { Credentials, SignedInTokens } from "../credentials.js";
 import { RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { CognitoSrpFlow } from "./cognito-srp.js";
 import { decodeJwtPayload } from "./jwt.js";
+import { TokenEndpointFlow } from "./token-endpoint.js";
 
 /**
  * Refresh this long before expiry so a token never expires between being read and being used: a
- * minute for Cognito's usual hour-long tokens, a quarter of the lifetime for short-lived ones.
+ * minute for the usual hour-long tokens, a quarter of the lifetime for short-lived ones.
  */
 const MAX_EXPIRY_SKEW_SECONDS = 60;
-
-/** Cognito errors that no retry can fix until the configuration changes. */
-const PERMANENT_SIGN_IN_ERRORS = new Set([
-  "NotAuthorizedException",
-  "UserNotFoundException",
-  "UserNotConfirmedException",
-  "PasswordResetRequiredException",
-  "ResourceNotFoundException",
-  "InvalidParameterException",
-]);
-
-/** The part of the library's internal Cognito client used for refresh (not in its type declarations). */
-interface CognitoClient {
-  request(
-    operation: "InitiateAuth",
-    params: Record<string, unknown>,
-    callback: (
-      error: (Error & { code?: string }) | null,
-      result?: { AuthenticationResult?: { IdToken?: string; AccessToken?: string; RefreshToken?: string } },
-    ) => void,
-  ): void;
-}
 
 const idTokenClaimsSchema = z.looseObject({
   sub: z.string().min(1),
@@ -43,6 +23,34 @@ const idTokenClaimsSchema = z.looseObject({
 });
 
 export type IdTokenClaims = z.infer<typeof idTokenClaimsSchema>;
+
+/** What a sign-in or refresh hands back, before its id token is checked. */
+export interface IssuedTokens {
+  idToken: string;
+  /** Undefined when a refresh keeps the refresh token it was given (Cognito does not rotate it). */
+  refreshToken: string | undefined;
+  accessToken: string | undefined;
+}
+
+/**
+ * One way of getting tokens: Cognito SRP or the documented token endpoint. `signIn` throws a
+ * RaytioError AUTH_FAILED when the credentials are refused (then nothing is retried until restart) and
+ * anything else when the failure may pass; a failed `refresh` is followed by one full sign-in.
+ */
+export interface SignInFlow {
+  readonly name: "srp" | "token-endpoint";
+  /** One line for --check and the sign-in log line; no secret. */
+  describe(): string;
+  signIn(username: string, password: string): Promise<IssuedTokens>;
+  refresh(refreshToken: string): Promise<IssuedTokens>;
+}
+
+/** The flow the configuration chose (RAYTIO_AUTH_FLOW; `auto` is resolved when the config is loaded). */
+export function signInFlowFor(config: Config): SignInFlow {
+  return config.signIn.flow === "srp"
+    ? new CognitoSrpFlow(config.signIn.cognito)
+    : new TokenEndpointFlow(config.signIn.tokenUrl, config.httpTimeoutSeconds * 1000);
+}
 
 interface Tokens {
   idToken: string;
@@ -59,8 +67,8 @@ export interface AuthStats {
 }
 
 /**
- * Gives out a valid Cognito id token. Every caller shares one sign-in or refresh at a time (single
- * flight), so thirty concurrent tool calls across an expiry cause one refresh, not thirty.
+ * Gives out a valid id token. Every caller shares one sign-in or refresh at a time (single flight), so
+ * thirty concurrent tool calls across an expiry cause one refresh, not thirty.
  */
 export interface TokenSource {
   getIdToken(): Promise<string>;
@@ -70,13 +78,16 @@ export interface TokenSource {
   getClaims(): Promise<IdTokenClaims>;
 }
 
-/** Tokens from a sign-in done elsewhere (the HTTP authorization page): the password is never kept. */
-export interface CognitoSession {
-  idToken: string;
-  refreshToken: string;
+export interface RaytioAuthOptions {
+  now?: () => number;
+  /** Tokens of a sign-in done elsewhere (the HTTP authorization page). */
+  session?: SignedInTokens;
+  /** Replaces the configured flow (unit tests). */
+  flow?: SignInFlow;
 }
 
-export class CognitoAuth implements TokenSource {
+/** Caching, single-flight renewal and the fallback to a full sign-in, whatever the sign-in flow. */
+export class RaytioAuth implements TokenSource {
   /**
    * Signs one person in with their own password (the HTTP transport's authorization page) and returns
    * only their tokens; the password lives in a throwaway instance that is dropped on return.
@@ -84,20 +95,19 @@ export class CognitoAuth implements TokenSource {
   static async signInWithPassword(
     config: Config,
     logger: Logger,
-    credentials: { username: string; password: string },
-  ): Promise<CognitoSession & { claims: IdTokenClaims }> {
-    const auth = new CognitoAuth(
-      {
-        ...config,
-        agent: { ...config.agent, username: credentials.username, password: credentials.password },
-      },
+    person: { username: string; password: string },
+  ): Promise<SignedInTokens & { claims: IdTokenClaims }> {
+    const auth = new RaytioAuth(
+      config,
+      { ...person, encryptionPassword: undefined, customerId: undefined },
       logger,
     );
     const tokens = await auth.currentTokens();
     return { idToken: tokens.idToken, refreshToken: tokens.refreshToken, claims: tokens.claims };
   }
 
-  private readonly pool: CognitoUserPool;
+  readonly flow: SignInFlow;
+  private readonly now: () => number;
   private tokens: Tokens | undefined;
   private inflight: Promise<Tokens> | undefined;
   private permanentFailure: RaytioError | undefined;
@@ -105,16 +115,14 @@ export class CognitoAuth implements TokenSource {
 
   constructor(
     private readonly config: Config,
+    private readonly credentials: Credentials,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-    session?: CognitoSession,
+    options: RaytioAuthOptions = {},
   ) {
-    this.pool = new CognitoUserPool({
-      UserPoolId: config.cognito.userPoolId,
-      ClientId: config.cognito.clientId,
-      ...(config.cognito.endpoint ? { endpoint: config.cognito.endpoint } : {}),
-    });
-    if (session) this.tokens = this.toTokens(session.idToken, session.refreshToken, undefined);
+    this.flow = options.flow ?? signInFlowFor(config);
+    this.now = options.now ?? Date.now;
+    if (options.session)
+      this.tokens = this.toTokens({ ...options.session, accessToken: undefined }, undefined);
   }
 
   stats(): AuthStats {
@@ -162,7 +170,9 @@ export class CognitoAuth implements TokenSource {
 
   private async refreshOrSignIn(stale: Tokens): Promise<Tokens> {
     try {
-      return await this.refresh(stale);
+      this.counters.refreshes += 1;
+      const issued = await this.withTimeout("refresh", this.flow.refresh(stale.refreshToken));
+      return this.toTokens(issued, stale.refreshToken);
     } catch (error) {
       // A refresh token can be revoked or expire; one full sign-in is the documented way back.
       this.logger.warn("Token refresh failed; signing in again", { reason: describe(error) });
@@ -170,47 +180,9 @@ export class CognitoAuth implements TokenSource {
     }
   }
 
-  private refresh(stale: Tokens): Promise<Tokens> {
-    this.counters.refreshes += 1;
-    // CognitoUser.refreshSession retries every error with backoff, so a revoked refresh token costs
-    // about six seconds before the fallback sign-in can start. The pool's own client sends the same
-    // InitiateAuth request once.
-    const client = (this.pool as unknown as { client: CognitoClient }).client;
-    return this.withTimeout(
-      "refresh",
-      new Promise<Tokens>((resolve, reject) => {
-        client.request(
-          "InitiateAuth",
-          {
-            ClientId: this.config.cognito.clientId,
-            AuthFlow: "REFRESH_TOKEN_AUTH",
-            AuthParameters: { REFRESH_TOKEN: stale.refreshToken },
-          },
-          (error, result) => {
-            const authentication = result?.AuthenticationResult;
-            if (error || !authentication?.IdToken) {
-              reject(error ?? new Error("Cognito refresh returned no tokens"));
-              return;
-            }
-            try {
-              resolve(
-                this.toTokens(
-                  authentication.IdToken,
-                  authentication.RefreshToken ?? stale.refreshToken,
-                  authentication.AccessToken,
-                ),
-              );
-            } catch (failure) {
-              reject(failure);
-            }
-          },
-        );
-      }),
-    );
-  }
-
   private async signIn(): Promise<Tokens> {
-    if (!this.config.agent.password) {
+    const { username, password } = this.credentials;
+    if (!password) {
       // A person signed in over HTTP: the server never kept their password, so only they can sign in again.
       this.permanentFailure = new RaytioError(
         "AUTH_FAILED",
@@ -219,47 +191,10 @@ export class CognitoAuth implements TokenSource {
       throw this.permanentFailure;
     }
     this.counters.signIns += 1;
-    const user = this.cognitoUser();
-    const details = new AuthenticationDetails({
-      Username: this.config.agent.username,
-      Password: this.config.agent.password,
-    });
     try {
-      const tokens = await this.withTimeout(
-        "sign-in",
-        new Promise<Tokens>((resolve, reject) => {
-          user.authenticateUser(details, {
-            onSuccess: (session) =>
-              resolve(
-                this.toTokens(
-                  session.getIdToken().getJwtToken(),
-                  session.getRefreshToken().getToken(),
-                  session.getAccessToken().getJwtToken(),
-                ),
-              ),
-            onFailure: (error) => reject(error),
-            newPasswordRequired: () =>
-              reject(
-                new RaytioError(
-                  "AUTH_FAILED",
-                  "The agent account must set a new password before it can be used. Sign in to Raytio once as this account, set a password, then update RAYTIO_AGENT_PASSWORD.",
-                ),
-              ),
-            mfaRequired: () => reject(mfaUnsupported()),
-            totpRequired: () => reject(mfaUnsupported()),
-            selectMFAType: () => reject(mfaUnsupported()),
-            mfaSetup: () => reject(mfaUnsupported()),
-            customChallenge: () =>
-              reject(
-                new RaytioError(
-                  "AUTH_FAILED",
-                  "The user pool asked for a custom challenge, which agents cannot answer.",
-                ),
-              ),
-          });
-        }),
-      );
-      this.logger.info("Signed in to Raytio", { user: tokens.claims.sub });
+      const issued = await this.withTimeout("sign-in", this.flow.signIn(username, password));
+      const tokens = this.toTokens(issued, undefined);
+      this.logger.info("Signed in to Raytio", { user: tokens.claims.sub, flow: this.flow.name });
       return tokens;
     } catch (error) {
       this.counters.failures += 1;
@@ -269,21 +204,11 @@ export class CognitoAuth implements TokenSource {
 
   private signInError(error: unknown): RaytioError {
     if (error instanceof RaytioError) {
+      // A wrong password stays wrong until restart, and retrying it can lock the account.
       if (error.code === "AUTH_FAILED") this.permanentFailure = error;
       return error;
     }
-    const code = (error as { code?: unknown }).code;
-    const name = typeof code === "string" ? code : "UnknownError";
-    if (PERMANENT_SIGN_IN_ERRORS.has(name)) {
-      const failure = new RaytioError(
-        "AUTH_FAILED",
-        `Raytio sign-in was refused (${name}). Check RAYTIO_AGENT_USERNAME and RAYTIO_AGENT_PASSWORD, and the Cognito pool and client ids; run the server with --check to test the configuration. Restart the server after fixing it.`,
-        { details: { cognitoError: name } },
-      );
-      // Cognito locks accounts after repeated failures; a wrong password stays wrong until restart.
-      this.permanentFailure = failure;
-      return failure;
-    }
+    const name = describe(error);
     return new RaytioError(
       "API_UNAVAILABLE",
       `Could not reach Raytio sign-in (${name}). This is usually temporary; try again shortly.`,
@@ -304,34 +229,20 @@ export class CognitoAuth implements TokenSource {
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 
-  private cognitoUser(): CognitoUser {
-    return new CognitoUser({ Username: this.config.agent.username, Pool: this.pool });
-  }
-
-  private toTokens(
-    idToken: string,
-    refreshToken: string | undefined,
-    accessToken: string | undefined,
-  ): Tokens {
-    if (!refreshToken) throw new RaytioError("AUTH_FAILED", "Cognito returned no refresh token.");
-    const parsed = idTokenClaimsSchema.safeParse(decodeJwtPayload(idToken));
+  private toTokens(issued: IssuedTokens, previousRefreshToken: string | undefined): Tokens {
+    const refreshToken = issued.refreshToken ?? previousRefreshToken;
+    if (!refreshToken) throw new RaytioError("AUTH_FAILED", "Raytio sign-in returned no refresh token.");
+    const parsed = idTokenClaimsSchema.safeParse(decodeJwtPayload(issued.idToken));
     if (!parsed.success)
-      throw new RaytioError("AUTH_FAILED", "Cognito returned an id token without sub/exp claims.");
-    this.logger.addSecret(idToken);
+      throw new RaytioError("AUTH_FAILED", "Raytio sign-in returned an id token without sub/exp claims.");
+    this.logger.addSecret(issued.idToken);
     this.logger.addSecret(refreshToken);
-    this.logger.addSecret(accessToken);
+    this.logger.addSecret(issued.accessToken);
     const claims = parsed.data;
     const lifetime = claims.exp - (claims.iat ?? claims.exp - 3600);
     const skew = Math.min(MAX_EXPIRY_SKEW_SECONDS, lifetime / 4);
-    return { idToken, refreshToken, claims, refreshAt: (claims.exp - skew) * 1000 };
+    return { idToken: issued.idToken, refreshToken, claims, refreshAt: (claims.exp - skew) * 1000 };
   }
-}
-
-function mfaUnsupported(): RaytioError {
-  return new RaytioError(
-    "AUTH_FAILED",
-    "The agent account has multi-factor authentication enabled. Use a dedicated agent account without MFA.",
-  );
 }
 
 function describe(error: unknown): string {

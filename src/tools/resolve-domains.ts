@@ -83,3 +83,29 @@ export async function resolveDomains(
     return fallbackResolution(`the role lookup failed (${code}), so every domain is exposed`);
   }
 }
+
+/**
+ * `resolveDomains` bounded by RAYTIO_STARTUP_TIMEOUT_SECONDS, for both transports: a slow sign-in or
+ * role lookup must not keep a client from its tools, so past the limit every domain is exposed (row-level
+ * security still decides what each call can see). `first` runs inside the limit, before the lookup
+ * (stdio signs in there).
+ */
+export async function resolveDomainsInTime(
+  config: Config,
+  api: RaytioApiClient,
+  logger: Logger,
+  first: () => Promise<void> = async () => undefined,
+): Promise<DomainResolution> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<DomainResolution>((resolve) => {
+    timer = setTimeout(
+      () => resolve(fallbackResolution(`role lookup took longer than ${config.startupTimeoutSeconds} s`)),
+      config.startupTimeoutSeconds * 1000,
+    );
+  });
+  try {
+    return await Promise.race([first().then(() => resolveDomains(config, api, logger)), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

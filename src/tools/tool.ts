@@ -20,6 +20,16 @@ export interface ToolAnnotations {
   openWorldHint: boolean;
 }
 
+/**
+ * Something worth telling the client about after the call has returned, which a transport that can
+ * speak later (an HTTP session's logging messages) follows up; stdio ignores it.
+ */
+export type ToolFollowUp = {
+  /** Watch a DSM request until the person answers it, or it is cancelled or expires. */
+  kind: "watch_dsm_request";
+  requestShortCode: string;
+};
+
 /** What a tool handler may use. Built once per call; nothing here is global state. */
 export interface ToolContext {
   api: RaytioApiClient;
@@ -66,6 +76,8 @@ export interface ToolDefinition<
   summarize?(output: z.output<Output>): string;
   /** Present when a client may run the tool as an MCP task. */
   task?: ToolTask<Input>;
+  /** Declares a follow-up of a successful call, derived from its output (see ToolFollowUp). */
+  followUp?(output: z.input<Output>): ToolFollowUp | undefined;
 }
 
 /** One look at what a task-capable tool waits for. */

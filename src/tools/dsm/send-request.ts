@@ -85,6 +85,7 @@ export default defineTool({
       data: { ...request, access_application_id: application_id, short_link_key: form.short_link_key },
     };
   },
+  followUp: ({ data }) => ({ kind: "watch_dsm_request", requestShortCode: data.request_short_code }),
   summarize: ({ data }) =>
     `Sent request ${data.request_short_code}; it expires at ${data.expires_at}. Next: poll_and_retrieve with this request_short_code.`,
 });
