@@ -7,6 +7,7 @@ import { registerSchemaResources } from "./catalogue/resources.js";
 import type { Config } from "./config.js";
 import type { DsmServices } from "./dsm/services.js";
 import type { Logger } from "./logger.js";
+import { PpmData } from "./ppm/data.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
 import { executeTool } from "./tools/execute.js";
@@ -70,8 +71,10 @@ export function createRaytioMcpServer(
       },
       async (args: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const progressToken = extra._meta?.progressToken;
+        const base = services();
         const context: ToolContext = {
-          ...services(),
+          ...base,
+          ppm: new PpmData(base.api, extra.signal),
           signal: extra.signal,
           async progress(progress, total, message) {
             if (progressToken === undefined) return;

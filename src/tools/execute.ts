@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { ZodError, type z } from "zod";
+import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../budget.js";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "./budget.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
 import type { AnyTool, ToolContext } from "./tool.js";
 

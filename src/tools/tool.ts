@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Config } from "../config.js";
 import type { DsmServices } from "../dsm/services.js";
 import type { Logger } from "../logger.js";
+import type { PpmData } from "../ppm/data.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import type { TokenSource } from "../raytio/auth.js";
 
@@ -27,6 +28,8 @@ export interface ToolContext {
   logger: Logger;
   /** Per-process DSM state: the agent keyring (PBKDF2 once per process) and cached key envelopes. */
   dsm: DsmServices;
+  /** Each domain's operations, already bound to this call's signal. */
+  ppm: PpmData;
   signal: AbortSignal;
   /** Sends an MCP progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { budgetBytes, jsonBytes } from "../../budget.js";
 import { TABLES, type TableName, tablePath } from "../../raytio/paths.js";
 import { query } from "../../raytio/postgrest.js";
 import { wrmCall } from "../../wrm/errors.js";
@@ -13,7 +14,6 @@ import {
   stepSchema,
 } from "../../wrm/projection.js";
 import { clipFields, clippedAmong, leadingWithin, nextFrom } from "../../wrm/run-page.js";
-import { budgetBytes, jsonBytes } from "../budget.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 

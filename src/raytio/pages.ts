@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { decodeCursor, type Page, pageOf } from "../paging.js";
+import type { RaytioApiClient } from "./api-client.js";
+import type { PostgrestQuery } from "./postgrest.js";
+
+/**
+ * Runs one page of a list query: decodes the cursor against the filters it was issued for, asks for
+ * one row beyond the page (so the next cursor needs no second request) and the exact total.
+ */
+export async function fetchPage<T>(
+  api: RaytioApiClient,
+  path: string,
+  request: {
+    filters: unknown;
+    limit: number;
+    cursor: string | undefined;
+    row: z.ZodType<T>;
+    signal: AbortSignal;
+    build: (q: { offset: number; limit: number }) => PostgrestQuery;
+  },
+): Promise<Page<T>> {
+  const offset = decodeCursor(request.cursor, request.filters);
+  const response = await api.get(path, {
+    query: request.build({ offset, limit: request.limit + 1 }),
+    prefer: ["count=exact"],
+    schema: z.array(request.row),
+    signal: request.signal,
+  });
+  return { ...pageOf(response.data, offset, request.limit, request.filters), total: response.total ?? null };
+}
+
+/**
+ * The columns a row schema reads, in its order: the projection a query selects is derived from the
+ * schema that checks the answer, so a column is named once.
+ */
+export function columnsOf(schema: z.ZodObject): string[] {
+  return Object.keys(schema.shape);
+}
