@@ -33,6 +33,9 @@ export async function fetchPage<T>(
  * The columns a row schema reads, in its order: the projection a query selects is derived from the
  * schema that checks the answer, so a column is named once.
  */
-export function columnsOf(schema: z.ZodObject): string[] {
-  return Object.keys(schema.shape);
+export function columnsOf(schema: z.ZodType): string[] {
+  // A row schema that reshapes its row (`.transform`) selects the columns of the object it reads.
+  if (schema instanceof z.ZodPipe) return columnsOf(schema.in as z.ZodType);
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  throw new Error("A row schema must be an object, possibly transformed.");
 }
