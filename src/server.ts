@@ -8,12 +8,14 @@ import type { Config } from "./config.js";
 import type { DsmServices } from "./dsm/services.js";
 import type { Logger } from "./logger.js";
 import { PpmData } from "./ppm/data.js";
+import { PrmData } from "./prm/data.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
 import { executeTool } from "./tools/execute.js";
 import { decodeFallbacks, prepareInputSchema } from "./tools/schema-fallback.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
+import { WrmData } from "./wrm/data.js";
 
 export interface ServerServices {
   config: Config;
@@ -75,6 +77,8 @@ export function createRaytioMcpServer(
         const context: ToolContext = {
           ...base,
           ppm: new PpmData(base.api, extra.signal),
+          prm: new PrmData(base.api, extra.signal),
+          wrm: new WrmData(base.api, extra.signal),
           signal: extra.signal,
           async progress(progress, total, message) {
             if (progressToken === undefined) return;

@@ -3,8 +3,10 @@ import type { Config } from "../config.js";
 import type { DsmServices } from "../dsm/services.js";
 import type { Logger } from "../logger.js";
 import type { PpmData } from "../ppm/data.js";
+import type { PrmData } from "../prm/data.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import type { TokenSource } from "../raytio/auth.js";
+import type { WrmData } from "../wrm/data.js";
 
 export const BASE_DOMAINS = ["dsm", "ppm", "prm", "wrm"] as const;
 export type BaseDomain = (typeof BASE_DOMAINS)[number];
@@ -30,6 +32,8 @@ export interface ToolContext {
   dsm: DsmServices;
   /** Each domain's operations, already bound to this call's signal. */
   ppm: PpmData;
+  prm: PrmData;
+  wrm: WrmData;
   signal: AbortSignal;
   /** Sends an MCP progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
