@@ -1,3 +1,4 @@
+import { accountRoles } from "./account/roles.js";
 import type { Config, LoadedConfig } from "./config.js";
 import { DsmServices } from "./dsm/services.js";
 import { isRaytioError } from "./errors.js";
@@ -62,7 +63,7 @@ export async function runCheck({ loaded, config, logger, auth, api, write }: Che
     return false;
   }
 
-  const resolution = await resolveDomains(config, api, logger);
+  const resolution = await resolveDomains(config, () => accountRoles(api), logger);
   const exposed = applyToolFilters(
     toolsForDomains(TOOLS, resolution.domains),
     filtersFromSurface(config.surface),

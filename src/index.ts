@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { accountRoles } from "./account/roles.js";
 import "./stdio-guard.js";
 import { parseArgs } from "node:util";
 import { runCheck } from "./check.js";
@@ -17,11 +18,11 @@ import { selectTransport } from "./http/mode.js";
 import { createLogger, type Logger } from "./logger.js";
 import { RaytioApiClient } from "./raytio/api-client.js";
 import { CognitoAuth } from "./raytio/auth.js";
-import { createRaytioMcpServer } from "./server.js";
+import { createRaytioMcpServer, listToolsAsClientSeesThem } from "./server.js";
 import { StdioLineTransport } from "./stdio-transport.js";
 import { DOMAIN_DESCRIPTIONS, DOMAINS, parseDomains, toolsForDomains } from "./tools/domains.js";
 import { applyToolFilters, assertKnownToolNames, filtersFromSurface } from "./tools/filters.js";
-import { approximateTokens, listToolsAsClientSeesThem } from "./tools/listing.js";
+import { approximateTokens } from "./tools/listing.js";
 import { TOOLS } from "./tools/registry.js";
 import {
   type DomainResolution,
@@ -149,7 +150,10 @@ async function serve(loaded: LoadedConfig): Promise<void> {
         timeoutMs,
       );
     });
-    resolution = await Promise.race([signIn().then(() => resolveDomains(config, api, logger)), timedOut]);
+    resolution = await Promise.race([
+      signIn().then(() => resolveDomains(config, () => accountRoles(api), logger)),
+      timedOut,
+    ]);
     clearTimeout(timer);
   }
 

@@ -1,11 +1,15 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer, type RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { ServerNotification, ServerRequest, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { PROMPTS } from "./catalogue/prompts.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
 import type { Config } from "./config.js";
+import { DsmData } from "./dsm/data.js";
 import type { DsmServices } from "./dsm/services.js";
+import { RaytioError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { PpmData } from "./ppm/data.js";
 import { PrmData } from "./prm/data.js";
@@ -73,12 +77,13 @@ export function createRaytioMcpServer(
       },
       async (args: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const progressToken = extra._meta?.progressToken;
-        const base = services();
+        const { api, dsm, ...base } = services();
         const context: ToolContext = {
           ...base,
-          ppm: new PpmData(base.api, extra.signal),
-          prm: new PrmData(base.api, extra.signal),
-          wrm: new WrmData(base.api, extra.signal),
+          dsm: new DsmData(api, dsm, extra.signal),
+          ppm: new PpmData(api, extra.signal),
+          prm: new PrmData(api, extra.signal),
+          wrm: new WrmData(api, extra.signal),
           signal: extra.signal,
           async progress(progress, total, message) {
             if (progressToken === undefined) return;
@@ -115,4 +120,24 @@ export function createRaytioMcpServer(
         handle.enabled = prompt.requiredTools.every((tool) => names.has(tool));
     },
   };
+}
+
+/**
+ * The exact tools/list entries a client receives, produced by the SDK itself over an in-memory
+ * connection, so docs and budgets measure what ships rather than a re-implementation of it.
+ */
+export async function listToolsAsClientSeesThem(tools: readonly AnyTool[]): Promise<Tool[]> {
+  const app = createRaytioMcpServer(tools, () => {
+    throw new RaytioError("CONFIG_INVALID", "This server instance only lists tools.");
+  });
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: "raytio-tool-listing", version: "1.0.0" });
+  await app.server.connect(serverTransport);
+  await client.connect(clientTransport);
+  try {
+    return (await client.listTools()).tools;
+  } finally {
+    await client.close();
+    await app.server.close();
+  }
 }

@@ -2,6 +2,7 @@ import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { type LoggingLevel, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { accountRoles } from "../account/roles.js";
 import type { Config } from "../config.js";
 import { DsmServices } from "../dsm/services.js";
 import { createLogger, type Logger } from "../logger.js";
@@ -269,7 +270,7 @@ export class SessionManager {
     });
 
     let session: LocalSession | undefined;
-    const tools = this.#options.tools.map((tool) => this.#withEvents(tool, () => session));
+    const tools = this.#options.tools.map((tool) => this.#withEvents(tool, api, () => session));
     const app = createRaytioMcpServer(tools, () => ({ config, logger, api, tokens: auth, dsm }));
     // Declared here, before connecting: without the capability the SDK silently drops every logging message.
     app.server.server.registerCapabilities({ logging: {} });
@@ -320,7 +321,7 @@ export class SessionManager {
       );
     });
     try {
-      return await Promise.race([resolveDomains(config, api, logger), timedOut]);
+      return await Promise.race([resolveDomains(config, () => accountRoles(api), logger), timedOut]);
     } finally {
       clearTimeout(timer);
     }
@@ -330,7 +331,7 @@ export class SessionManager {
    * send_request gets a follow-up: once the person answers, this session (and no other) receives a
    * logging message saying so.
    */
-  #withEvents(tool: AnyTool, session: () => LocalSession | undefined): AnyTool {
+  #withEvents(tool: AnyTool, api: RaytioApiClient, session: () => LocalSession | undefined): AnyTool {
     if (tool.name !== "send_request") return tool;
     return {
       ...tool,
@@ -342,7 +343,7 @@ export class SessionManager {
           const sessionId = current.record.id;
           current.watch((signal) =>
             watchDsmRequest({
-              api: context.api,
+              api,
               logger: context.logger,
               code,
               intervalMs: context.config.pollIntervalSeconds * 1000,

@@ -1,10 +1,9 @@
 import type { z } from "zod";
 import type { Config } from "../config.js";
-import type { DsmServices } from "../dsm/services.js";
+import type { DsmData } from "../dsm/data.js";
 import type { Logger } from "../logger.js";
 import type { PpmData } from "../ppm/data.js";
 import type { PrmData } from "../prm/data.js";
-import type { RaytioApiClient } from "../raytio/api-client.js";
 import type { TokenSource } from "../raytio/auth.js";
 import type { WrmData } from "../wrm/data.js";
 
@@ -24,13 +23,14 @@ export interface ToolAnnotations {
 
 /** What a tool handler may use. Built once per call; nothing here is global state. */
 export interface ToolContext {
-  api: RaytioApiClient;
   tokens: TokenSource;
   config: Config;
   logger: Logger;
-  /** Per-process DSM state: the agent keyring (PBKDF2 once per process) and cached key envelopes. */
-  dsm: DsmServices;
-  /** Each domain's operations, already bound to this call's signal. */
+  /**
+   * Each domain's operations, already bound to this call's signal. DSM's also reach the per-process
+   * keyring (PBKDF2 once per process) and cached key envelopes.
+   */
+  dsm: DsmData;
   ppm: PpmData;
   prm: PrmData;
   wrm: WrmData;

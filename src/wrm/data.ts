@@ -34,6 +34,7 @@ import {
   type StepKind,
   toApi,
   type WorkerStatus,
+  withArticle,
 } from "./types.js";
 
 /**
@@ -205,14 +206,19 @@ export class WrmData {
     return entity;
   }
 
-  /** Creates the entity (no id) or changes the fields given (id); `errors` names what a clash means. */
-  async saveEntity(
-    id: string | undefined,
-    entity: EntityFields,
-    errors: WrmErrorContext,
-  ): Promise<z.output<typeof entityRowSchema>> {
+  /** Creates the entity (no id) or changes the fields given (id). */
+  async saveEntity(id: string | undefined, entity: EntityFields): Promise<z.output<typeof entityRowSchema>> {
     const spec = KIND_SPECS[entity.kind];
     const body = toApiBody(entity);
+    const label = kindLabel(entity.kind);
+    const errors: WrmErrorContext = {
+      subject: `${label} ${id}`,
+      duplicate: `${capitalize(withArticle(label))} named ${JSON.stringify(entity.name ?? "")}`,
+      references: {
+        model_stack_fk: `model stack ${entity.kind === "worker" ? entity.model_stack_id : ""}`,
+        server_fk: `MCP server ${entity.kind === "mcp_tool" ? entity.mcp_server_id : ""}`,
+      },
+    };
     if (id === undefined) {
       const created = await wrmCall(
         this.api.post(tablePath(spec.table), {
@@ -527,4 +533,8 @@ export class WrmData {
     });
     if (found.data.length === 0) throw wrmNotFound(subject);
   }
+}
+
+function capitalize(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 }

@@ -1,14 +1,8 @@
 import { z } from "zod";
-import { findSubmissionForRequest, requireForm, requireRequest } from "../../dsm/lookups.js";
 import { pollUntil } from "../../dsm/poll.js";
-import type { RequestRow } from "../../dsm/projection.js";
+import type { Request } from "../../dsm/projection.js";
 import { groupBySchema } from "../../dsm/records.js";
-import {
-  requestStatus,
-  SUBMISSION_STATUSES,
-  SUBMISSION_TRANSITIONS,
-  type SubmissionStatus,
-} from "../../dsm/status.js";
+import { SUBMISSION_STATUSES, SUBMISSION_TRANSITIONS, type SubmissionStatus } from "../../dsm/status.js";
 import { RaytioError } from "../../errors.js";
 import { defineTool } from "../tool.js";
 
@@ -55,7 +49,7 @@ const outputSchema = z.object({
     .nullable(),
 });
 
-function expired(row: RequestRow): RaytioError {
+function expired(row: Request): RaytioError {
   return new RaytioError(
     "REQUEST_EXPIRED",
     `Request ${row.request_short_code} expired at ${row.expires_at} before the person shared their data. Send a new request with send_request (the form's short_link_key still works).`,
@@ -84,7 +78,7 @@ export default defineTool({
   outputSchema,
   // The submitted values are written by the person who shared them.
   untrustedOutput: true,
-  async handler(input, { api, config, dsm, signal, progress }) {
+  async handler(input, { config, dsm, signal, progress }) {
     // Checked first: waiting ten minutes to then fail for want of a setting would waste the wait.
     dsm.requireEncryptionPassword();
     const limit = config.requestTimeoutSeconds;
@@ -98,12 +92,11 @@ export default defineTool({
     const waitSeconds = input.wait_seconds ?? limit;
     const code = input.request_short_code;
 
-    const outcome = await pollUntil<RequestRow>({
+    const outcome = await pollUntil<Request>({
       check: async () => {
-        const row = await requireRequest(api, code, signal);
-        const status = requestStatus(row.status, row.expires_at);
-        if (status === "expired") throw expired(row);
-        if (status === "pending") return { done: false, expiresAt: Date.parse(row.expires_at) };
+        const row = await dsm.request(code);
+        if (row.status === "expired") throw expired(row);
+        if (row.status === "pending") return { done: false, expiresAt: Date.parse(row.expires_at) };
         return { done: true, value: row };
       },
       waitMs: waitSeconds * 1000,
@@ -118,7 +111,7 @@ export default defineTool({
     });
 
     if (!outcome.done) {
-      const row = await requireRequest(api, code, signal);
+      const row = await dsm.request(code);
       return {
         request_short_code: code,
         status: "pending" as const,
@@ -134,10 +127,10 @@ export default defineTool({
       expires_at: row.expires_at,
       waited_seconds: seconds(outcome.waitedMs),
     };
-    if (row.status === "CANCELLED")
+    if (row.status === "cancelled")
       return { ...base, status: "cancelled" as const, data: null, submission: null };
 
-    const submission = await findSubmissionForRequest(api, code, signal);
+    const submission = await dsm.submissionForRequest(code);
     if (!submission) {
       throw new RaytioError(
         "DSM_NOT_FOUND",
@@ -145,8 +138,8 @@ export default defineTool({
         { details: { request_short_code: code } },
       );
     }
-    const form = await requireForm(api, submission.form_id, signal);
-    const values = await dsm.openRecords(api, submission.application_id, submission.records);
+    const form = await dsm.form(submission.form_id);
+    const values = await dsm.openRecords(submission.application_id, submission.records);
     return {
       ...base,
       status: submission.status,

@@ -32,20 +32,9 @@ export default defineTool({
         );
       }
     }
-    const saved = await wrm.saveEntity(id, entity, {
-      subject: `${label} ${id}`,
-      duplicate: `${capitalize(withArticle(label))} named ${JSON.stringify(entity.name ?? "")}`,
-      references: {
-        model_stack_fk: `model stack ${entity.kind === "worker" ? entity.model_stack_id : ""}`,
-        server_fk: `MCP server ${entity.kind === "mcp_tool" ? entity.mcp_server_id : ""}`,
-      },
-    });
+    const saved = await wrm.saveEntity(id, entity);
     return { kind: entity.kind, created: id === undefined, entity: saved };
   },
   summarize: ({ kind, created, entity }) =>
     `${created ? "Created" : "Updated"} ${kindLabel(kind)} ${entity.name} (${entity.id}).`,
 });
-
-function capitalize(text: string): string {
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
-}
