@@ -37,7 +37,7 @@ export function layerOf(relative: string): number {
     if (["server.ts", "listing.ts"].includes(head)) return 5;
     return 1;
   }
-  if (head === "http") return 6;
+  if (head === "http" || head === "probe") return 6;
   if (head === "tools" || head === "catalogue") return 4;
   if (DOMAIN_DIRS.includes(head)) return 3;
   if (head === "raytio") return 2;

@@ -38,6 +38,8 @@ const USAGE = `${PACKAGE_NAME} ${VERSION}: MCP server for the Raytio platform (s
 Usage: raytio-mcp-server [options]
 
   (no option)            serve MCP over stdio (what MCP clients run)
+  --probe                sign in and check every assumption about the Raytio API read-only, one line
+                         each; exits 1 if any differs (same configuration as --check)
   --check                validate the configuration, sign in, resolve tool domains, print a report;
                          exits 1 on any problem
   --list-tools [--json]  print the tools the filters below allow, without signing in
@@ -216,6 +218,7 @@ interface CliValues {
   help?: boolean;
   version?: boolean;
   check?: boolean;
+  probe?: boolean;
   "list-tools"?: boolean;
   json?: boolean;
   domains?: string;
@@ -235,6 +238,7 @@ async function main(): Promise<void> {
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
         check: { type: "boolean" },
+        probe: { type: "boolean" },
         "list-tools": { type: "boolean" },
         json: { type: "boolean" },
         domains: { type: "string" },
@@ -261,7 +265,7 @@ async function main(): Promise<void> {
   }
 
   const env = { ...process.env, ...flagEnvironment(values) };
-  if (!values["list-tools"] && !values.check) {
+  if (!values["list-tools"] && !values.check && !values.probe) {
     let transport: "stdio" | "http" = "stdio";
     try {
       transport = selectTransport(values.transport, { env });
@@ -295,8 +299,15 @@ async function main(): Promise<void> {
     loaded = loadConfig({ env });
     validateSurface(loaded.config.surface);
   } catch (error) {
-    if (values.check) process.stdout.write("Configuration: FAILED\n");
+    if (values.check || values.probe) process.stdout.write("Configuration: FAILED\n");
     fail(isRaytioError(error) ? error.message : String(error));
+  }
+
+  if (values.probe) {
+    const { auth, api } = services(loaded);
+    const { renderProbe, runProbe } = await import("./probe/run.js");
+    const ok = renderProbe(await runProbe(api, auth), (line) => process.stdout.write(`${line}\n`));
+    process.exit(ok ? 0 : 1);
   }
 
   if (values.check) {

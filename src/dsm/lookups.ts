@@ -123,7 +123,7 @@ export async function requireSubmission(
   return submission;
 }
 
-const submissionWithRecordsSchema = submissionRowSchema.extend({
+export const submissionWithRecordsSchema = submissionRowSchema.extend({
   form_id: z.string(),
   records: z.array(z.unknown()),
 });

@@ -41,7 +41,7 @@ export function workItemNotFound(id: string): RaytioError {
   );
 }
 
-const linkRowSchema = z.object({ id: z.string(), parent_id: z.string().nullable() });
+export const linkRowSchema = z.object({ id: z.string(), parent_id: z.string().nullable() });
 type LinkRow = z.infer<typeof linkRowSchema>;
 
 /** Parent chains deeper than this are refused rather than walked further (real hierarchies are 2-4). */
