@@ -58,6 +58,8 @@ export interface RpcAssumption {
   harmless?: Record<string, unknown>;
   /** Columns selected from the result, and the schema that checks each row. */
   select?: readonly string[];
+  /** Result columns the operations use beyond the selected ones (e.g. to order by). */
+  alsoUses?: readonly string[];
   schema?: z.ZodType;
 }
 
@@ -147,6 +149,7 @@ export const BACKEND_ASSUMPTIONS: readonly BackendAssumption[] = [
     args: ["party_id"],
     harmless: { party_id: NIL_ID },
     select: columnsOf(partyRelationshipRowSchema),
+    alsoUses: ["is_open"],
     schema: partyRelationshipRowSchema,
   },
   wrmEntity("WRM-T-WORKER", "worker", columnsOf(workerListRowSchema)),

@@ -65,7 +65,6 @@ export async function runProbe(api: RaytioApiClient, tokens: TokenSource): Promi
     { id: "ERR-23503", why: "a foreign-key refusal needs a write" },
     { id: "ERR-23505", why: "a unique-constraint refusal needs a write" },
     { id: "ERR-23514", why: "a check-constraint refusal needs a write" },
-    { id: "ERR-42501", why: "a row-level-security refusal needs a write" },
   );
   return { lines, notExercised };
 }
