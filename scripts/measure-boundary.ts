@@ -24,7 +24,9 @@ const area = (file: string) =>
       ? "src/raytio"
       : /^src\/(dsm|ppm|prm|wrm|account)\//.test(file)
         ? "domain modules"
-        : "elsewhere";
+        : file.startsWith("src/probe/")
+          ? "src/probe (the assumption checker)"
+          : "elsewhere";
 const byArea = new Map<string, number>();
 for (const { file } of knowing) byArea.set(area(file), (byArea.get(area(file)) ?? 0) + 1);
 
