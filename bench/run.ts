@@ -22,8 +22,9 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { type Sandbox, startSandbox } from "../sandbox/sandbox.js";
+import { listToolsAsClientSeesThem } from "../src/server.js";
 import { DOMAINS, toolsForDomains } from "../src/tools/domains.js";
-import { approximateTokens, listToolsAsClientSeesThem } from "../src/tools/listing.js";
+import { approximateTokens } from "../src/tools/listing.js";
 import { TOOLS } from "../src/tools/registry.js";
 import { initializeRequest, RawStdioProcess } from "./raw-stdio.js";
 

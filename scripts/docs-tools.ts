@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { listToolsAsClientSeesThem } from "../src/tools/listing.js";
+import { listToolsAsClientSeesThem } from "../src/server.js";
 import { TOOLS } from "../src/tools/registry.js";
 import { renderToolsDoc } from "./tools-doc.js";
 

@@ -1,3 +1,4 @@
+import { accountRoles } from "./account/roles.js";
 import type { Config, LoadedConfig } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import { DsmServices } from "./dsm/services.js";
@@ -70,7 +71,7 @@ export async function runCheck({
     return false;
   }
 
-  const resolution = await resolveDomains(config, api, logger);
+  const resolution = await resolveDomains(config, () => accountRoles(api), logger);
   const exposed = applyToolFilters(
     toolsForDomains(TOOLS, resolution.domains),
     filtersFromSurface(config.surface),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { accountRoles } from "./account/roles.js";
 import "./stdio-guard.js";
 import { parseArgs } from "node:util";
 import { runCheck } from "./check.js";
@@ -17,7 +18,7 @@ import { selectTransport } from "./http/mode.js";
 import { createLogger, type Logger } from "./logger.js";
 import { RaytioApiClient } from "./raytio/api-client.js";
 import { RaytioAuth } from "./raytio/auth.js";
-import { createRaytioMcpServer } from "./server.js";
+import { createRaytioMcpServer, listToolsAsClientSeesThem } from "./server.js";
 import { handleShutdown } from "./shutdown.js";
 import { StdioLineTransport } from "./stdio-transport.js";
 import { MemoryTaskKv } from "./tasks/kv.js";
@@ -28,7 +29,7 @@ import {
   filtersFromSurface,
   whyNotExposed,
 } from "./tools/filters.js";
-import { approximateTokens, listToolsAsClientSeesThem } from "./tools/listing.js";
+import { approximateTokens } from "./tools/listing.js";
 import { TOOLS } from "./tools/registry.js";
 import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./tools/resolve-domains.js";
 import { BASE_DOMAINS } from "./tools/tool.js";
@@ -39,6 +40,8 @@ const USAGE = `${PACKAGE_NAME} ${VERSION}: MCP server for the Raytio platform (s
 Usage: raytio-mcp-server [options]
 
   (no option)            serve MCP over stdio (what MCP clients run)
+  --probe                sign in and check every assumption about the Raytio API read-only, one line
+                         each; exits 1 if any differs (same configuration as --check)
   --check                validate the configuration, sign in, resolve tool domains, print a report;
                          exits 1 on any problem
   --list-tools [--json]  print the tools the filters below allow, without signing in
@@ -166,7 +169,7 @@ async function serve(loaded: LoadedAgentConfig): Promise<void> {
       void signIn().then(proveEncryptionPassword);
     });
   } else {
-    resolution = await resolveDomainsInTime(config, api, logger, signIn);
+    resolution = await resolveDomainsInTime(config, () => accountRoles(api), logger, signIn);
   }
 
   const filters = filtersFromSurface(config.surface);
@@ -230,6 +233,7 @@ interface CliValues {
   help?: boolean;
   version?: boolean;
   check?: boolean;
+  probe?: boolean;
   "list-tools"?: boolean;
   json?: boolean;
   domains?: string;
@@ -249,6 +253,7 @@ async function main(): Promise<void> {
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
         check: { type: "boolean" },
+        probe: { type: "boolean" },
         "list-tools": { type: "boolean" },
         json: { type: "boolean" },
         domains: { type: "string" },
@@ -275,7 +280,7 @@ async function main(): Promise<void> {
   }
 
   const env = { ...process.env, ...flagEnvironment(values) };
-  if (!values["list-tools"] && !values.check) {
+  if (!values["list-tools"] && !values.check && !values.probe) {
     let transport: "stdio" | "http" = "stdio";
     try {
       transport = selectTransport(values.transport, { env });
@@ -309,8 +314,15 @@ async function main(): Promise<void> {
     loaded = loadConfig({ env });
     validateSurface(loaded.config.surface);
   } catch (error) {
-    if (values.check) process.stdout.write("Configuration: FAILED\n");
+    if (values.check || values.probe) process.stdout.write("Configuration: FAILED\n");
     fail(isRaytioError(error) ? error.message : String(error));
+  }
+
+  if (values.probe) {
+    const { auth, api } = services(loaded);
+    const { renderProbe, runProbe } = await import("./probe/run.js");
+    const ok = renderProbe(await runProbe(api, auth), (line) => process.stdout.write(`${line}\n`));
+    process.exit(ok ? 0 : 1);
   }
 
   if (values.check) {

@@ -1,3 +1,5 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer, type RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
@@ -10,9 +12,12 @@ import { z } from "zod";
 import { PROMPTS } from "./catalogue/prompts.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
 import type { Config } from "./config.js";
+import { DsmData } from "./dsm/data.js";
 import type { DsmServices } from "./dsm/services.js";
 import { RaytioError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { PpmData } from "./ppm/data.js";
+import { PrmData } from "./prm/data.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
 import { routeTaskCalls, taskRequestOf } from "./tasks/routing.js";
@@ -21,6 +26,7 @@ import { errorResult, executeTool, parseArguments } from "./tools/execute.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
 import { entryForExposure, toolListEntry, withTruncatedFlag } from "./tools/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
+import { WrmData } from "./wrm/data.js";
 
 export interface ServerServices {
   config: Config;
@@ -65,7 +71,19 @@ export function createRaytioMcpServer(
   const contextFor = (
     signal: AbortSignal,
     progress: ToolContext["progress"] = async () => undefined,
-  ): ToolContext => ({ ...services(), signal, hiddenTools: hidden, progress });
+  ): ToolContext => {
+    const { api, dsm, ...base } = services();
+    return {
+      ...base,
+      dsm: new DsmData(api, dsm, signal),
+      ppm: new PpmData(api, signal),
+      prm: new PrmData(api, signal),
+      wrm: new WrmData(api, signal),
+      signal,
+      hiddenTools: hidden,
+      progress,
+    };
+  };
   let server: McpServer;
   const tasks = taskHosting
     ? new TaskService({
@@ -189,4 +207,24 @@ export function createRaytioMcpServer(
         handle.enabled = prompt.requiredTools.every((tool) => names.has(tool));
     },
   };
+}
+
+/**
+ * The exact tools/list entries a client receives, produced by the SDK itself over an in-memory
+ * connection, so docs and budgets measure what ships rather than a re-implementation of it.
+ */
+export async function listToolsAsClientSeesThem(tools: readonly AnyTool[]): Promise<Tool[]> {
+  const app = createRaytioMcpServer(tools, () => {
+    throw new RaytioError("CONFIG_INVALID", "This server instance only lists tools.");
+  });
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: "raytio-tool-listing", version: "1.0.0" });
+  await app.server.connect(serverTransport);
+  await client.connect(clientTransport);
+  try {
+    return (await client.listTools()).tools;
+  } finally {
+    await client.close();
+    await app.server.close();
+  }
 }

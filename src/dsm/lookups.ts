@@ -1,19 +1,16 @@
 import { z } from "zod";
 import { RaytioError } from "../errors.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
+import { columnsOf } from "../raytio/pages.js";
 import { TABLES, tablePath } from "../raytio/paths.js";
 import { query } from "../raytio/postgrest.js";
 import {
-  ACCESS_APPLICATION_SELECT,
   type AccessApplication,
   accessApplicationSchema,
-  FORM_SELECT,
   type Form,
   formSchema,
-  REQUEST_SELECT,
   type RequestRow,
   requestRowSchema,
-  SUBMISSION_SELECT,
   type Submission,
   submissionRowSchema,
 } from "./projection.js";
@@ -51,7 +48,7 @@ export async function requireApplication(
   const application = await firstRow(
     api,
     TABLES.accessApplication,
-    query().select(ACCESS_APPLICATION_SELECT).eq("id", id),
+    query().select(columnsOf(accessApplicationSchema)).eq("id", id),
     accessApplicationSchema,
     signal,
   );
@@ -67,7 +64,7 @@ export async function requireFormByShortLink(
   const form = await firstRow(
     api,
     TABLES.form,
-    query().select(FORM_SELECT).eq("short_link_key", shortLinkKey),
+    query().select(columnsOf(formSchema)).eq("short_link_key", shortLinkKey),
     formSchema,
     signal,
   );
@@ -82,7 +79,13 @@ export async function requireFormByShortLink(
 }
 
 export async function requireForm(api: RaytioApiClient, id: string, signal: AbortSignal): Promise<Form> {
-  const form = await firstRow(api, TABLES.form, query().select(FORM_SELECT).eq("id", id), formSchema, signal);
+  const form = await firstRow(
+    api,
+    TABLES.form,
+    query().select(columnsOf(formSchema)).eq("id", id),
+    formSchema,
+    signal,
+  );
   if (!form) throw dsmNotFound("Form", id, "It may have been deleted.");
   return form;
 }
@@ -95,7 +98,7 @@ export async function requireRequest(
   const request = await firstRow(
     api,
     TABLES.request,
-    query().select(REQUEST_SELECT).eq("request_short_code", requestShortCode),
+    query().select(columnsOf(requestRowSchema)).eq("request_short_code", requestShortCode),
     requestRowSchema,
     signal,
   );
@@ -112,7 +115,7 @@ export async function requireSubmission(
   const submission = await firstRow(
     api,
     TABLES.submission,
-    query().select(SUBMISSION_SELECT).eq("id", id),
+    query().select(columnsOf(submissionRowSchema)).eq("id", id),
     submissionRowSchema,
     signal,
   );
@@ -120,7 +123,7 @@ export async function requireSubmission(
   return submission;
 }
 
-const submissionWithRecordsSchema = submissionRowSchema.extend({
+export const submissionWithRecordsSchema = submissionRowSchema.extend({
   form_id: z.string(),
   records: z.array(z.unknown()),
 });
@@ -135,9 +138,7 @@ export async function findSubmissionForRequest(
   return firstRow(
     api,
     TABLES.submission,
-    query()
-      .select([...SUBMISSION_SELECT, "form_id", "records"])
-      .eq("request_short_code", requestShortCode),
+    query().select(columnsOf(submissionWithRecordsSchema)).eq("request_short_code", requestShortCode),
     submissionWithRecordsSchema,
     signal,
   );

@@ -7,9 +7,10 @@ import {
   submissionStatusFromBackend,
 } from "./status.js";
 
-/** Only the columns tools show, so the API never sends more than a model will read. */
-export const ACCESS_APPLICATION_LIST_SELECT = ["id", "name", "description", "schemas", "created_at"] as const;
-
+/**
+ * Row schemas double as projections: their keys are the columns selected, only the ones tools show, so
+ * the API never sends more than a model will read.
+ */
 export const accessApplicationListItemSchema = z.object({
   id: z.string(),
   name: thirdParty(z.string()),
@@ -17,8 +18,6 @@ export const accessApplicationListItemSchema = z.object({
   schemas: thirdParty(z.array(z.string())),
   created_at: z.string(),
 });
-
-export const ACCESS_APPLICATION_SELECT = [...ACCESS_APPLICATION_LIST_SELECT, "updated_at"] as const;
 
 export const accessApplicationSchema = accessApplicationListItemSchema.extend({ updated_at: z.string() });
 export type AccessApplication = z.infer<typeof accessApplicationSchema>;
@@ -38,17 +37,6 @@ export const formPageSchema = z.object({
 });
 export type FormPage = z.infer<typeof formPageSchema>;
 
-export const FORM_SELECT = [
-  "id",
-  "application_id",
-  "name",
-  "reference",
-  "recipient_email",
-  "short_link_key",
-  "pages",
-  "created_at",
-] as const;
-
 export const formSchema = z.object({
   id: z.string(),
   application_id: z.string(),
@@ -61,7 +49,6 @@ export const formSchema = z.object({
 });
 export type Form = z.infer<typeof formSchema>;
 
-export const FORM_LIST_SELECT = ["short_link_key", "name", "reference", "created_at"] as const;
 export const formListItemSchema = z.object({
   short_link_key: z.string(),
   name: thirdParty(z.string()),
@@ -70,17 +57,6 @@ export const formListItemSchema = z.object({
 });
 
 // --------------------------------------------------------------------------------------------- requests
-
-export const REQUEST_SELECT = [
-  "id",
-  "request_short_code",
-  "application_id",
-  "form_id",
-  "recipient_email",
-  "status",
-  "expires_at",
-  "created_at",
-] as const;
 
 export const requestRowSchema = z.object({
   id: z.string(),
@@ -119,19 +95,6 @@ export function requestView(row: RequestRow, now: number = Date.now()): Request 
 }
 
 // ------------------------------------------------------------------------------------------ submissions
-
-export const SUBMISSION_SELECT = [
-  "id",
-  "request_short_code",
-  "application_id",
-  "status",
-  "status_message",
-  "confirmation_code",
-  "reference",
-  "shared_by",
-  "submitted_at",
-  "updated_at",
-] as const;
 
 export const submissionRowSchema = z.object({
   id: z.string(),

@@ -15,14 +15,14 @@ import {
   sharedRecordSchema,
 } from "./records.js";
 
-const userKeyRowSchema = z.object({
+export const userKeyRowSchema = z.object({
   user_id: z.string(),
   public_key: z.record(z.string(), z.unknown()),
   private_key: z.record(z.string(), z.unknown()),
 });
 export type UserKeyRow = z.infer<typeof userKeyRowSchema>;
 
-const applicationKeyRowSchema = z.object({ sealed_private_key: z.record(z.string(), z.unknown()) });
+export const applicationKeyRowSchema = z.object({ sealed_private_key: z.record(z.string(), z.unknown()) });
 
 export const ENCRYPTION_PASSWORD_SETTING = "RAYTIO_AGENT_ENCRYPTION_PASSWORD";
 

@@ -2,6 +2,7 @@ import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { type LoggingLevel, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { accountRoles } from "../account/roles.js";
 import type { Config } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { DsmServices } from "../dsm/services.js";
@@ -278,7 +279,7 @@ export class SessionManager {
     });
 
     let session: LocalSession | undefined;
-    const tools = this.#options.tools.map((tool) => this.#withEvents(tool, () => session));
+    const tools = this.#options.tools.map((tool) => this.#withEvents(tool, api, () => session));
     const store = this.#options.store;
     // A task belongs to the person and the client they signed in with, not to one session: the same
     // person reconnecting with the same client finds their tasks; anyone else is told they do not exist.
@@ -305,7 +306,7 @@ export class SessionManager {
       return {};
     });
 
-    const resolution = await resolveDomainsInTime(config, api, logger);
+    const resolution = await resolveDomainsInTime(config, () => accountRoles(api), logger);
     const filters = filtersFromSurface(config.surface);
     const exposed = applyToolFilters(toolsForDomains(tools, resolution.domains), filters);
     app.expose(exposed, (tool) =>
@@ -337,7 +338,7 @@ export class SessionManager {
    * A tool that declares a follow-up (send_request: watch for the person's answer) gets it here: once
    * it settles, this session (and no other) receives a logging message saying so.
    */
-  #withEvents(tool: AnyTool, session: () => LocalSession | undefined): AnyTool {
+  #withEvents(tool: AnyTool, api: RaytioApiClient, session: () => LocalSession | undefined): AnyTool {
     const followUp = tool.followUp;
     if (!followUp) return tool;
     return {
@@ -350,7 +351,7 @@ export class SessionManager {
           const sessionId = current.record.id;
           current.watch((signal) =>
             watchDsmRequest({
-              api: context.api,
+              api,
               logger: context.logger,
               code: next.requestShortCode,
               intervalMs: context.config.pollIntervalSeconds * 1000,

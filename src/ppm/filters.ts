@@ -1,5 +1,6 @@
+import { columnsOf } from "../raytio/pages.js";
 import { containsPattern, type PostgrestQuery, query } from "../raytio/postgrest.js";
-import { WORK_ITEM_SELECT } from "./projection.js";
+import { workItemRowSchema } from "./projection.js";
 import { statusToBackend, type WorkItemStatus } from "./status.js";
 
 export const WORK_ITEM_SORTS = {
@@ -32,7 +33,7 @@ export function buildPostgrestQuery(
   filters: WorkItemFilters,
   page: { offset: number; limit: number },
 ): PostgrestQuery {
-  const q = query().select(WORK_ITEM_SELECT);
+  const q = query().select(columnsOf(workItemRowSchema));
   if (filters.status && filters.status.length > 0) q.in("status", filters.status.map(statusToBackend));
   if (filters.assignee_party_id) q.eq("assignee_party_id", filters.assignee_party_id);
   if (filters.parent_id) q.eq("parent_id", filters.parent_id);

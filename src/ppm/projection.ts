@@ -8,22 +8,6 @@ import {
   WORK_ITEM_TYPES,
 } from "./status.js";
 
-/** Only the columns tools show, so the API never sends more than a model will read. */
-export const WORK_ITEM_SELECT = [
-  "id",
-  "title",
-  "description",
-  "status",
-  "priority",
-  "type",
-  "parent_id",
-  "assignee_party_id",
-  "due_date",
-  "tags",
-  "created_at",
-  "updated_at",
-] as const;
-
 const lower = <T extends readonly [string, ...string[]]>(values: T) =>
   z.string().transform((value, context) => {
     const lowered = value.toLowerCase();
@@ -43,7 +27,10 @@ const backendStatus = z.string().transform((value, context) => {
 /** `select=status`: all a transition or an existence check needs to read. */
 export const workItemStatusRowSchema = z.object({ status: backendStatus });
 
-/** The API row as the server relies on it. */
+/**
+ * The API row as the server relies on it. Its keys are also the columns selected (only the ones tools
+ * show, so the API never sends more than a model will read).
+ */
 export const workItemRowSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -79,18 +66,6 @@ export const workItemSchema = z.object({
 });
 
 export type WorkItem = z.infer<typeof workItemSchema>;
-
-export const ACTIVITY_SELECT = [
-  "id",
-  "work_item_id",
-  "kind",
-  "body",
-  "from_status",
-  "to_status",
-  "minutes",
-  "actor_id",
-  "created_at",
-] as const;
 
 export const activityRowSchema = z.object({
   id: z.string(),

@@ -30,8 +30,6 @@ const tags = z
   .transform((value) => value ?? []);
 
 /** List results carry only what a model needs to pick a party: contact details are personal data. */
-export const PARTY_LIST_SELECT = ["id", "party_type", "display_name", "tags"] as const;
-
 export const partyListRowSchema = z
   .object({ id: z.string(), party_type: partyType, display_name: z.string(), tags })
   .transform((row) => ({ id: row.id, type: row.party_type, name: row.display_name, tags: row.tags }));
@@ -43,27 +41,13 @@ export const partyListItemSchema = z.object({
   tags: thirdParty(z.array(z.string())),
 });
 
-/** Everything get_party, create_party and update_party show: the full record, personal data included. */
-export const PARTY_DETAIL_SELECT = [
-  "id",
-  "party_type",
-  "display_name",
-  "email",
-  "phone",
-  "contact_points",
-  "external_refs",
-  "tags",
-  "notes",
-  "created_at",
-  "updated_at",
-] as const;
-
 const contactPointSchema = z.object({
   type: z.enum(CONTACT_POINT_TYPES),
   value: thirdParty(z.string()),
   label: thirdParty(z.string()).optional(),
 });
 
+/** Everything get_party, create_party and update_party show: the full record, personal data included. */
 export const partyDetailRowSchema = z
   .object({
     id: z.string(),
@@ -121,8 +105,6 @@ export const partyDetailSchema = z.object({
 });
 
 /** The few fields a relationship check needs about each end. */
-export const PARTY_REF_SELECT = ["id", "party_type", "display_name"] as const;
-
 export const partyRefRowSchema = z
   .object({ id: z.string(), party_type: partyType, display_name: z.string() })
   .transform((row) => ({ id: row.id, type: row.party_type, name: row.display_name }));
@@ -135,15 +117,6 @@ export const partyRefSchema = z.object({
 export type PartyRef = z.infer<typeof partyRefSchema>;
 
 // Relationships ------------------------------------------------------------------------------------
-
-export const RELATIONSHIP_SELECT = [
-  "id",
-  "kind",
-  "from_party_id",
-  "to_party_id",
-  "start_date",
-  "end_date",
-] as const;
 
 const backendKind = z.string().transform((value, context): RelationshipKind => {
   const kind = kindFromBackend(value);
@@ -173,14 +146,7 @@ export const relationshipSchema = z.object({
   active: z.boolean(),
 });
 
-/** The columns of rpc/prm_party_relationships that get_party shows. */
-export const PARTY_RELATIONSHIP_SELECT = [
-  ...RELATIONSHIP_SELECT,
-  "other_party_id",
-  "other_party_type",
-  "other_party_name",
-] as const;
-
+/** The rows of rpc/prm_party_relationships that get_party shows. */
 export const partyRelationshipRowSchema = z
   .object({
     id: z.string(),

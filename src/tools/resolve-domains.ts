@@ -1,9 +1,6 @@
-import { z } from "zod";
 import type { Config } from "../config.js";
 import { isRaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { RaytioApiClient } from "../raytio/api-client.js";
-import { RPCS, rpcPath } from "../raytio/paths.js";
 import { DOMAINS, type Domain, parseDomains } from "./domains.js";
 import { domainsForRoles } from "./role-mapping.js";
 
@@ -16,14 +13,6 @@ export interface DomainResolution {
   reason: string;
   roles: string[];
 }
-
-/**
- * A set-returning function with one output column may come back as bare values or as objects,
- * depending on how the API declares it; both mean the same list of role names.
- */
-const userGroupsSchema = z.array(
-  z.union([z.string(), z.object({ group_name: z.string() }).transform((row) => row.group_name)]),
-);
 
 /** RAYTIO_TOOL_DOMAINS is checked before anything else starts, so a typo fails at once. */
 export function staticDomains(config: Config): Domain[] | undefined {
@@ -45,7 +34,8 @@ export function fallbackResolution(reason: string): DomainResolution {
  */
 export async function resolveDomains(
   config: Config,
-  api: RaytioApiClient,
+  /** The account's backend roles; only asked when RAYTIO_TOOL_DOMAINS does not decide. */
+  roles: () => Promise<string[]>,
   logger: Logger,
 ): Promise<DomainResolution> {
   const fixed = staticDomains(config);
@@ -53,30 +43,25 @@ export async function resolveDomains(
     return { domains: fixed, source: "static", reason: "from RAYTIO_TOOL_DOMAINS", roles: [] };
   }
   try {
-    const response = await api.post(rpcPath(RPCS.userGroups), {
-      body: {},
-      idempotent: true,
-      schema: userGroupsSchema,
-    });
-    const roles = response.data;
-    const mapping = domainsForRoles(roles);
+    const names = await roles();
+    const mapping = domainsForRoles(names);
     if (mapping.ignored.length > 0)
       logger.debug("Ignoring roles with no tool domain", { roles: mapping.ignored });
     if (mapping.domains.length === 0) {
       return {
         ...fallbackResolution(
-          roles.length === 0
+          names.length === 0
             ? "the account has no Raytio roles, so every domain is exposed"
-            : `none of the account's roles (${roles.join(", ")}) maps to a tool domain, so every domain is exposed`,
+            : `none of the account's roles (${names.join(", ")}) maps to a tool domain, so every domain is exposed`,
         ),
-        roles,
+        roles: names,
       };
     }
     return {
       domains: mapping.domains,
       source: "roles",
       reason: `from the account's roles (${mapping.recognised.join(", ")})`,
-      roles,
+      roles: names,
     };
   } catch (error) {
     const code = isRaytioError(error) ? error.code : "INTERNAL_ERROR";
@@ -92,7 +77,8 @@ export async function resolveDomains(
  */
 export async function resolveDomainsInTime(
   config: Config,
-  api: RaytioApiClient,
+  /** The account's backend roles, asked once `first` is done. */
+  roles: () => Promise<string[]>,
   logger: Logger,
   first: () => Promise<void> = async () => undefined,
 ): Promise<DomainResolution> {
@@ -104,7 +90,7 @@ export async function resolveDomainsInTime(
     );
   });
   try {
-    return await Promise.race([first().then(() => resolveDomains(config, api, logger)), timedOut]);
+    return await Promise.race([first().then(() => resolveDomains(config, roles, logger)), timedOut]);
   } finally {
     clearTimeout(timer);
   }

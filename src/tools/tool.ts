@@ -1,9 +1,11 @@
 import type { z } from "zod";
 import type { Config } from "../config.js";
-import type { DsmServices } from "../dsm/services.js";
+import type { DsmData } from "../dsm/data.js";
 import type { Logger } from "../logger.js";
-import type { RaytioApiClient } from "../raytio/api-client.js";
+import type { PpmData } from "../ppm/data.js";
+import type { PrmData } from "../prm/data.js";
 import type { TokenSource } from "../raytio/auth.js";
+import type { WrmData } from "../wrm/data.js";
 import type { Redirect } from "./validation.js";
 
 export const BASE_DOMAINS = ["dsm", "ppm", "prm", "wrm"] as const;
@@ -32,12 +34,17 @@ export type ToolFollowUp = {
 
 /** What a tool handler may use. Built once per call; nothing here is global state. */
 export interface ToolContext {
-  api: RaytioApiClient;
   tokens: TokenSource;
   config: Config;
   logger: Logger;
-  /** Per-process DSM state: the agent keyring (PBKDF2 once per process) and cached key envelopes. */
-  dsm: DsmServices;
+  /**
+   * Each domain's operations, already bound to this call's signal. DSM's also reach the per-process
+   * keyring (PBKDF2 once per process) and cached key envelopes.
+   */
+  dsm: DsmData;
+  ppm: PpmData;
+  prm: PrmData;
+  wrm: WrmData;
   signal: AbortSignal;
   /** Tools that exist but are not exposed in this process: messages never point to them. */
   hiddenTools: ReadonlySet<string>;

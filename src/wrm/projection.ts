@@ -14,8 +14,8 @@ import {
 export { WORKER_STATUSES } from "./types.js";
 
 /**
- * Column lists and response schemas. Row schemas read what the API sends (upper-case enums) and turn it
- * into what tools show; output schemas are the lean shapes published in tools/list.
+ * Response schemas. Row schemas read what the API sends (upper-case enums) and turn it into what tools
+ * show; their keys are the columns selected. Output schemas are the lean shapes published in tools/list.
  */
 function apiEnum<const T extends readonly [string, ...string[]]>(values: T) {
   return z
@@ -25,15 +25,6 @@ function apiEnum<const T extends readonly [string, ...string[]]>(values: T) {
 }
 
 // Workers ------------------------------------------------------------------------------------------
-
-export const WORKER_LIST_SELECT = [
-  "id",
-  "name",
-  "purpose",
-  "status",
-  "model_stack_id",
-  "updated_at",
-] as const;
 
 export const workerListItemSchema = z.object({
   id: z.string(),
@@ -89,7 +80,6 @@ export const entityRowSchema = entitySchema.omit({ roles: true, mcp_tools: true,
 });
 
 /** A worker's assignments, from the `wrm_worker_assignment` view. */
-export const ASSIGNMENT_SELECT = ["kind", "target_id", "target_name"] as const;
 export const assignmentRowSchema = z.object({
   kind: z.enum(["ROLE", "MCP_TOOL", "GUARDRAIL"]),
   target_id: z.string(),
@@ -97,16 +87,6 @@ export const assignmentRowSchema = z.object({
 });
 
 // Role memories --------------------------------------------------------------------------------------
-
-export const MEMORY_SELECT = [
-  "id",
-  "role_id",
-  "kind",
-  "content",
-  "source_run_id",
-  "created_by",
-  "created_at",
-] as const;
 
 export const memorySchema = z.object({
   id: z.string(),
@@ -120,38 +100,10 @@ export const memorySchema = z.object({
 export const memoryRowSchema = memorySchema.extend({ kind: apiEnum(MEMORY_KINDS) });
 
 /** What add_role_memory echoes: provenance without the (agent-written) text. */
-export const MEMORY_RECEIPT_SELECT = [
-  "id",
-  "role_id",
-  "kind",
-  "source_run_id",
-  "created_by",
-  "created_at",
-] as const;
 export const memoryReceiptSchema = memorySchema.omit({ content: true });
 export const memoryReceiptRowSchema = memoryRowSchema.omit({ content: true });
 
 // Agent runs -----------------------------------------------------------------------------------------
-
-export const RUN_LIST_SELECT = [
-  "id",
-  "worker_id",
-  "work_item_id",
-  "goal",
-  "status",
-  "started_at",
-  "ended_at",
-  "cost_usd",
-  "step_count",
-  "artifact_count",
-] as const;
-export const RUN_SELECT = [
-  ...RUN_LIST_SELECT,
-  "input_tokens",
-  "output_tokens",
-  "error",
-  "created_by",
-] as const;
 
 export const runSchema = z.object({
   id: z.string(),
@@ -171,17 +123,14 @@ export const runSchema = z.object({
 });
 export type AgentRun = z.output<typeof runSchema>;
 export const runRowSchema = runSchema.extend({ status: apiEnum(RUN_STATUSES) });
+/** A list shows a run without its token counts, error text and author. */
+export const runListRowSchema = runRowSchema.omit({
+  input_tokens: true,
+  output_tokens: true,
+  error: true,
+  created_by: true,
+});
 
-export const STEP_SELECT = [
-  "seq",
-  "kind",
-  "tool_name",
-  "mcp_tool_id",
-  "input",
-  "output",
-  "started_at",
-  "ended_at",
-] as const;
 export const stepSchema = z.object({
   seq: z.number(),
   kind: z.enum(STEP_KINDS),
@@ -196,23 +145,11 @@ export type RunStep = z.output<typeof stepSchema>;
 export const stepRowSchema = stepSchema.extend({ kind: apiEnum(STEP_KINDS) });
 
 /** What append_run_step echoes: where the step landed, without its (agent-written) text. */
-export const STEP_RECEIPT_SELECT = ["run_id", "seq", "kind", "tool_name", "started_at", "ended_at"] as const;
 export const stepReceiptSchema = stepSchema
   .pick({ seq: true, kind: true, tool_name: true, started_at: true, ended_at: true })
   .extend({ run_id: z.string() });
 export const stepReceiptRowSchema = stepReceiptSchema.extend({ kind: apiEnum(STEP_KINDS) });
 
-export const ARTIFACT_SELECT = [
-  "seq",
-  "id",
-  "name",
-  "media_type",
-  "step_seq",
-  "uri",
-  "content",
-  "size_bytes",
-  "created_at",
-] as const;
 export const artifactSchema = z.object({
   seq: z.number(),
   id: z.string(),
@@ -227,15 +164,4 @@ export const artifactSchema = z.object({
 });
 export type RunArtifact = z.output<typeof artifactSchema>;
 
-export const ARTIFACT_RECEIPT_SELECT = [
-  "run_id",
-  "seq",
-  "id",
-  "name",
-  "media_type",
-  "step_seq",
-  "uri",
-  "size_bytes",
-  "created_at",
-] as const;
 export const artifactReceiptSchema = artifactSchema.omit({ content: true }).extend({ run_id: z.string() });

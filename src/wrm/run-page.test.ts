@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonBytes } from "../tools/budget.js";
+import { jsonBytes } from "../budget.js";
 import { CLIP_MARK, clipFields, clippedAmong, clipText, leadingWithin, nextFrom } from "./run-page.js";
 
 describe("clipText", () => {

@@ -1,4 +1,4 @@
-import { jsonBytes } from "../tools/budget.js";
+import { jsonBytes } from "../budget.js";
 
 /**
  * Cutting a run down to one response: long texts are clipped to `maxChars` (marked, with how much was

@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { generateKeyPair, importPublicJwk, sealPrivateKey } from "../../crypto/maxcryptor.js";
-import { ACCESS_APPLICATION_SELECT, accessApplicationSchema } from "../../dsm/projection.js";
-import { RPCS, rpcPath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
+import { accessApplicationSchema } from "../../dsm/projection.js";
 import { assertKnownSchemas } from "../../schemas/loader.js";
 import { defineTool } from "../tool.js";
 
@@ -32,28 +30,22 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema,
-  async handler(input, { api, dsm, signal }) {
+  async handler(input, { dsm }) {
     const schemas = [...new Set(input.schemas ?? [])];
     assertKnownSchemas(schemas);
-    await dsm.proveEncryptionPassword(api);
-    const owner = importPublicJwk((await dsm.userKey(api)).public_key);
+    await dsm.proveEncryptionPassword();
+    const owner = importPublicJwk((await dsm.userKey()).public_key);
     const bits = dsm.keyBits;
     const pair = await generateKeyPair({ bits });
     // The private key leaves this function only sealed to the owner's public key (docs/crypto.md, Keys).
     const sealed = sealPrivateKey(pair.privateKey, owner.key);
-    const response = await api.post(rpcPath(RPCS.dsmCreateAccessApplication), {
-      query: query().select(ACCESS_APPLICATION_SELECT),
-      body: {
-        name: input.name,
-        description: input.description ?? null,
-        schemas,
-        public_key: pair.publicJwk,
-        sealed_private_key: sealed,
-      },
-      schema: accessApplicationSchema,
-      signal,
+    const { id, ...application } = await dsm.createApplication({
+      name: input.name,
+      description: input.description,
+      schemas,
+      publicKey: pair.publicJwk,
+      sealedPrivateKey: sealed,
     });
-    const { id, ...application } = response.data;
     return { data: { access_application_id: id, ...application, key_bits: bits } };
   },
   summarize: ({ data }) =>

@@ -1,15 +1,6 @@
 import { z } from "zod";
-import { requireApplication } from "../../dsm/lookups.js";
-import {
-  FORM_SELECT,
-  type FormPage,
-  formPageSchema,
-  formSchema,
-  PAGE_FILTERS,
-} from "../../dsm/projection.js";
+import { type FormPage, formPageSchema, PAGE_FILTERS } from "../../dsm/projection.js";
 import { RaytioError } from "../../errors.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
 import { assertKnownSchemas, getSystemSchema } from "../../schemas/loader.js";
 import { thirdParty } from "../../untrusted-text.js";
 import { emailAddress, idParam } from "../schemas.js";
@@ -123,7 +114,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema,
-  async handler(input, { api, dsm, signal }) {
+  async handler(input, { dsm }) {
     const applicationId = applicationIdOf(input);
     const pages = pagesOf(input);
     const requested = pages.flatMap((page) => page.schemas);
@@ -136,8 +127,8 @@ export default defineTool({
         { details: { field: input.pages ? "pages" : "system_schemas", repeated } },
       );
     }
-    await dsm.proveEncryptionPassword(api);
-    const application = await requireApplication(api, applicationId, signal);
+    await dsm.proveEncryptionPassword();
+    const application = await dsm.getApplication(applicationId);
     // An application that lists no schemas collects whatever its forms ask for.
     const foreign =
       application.schemas.length === 0 ? [] : requested.filter((name) => !application.schemas.includes(name));
@@ -154,21 +145,13 @@ export default defineTool({
         },
       );
     }
-    const response = await api.post(tablePath(TABLES.form), {
-      query: query().select(FORM_SELECT),
-      body: {
-        application_id: application.id,
-        name: input.name ?? application.name,
-        reference: input.reference ?? null,
-        recipient_email: input.recipient_email ?? null,
-        pages,
-      },
-      prefer: ["return=representation"],
-      schema: z.array(formSchema),
-      signal,
+    const form = await dsm.createForm({
+      applicationId: application.id,
+      name: input.name ?? application.name,
+      reference: input.reference,
+      recipientEmail: input.recipient_email,
+      pages,
     });
-    const form = response.data[0];
-    if (!form) throw new RaytioError("API_ERROR", "The Raytio API created the form but returned no row.");
     return {
       data: {
         short_link_key: form.short_link_key,

@@ -1,12 +1,7 @@
 import { z } from "zod";
-import { requireApplication } from "../../dsm/lookups.js";
-import { accessApplicationSchema, FORM_LIST_SELECT, formListItemSchema } from "../../dsm/projection.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
+import { accessApplicationSchema, formListItemSchema } from "../../dsm/projection.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
-
-const MAX_FORMS = 20;
 
 export default defineTool({
   name: "get_access_application",
@@ -22,32 +17,13 @@ export default defineTool({
     forms_total: z.number().nullable(),
     can_decrypt: z.boolean(),
   }),
-  async handler({ id }, { api, signal }) {
-    const [application, forms, keys] = await Promise.all([
-      requireApplication(api, id, signal),
-      api.get(tablePath(TABLES.form), {
-        query: query()
-          .select(FORM_LIST_SELECT)
-          .eq("application_id", id)
-          .order("created_at", "desc")
-          .order("id")
-          .limit(MAX_FORMS),
-        prefer: ["count=exact"],
-        schema: z.array(formListItemSchema),
-        signal,
-      }),
-      // Only whether a sealed copy exists for this account: the key itself is not fetched.
-      api.get(tablePath(TABLES.accessApplicationKey), {
-        query: query().select("application_id").eq("application_id", id).limit(1),
-        schema: z.array(z.object({ application_id: z.string() })),
-        signal,
-      }),
-    ]);
+  async handler({ id }, { dsm }) {
+    const detail = await dsm.applicationDetail(id);
     return {
-      application,
-      forms: forms.data,
-      forms_total: forms.total ?? null,
-      can_decrypt: keys.data.length > 0,
+      application: detail.application,
+      forms: detail.forms,
+      forms_total: detail.formsTotal,
+      can_decrypt: detail.canDecrypt,
     };
   },
   summarize: ({ application, forms, forms_total, can_decrypt }) =>

@@ -1,9 +1,6 @@
 import { z } from "zod";
-import { SUBMISSION_SELECT, submissionRowSchema, submissionSchema } from "../../dsm/projection.js";
-import { SUBMISSION_STATUSES, statusToBackend } from "../../dsm/status.js";
-import { TABLES } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { fetchPage } from "../list-page.js";
+import { submissionSchema } from "../../dsm/projection.js";
+import { SUBMISSION_STATUSES } from "../../dsm/status.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
 import { idParam, oneOrMany } from "../schemas.js";
 import { defineTool } from "../tool.js";
@@ -23,20 +20,8 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(submissionSchema), ...paginationOutput }),
-  handler({ limit, cursor, ...filters }, { api, signal }) {
-    return fetchPage(api, TABLES.submission, {
-      filters,
-      limit,
-      cursor,
-      row: submissionRowSchema,
-      signal,
-      build: ({ offset, limit: rows }) => {
-        const q = query().select(SUBMISSION_SELECT);
-        if (filters.application_id) q.eq("application_id", filters.application_id);
-        if (filters.status) q.in("status", filters.status.map(statusToBackend));
-        return q.order("submitted_at", "desc").order("id").offset(offset).limit(rows);
-      },
-    });
+  handler({ limit, cursor, ...filters }, { dsm }) {
+    return dsm.listSubmissions(filters, { limit, cursor });
   },
   summarize: (output) => summarizePage(output, "submission", "submissions"),
 });

@@ -1,14 +1,8 @@
 import { z } from "zod";
-import { findSubmissionForRequest, requireForm, requireRequest } from "../../dsm/lookups.js";
 import { pollUntil } from "../../dsm/poll.js";
-import type { RequestRow } from "../../dsm/projection.js";
+import type { Request } from "../../dsm/projection.js";
 import { groupBySchema } from "../../dsm/records.js";
-import {
-  requestStatus,
-  SUBMISSION_STATUSES,
-  SUBMISSION_TRANSITIONS,
-  type SubmissionStatus,
-} from "../../dsm/status.js";
+import { SUBMISSION_STATUSES, SUBMISSION_TRANSITIONS, type SubmissionStatus } from "../../dsm/status.js";
 import { RaytioError } from "../../errors.js";
 import { thirdParty } from "../../untrusted-text.js";
 import { defineTool } from "../tool.js";
@@ -56,7 +50,7 @@ const outputSchema = z.object({
     .nullable(),
 });
 
-function expired(row: RequestRow): RaytioError {
+function expired(row: Request): RaytioError {
   return new RaytioError(
     "REQUEST_EXPIRED",
     `Request ${row.request_short_code} expired at ${row.expires_at} before the person shared their data. Send a new request with send_request (the form's short_link_key still works).`,
@@ -83,7 +77,7 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema,
-  async handler(input, { api, config, dsm, signal, progress }) {
+  async handler(input, { config, dsm, signal, progress }) {
     // Checked first: waiting ten minutes to then fail for want of a setting would waste the wait.
     dsm.requireEncryptionPassword();
     const limit = config.requestTimeoutSeconds;
@@ -97,12 +91,11 @@ export default defineTool({
     const waitSeconds = input.wait_seconds ?? limit;
     const code = input.request_short_code;
 
-    const outcome = await pollUntil<RequestRow>({
+    const outcome = await pollUntil<Request>({
       check: async () => {
-        const row = await requireRequest(api, code, signal);
-        const status = requestStatus(row.status, row.expires_at);
-        if (status === "expired") throw expired(row);
-        if (status === "pending") return { done: false, expiresAt: Date.parse(row.expires_at) };
+        const row = await dsm.request(code);
+        if (row.status === "expired") throw expired(row);
+        if (row.status === "pending") return { done: false, expiresAt: Date.parse(row.expires_at) };
         return { done: true, value: row };
       },
       waitMs: waitSeconds * 1000,
@@ -117,7 +110,7 @@ export default defineTool({
     });
 
     if (!outcome.done) {
-      const row = await requireRequest(api, code, signal);
+      const row = await dsm.request(code);
       return {
         request_short_code: code,
         status: "pending" as const,
@@ -133,10 +126,10 @@ export default defineTool({
       expires_at: row.expires_at,
       waited_seconds: seconds(outcome.waitedMs),
     };
-    if (row.status === "CANCELLED")
+    if (row.status === "cancelled")
       return { ...base, status: "cancelled" as const, data: null, submission: null };
 
-    const submission = await findSubmissionForRequest(api, code, signal);
+    const submission = await dsm.submissionForRequest(code);
     if (!submission) {
       throw new RaytioError(
         "DSM_NOT_FOUND",
@@ -144,8 +137,8 @@ export default defineTool({
         { details: { request_short_code: code } },
       );
     }
-    const form = await requireForm(api, submission.form_id, signal);
-    const values = await dsm.openRecords(api, submission.application_id, submission.records);
+    const form = await dsm.form(submission.form_id);
+    const values = await dsm.openRecords(submission.application_id, submission.records);
     return {
       ...base,
       status: submission.status,
@@ -163,12 +156,11 @@ export default defineTool({
   // Run as an MCP task, the wait is the person's, not the call's: the task works until they answer
   // (completed: the same result a blocking call now returns at once) or the request expires (failed).
   task: {
-    async check(input, { api, dsm, signal }) {
+    async check(input, { dsm }) {
       dsm.requireEncryptionPassword();
-      const row = await requireRequest(api, input.request_short_code, signal);
-      const status = requestStatus(row.status, row.expires_at);
-      if (status === "expired") throw expired(row);
-      if (status !== "pending") return { done: true };
+      const row = await dsm.request(input.request_short_code);
+      if (row.status === "expired") throw expired(row);
+      if (row.status !== "pending") return { done: true };
       return {
         done: false,
         statusMessage: `Waiting for the person to answer data request ${row.request_short_code} (it expires at ${row.expires_at}).`,

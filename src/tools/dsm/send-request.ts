@@ -1,9 +1,6 @@
 import { z } from "zod";
-import { requireFormByShortLink } from "../../dsm/lookups.js";
-import { REQUEST_SELECT, requestRowSchema, requestSchema, requestView } from "../../dsm/projection.js";
+import { requestSchema } from "../../dsm/projection.js";
 import { RaytioError } from "../../errors.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
 import { emailAddress, idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -44,8 +41,8 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema,
-  async handler(input, { api, config, dsm, signal }) {
-    const form = await requireFormByShortLink(api, input.short_link_key, signal);
+  async handler(input, { dsm, config }) {
+    const form = await dsm.formByShortLink(input.short_link_key);
     if (
       input.access_application_id !== undefined &&
       input.access_application_id.toLowerCase() !== form.application_id.toLowerCase()
@@ -64,23 +61,14 @@ export default defineTool({
         { details: { field: "recipient_email" } },
       );
     }
-    await dsm.proveEncryptionPassword(api);
+    await dsm.proveEncryptionPassword();
     const minutes = input.expiry_minutes ?? config.requestExpiryMinutes;
-    const response = await api.post(tablePath(TABLES.request), {
-      query: query().select(REQUEST_SELECT),
-      body: {
-        form_id: form.id,
-        recipient_email: recipient,
-        message: input.message ?? null,
-        expires_at: new Date(Date.now() + minutes * 60_000).toISOString(),
-      },
-      prefer: ["return=representation"],
-      schema: z.array(requestRowSchema),
-      signal,
+    const { application_id, ...request } = await dsm.sendRequest({
+      formId: form.id,
+      recipientEmail: recipient,
+      message: input.message,
+      expiresAt: new Date(Date.now() + minutes * 60_000).toISOString(),
     });
-    const row = response.data[0];
-    if (!row) throw new RaytioError("API_ERROR", "The Raytio API created the request but returned no row.");
-    const { application_id, ...request } = requestView(row);
     return {
       data: { ...request, access_application_id: application_id, short_link_key: form.short_link_key },
     };

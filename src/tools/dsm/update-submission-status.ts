@@ -1,10 +1,7 @@
 import { z } from "zod";
-import { requireSubmission } from "../../dsm/lookups.js";
-import { SUBMISSION_SELECT, submissionRowSchema, submissionSchema } from "../../dsm/projection.js";
-import { assertSubmissionTransition, RECEIVER_STATUSES, statusToBackend } from "../../dsm/status.js";
+import { submissionSchema } from "../../dsm/projection.js";
+import { assertSubmissionTransition, RECEIVER_STATUSES } from "../../dsm/status.js";
 import { RaytioError } from "../../errors.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -26,24 +23,14 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ submission: submissionSchema, changed: z.boolean() }),
-  async handler({ id, status, message }, { api, signal }) {
-    const current = await requireSubmission(api, id, signal);
+  async handler({ id, status, message }, { dsm }) {
+    const current = await dsm.submission(id);
     assertSubmissionTransition(id, current.status, status);
     if (current.status === status && message === undefined) return { submission: current, changed: false };
-    const body: Record<string, unknown> = { status: statusToBackend(status) };
-    if (message !== undefined) body.status_message = message;
-    // Only while the status is still the one just checked, so a concurrent review is not overwritten.
-    const response = await api.patch(tablePath(TABLES.submission), {
-      query: query().select(SUBMISSION_SELECT).eq("id", id).eq("status", statusToBackend(current.status)),
-      body,
-      prefer: ["return=representation"],
-      schema: z.array(submissionRowSchema),
-      signal,
-    });
-    const updated = response.data[0];
+    const updated = await dsm.setSubmissionStatus(id, current.status, status, message);
     if (updated)
       return { submission: updated, changed: updated.status !== current.status || message !== undefined };
-    const now = await requireSubmission(api, id, signal);
+    const now = await dsm.submission(id);
     throw new RaytioError(
       "DSM_VALIDATION",
       `Submission ${id} changed from ${current.status} to ${now.status} while this update ran. Check it with list_submissions and try again.`,

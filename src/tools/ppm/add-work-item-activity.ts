@@ -1,9 +1,6 @@
 import { z } from "zod";
 import { RaytioError } from "../../errors.js";
-import { ACTIVITY_SELECT, activityRowSchema, activitySchema } from "../../ppm/projection.js";
-import { requireStatus } from "../../ppm/work-items.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
+import { activitySchema } from "../../ppm/projection.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -30,7 +27,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ activity: activitySchema }),
-  async handler(input, { api, signal }) {
+  async handler(input, { ppm }) {
     const body = input.body?.trim() || undefined;
     if (input.kind === "comment" && (body === undefined || input.minutes !== undefined)) {
       throw new RaytioError("PPM_VALIDATION", "A comment needs a non-empty body and takes no minutes.", {
@@ -46,22 +43,12 @@ export default defineTool({
         },
       );
     }
-    // Checked first so another customer's id answers PPM_NOT_FOUND, not a refused insert.
-    await requireStatus(api, input.work_item_id, signal);
-    const response = await api.post(tablePath(TABLES.activity), {
-      query: query().select(ACTIVITY_SELECT),
-      body: {
-        work_item_id: input.work_item_id,
-        kind: input.kind.toUpperCase(),
-        body: body ?? null,
-        minutes: input.minutes ?? null,
-      },
-      prefer: ["return=representation"],
-      single: true,
-      schema: activityRowSchema,
-      signal,
+    const activity = await ppm.addActivity(input.work_item_id, {
+      kind: input.kind,
+      body,
+      minutes: input.minutes,
     });
-    return { activity: response.data };
+    return { activity };
   },
   summarize: (output) =>
     output.activity.kind === "time_entry"

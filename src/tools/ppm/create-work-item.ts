@@ -1,10 +1,7 @@
 import { z } from "zod";
-import { WORK_ITEM_SELECT, workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
+import { workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_PRIORITIES, WORK_ITEM_TYPES } from "../../ppm/status.js";
 import { TRANSITION_INTENTS } from "../../ppm/transitions.js";
-import { checkReferences } from "../../ppm/work-items.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
 import { idParam, isoDate } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -38,26 +35,8 @@ export default defineTool({
     },
   },
   outputSchema: z.object({ work_item: workItemSchema }),
-  async handler(input, { api, signal }) {
-    await checkReferences(api, input, signal);
-    const response = await api.post(tablePath(TABLES.workItem), {
-      query: query().select(WORK_ITEM_SELECT),
-      body: {
-        title: input.title,
-        description: input.description ?? null,
-        priority: input.priority.toUpperCase(),
-        type: input.type.toUpperCase(),
-        parent_id: input.parent_id ?? null,
-        assignee_party_id: input.assignee_party_id ?? null,
-        due_date: input.due_date ?? null,
-        tags: input.tags ?? [],
-      },
-      prefer: ["return=representation"],
-      single: true,
-      schema: workItemRowSchema,
-      signal,
-    });
-    return { work_item: response.data };
+  async handler(input, { ppm }) {
+    return { work_item: await ppm.createWorkItem(input) };
   },
   summarize: (output) => `Created work item ${output.work_item.id} (${output.work_item.status}).`,
 });

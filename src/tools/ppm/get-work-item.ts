@@ -1,9 +1,6 @@
 import { z } from "zod";
-import { ACTIVITY_SELECT, activityRowSchema, activitySchema, workItemSchema } from "../../ppm/projection.js";
+import { activitySchema, workItemSchema } from "../../ppm/projection.js";
 import { legalIntents, TRANSITION_INTENTS } from "../../ppm/transitions.js";
-import { requireWorkItem } from "../../ppm/work-items.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -32,27 +29,17 @@ export default defineTool({
     recent_activities: z.array(activitySchema).describe("Newest first"),
     activities_total: z.number().nullable(),
   }),
-  async handler({ id, activity_limit }, { api, signal }) {
+  async handler({ id, activity_limit }, { ppm }) {
     // Both reads at once: an item this account cannot see has no visible activities either.
     const [item, activities] = await Promise.all([
-      requireWorkItem(api, id, signal),
-      api.get(tablePath(TABLES.activity), {
-        query: query()
-          .select(ACTIVITY_SELECT)
-          .eq("work_item_id", id)
-          .order("created_at", "desc")
-          .order("id", "desc")
-          .limit(activity_limit),
-        prefer: ["count=exact"],
-        schema: z.array(activityRowSchema),
-        signal,
-      }),
+      ppm.getWorkItem(id),
+      ppm.recentActivities(id, activity_limit),
     ]);
     return {
       work_item: item,
       legal_intents: legalIntents(item.status),
-      recent_activities: activities.data,
-      activities_total: activities.total ?? null,
+      recent_activities: activities.items,
+      activities_total: activities.total,
     };
   },
   summarize: (output) =>

@@ -1,9 +1,7 @@
 import { z } from "zod";
-import { buildPostgrestQuery, WORK_ITEM_SORTS } from "../../ppm/filters.js";
-import { workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
+import { WORK_ITEM_SORTS } from "../../ppm/filters.js";
+import { workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_STATUSES } from "../../ppm/status.js";
-import { TABLES } from "../../raytio/paths.js";
-import { fetchPage } from "../list-page.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
 import { idParam, isoDate, isoDateTime, oneOrMany } from "../schemas.js";
 import { defineTool } from "../tool.js";
@@ -33,15 +31,8 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(workItemSchema), ...paginationOutput }),
-  handler({ limit, cursor, ...filters }, { api, signal }) {
-    return fetchPage(api, TABLES.workItem, {
-      filters,
-      limit,
-      cursor,
-      row: workItemRowSchema,
-      signal,
-      build: (page) => buildPostgrestQuery(filters, page),
-    });
+  handler({ limit, cursor, ...filters }, { ppm }) {
+    return ppm.listWorkItems(filters, { limit, cursor });
   },
   summarize: (output) => summarizePage(output, "work item", "work items"),
 });

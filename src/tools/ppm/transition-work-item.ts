@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_STATUSES } from "../../ppm/status.js";
-import { legalIntents, movedMeanwhile, planTransition, TRANSITION_INTENTS } from "../../ppm/transitions.js";
-import { applyTransition, requireStatus } from "../../ppm/work-items.js";
+import { legalIntents, TRANSITION_INTENTS } from "../../ppm/transitions.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -34,19 +33,13 @@ export default defineTool({
     from_status: z.enum(WORK_ITEM_STATUSES),
     legal_intents: z.array(z.enum(TRANSITION_INTENTS)).describe("Intents legal from the new status"),
   }),
-  async handler({ id, intent, reason, expected_status }, { api, signal }) {
-    const current = await requireStatus(api, id, signal);
-    if (expected_status !== undefined && expected_status !== current) {
-      throw movedMeanwhile(intent, expected_status, current, id);
-    }
-    const planned = planTransition(current, intent, reason, id);
-    const moved = await applyTransition(api, id, planned, signal);
-    if (!moved) {
-      // Nothing changed: the status is no longer the one read above (re-read it), or the item is no
-      // longer visible (the re-read answers PPM_NOT_FOUND).
-      throw movedMeanwhile(intent, planned.from, await requireStatus(api, id, signal), id);
-    }
-    return { work_item: moved, from_status: planned.from, legal_intents: legalIntents(moved.status) };
+  async handler({ id, intent, reason, expected_status }, { ppm }) {
+    const moved = await ppm.transition(id, intent, expected_status, reason);
+    return {
+      work_item: moved.workItem,
+      from_status: moved.from,
+      legal_intents: legalIntents(moved.workItem.status),
+    };
   },
   summarize: (output) =>
     `Work item ${output.work_item.id} moved from ${output.from_status} to ${output.work_item.status}; legal intents now: ${output.legal_intents.join(", ")}.`,

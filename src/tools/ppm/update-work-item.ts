@@ -1,11 +1,8 @@
 import { z } from "zod";
 import { RaytioError } from "../../errors.js";
-import { WORK_ITEM_SELECT, workItemRowSchema, workItemSchema } from "../../ppm/projection.js";
+import { workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_PRIORITIES, WORK_ITEM_TYPES } from "../../ppm/status.js";
 import { TRANSITION_INTENTS } from "../../ppm/transitions.js";
-import { checkReferences, workItemNotFound } from "../../ppm/work-items.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
 import { idParam, isoDate } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -54,7 +51,7 @@ export default defineTool({
     },
   },
   outputSchema: z.object({ work_item: workItemSchema, changed: z.array(z.enum(FIELDS)) }),
-  async handler(input, { api, signal }) {
+  async handler(input, { ppm }) {
     const changed = FIELDS.filter((field) => input[field] !== undefined);
     if (changed.length === 0) {
       throw new RaytioError(
@@ -62,25 +59,9 @@ export default defineTool({
         `Nothing to update: give at least one of ${FIELDS.join(", ")}. To change the status use transition_work_item.`,
       );
     }
-    await checkReferences(
-      api,
-      { id: input.id, parent_id: input.parent_id, assignee_party_id: input.assignee_party_id },
-      signal,
-    );
-    const body: Record<string, unknown> = {};
-    for (const field of changed) body[field] = input[field];
-    if (input.priority) body.priority = input.priority.toUpperCase();
-    if (input.type) body.type = input.type.toUpperCase();
-    const response = await api.patch(tablePath(TABLES.workItem), {
-      query: query().select(WORK_ITEM_SELECT).eq("id", input.id),
-      body,
-      prefer: ["return=representation"],
-      schema: z.array(workItemRowSchema),
-      signal,
-    });
-    const item = response.data[0];
-    if (!item) throw workItemNotFound(input.id);
-    return { work_item: item, changed };
+    const changes: Record<string, unknown> = {};
+    for (const field of changed) changes[field] = input[field];
+    return { work_item: await ppm.updateWorkItem(input.id, changes), changed };
   },
   summarize: (output) => `Updated ${output.changed.join(", ")} of work item ${output.work_item.id}.`,
 });

@@ -1,13 +1,6 @@
 import { z } from "zod";
 import { contactPoints, email, externalRefs, notes, partyName, partyTags, phone } from "../../prm/fields.js";
-import {
-  PARTY_DETAIL_SELECT,
-  PARTY_TYPES,
-  partyDetailRowSchema,
-  partyDetailSchema,
-} from "../../prm/projection.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
+import { PARTY_TYPES, partyDetailSchema } from "../../prm/projection.js";
 import { defineTool } from "../tool.js";
 
 const inputSchema = z.strictObject({
@@ -30,25 +23,8 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ party: partyDetailSchema }),
-  async handler(input, { api, signal }) {
-    const response = await api.post(tablePath(TABLES.party), {
-      query: query().select(PARTY_DETAIL_SELECT),
-      body: {
-        party_type: input.type.toUpperCase(),
-        display_name: input.name,
-        email: input.email ?? null,
-        phone: input.phone ?? null,
-        contact_points: input.contact_points ?? [],
-        external_refs: input.external_refs ?? {},
-        tags: input.tags ?? [],
-        notes: input.notes ?? null,
-      },
-      prefer: ["return=representation"],
-      single: true,
-      schema: partyDetailRowSchema,
-      signal,
-    });
-    return { party: response.data };
+  async handler({ type, ...fields }, { prm }) {
+    return { party: await prm.createParty(type, fields) };
   },
   summarize: (output) => `Created ${output.party.type} ${output.party.id}.`,
 });

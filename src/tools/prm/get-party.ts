@@ -1,20 +1,7 @@
 import { z } from "zod";
-import { notFoundAs, partyNotFound } from "../../prm/errors.js";
-import {
-  PARTY_DETAIL_SELECT,
-  PARTY_RELATIONSHIP_SELECT,
-  partyDetailRowSchema,
-  partyDetailSchema,
-  partyRelationshipRowSchema,
-  partyRelationshipSchema,
-} from "../../prm/projection.js";
-import { RPCS, rpcPath, TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
+import { partyDetailSchema, partyRelationshipSchema } from "../../prm/projection.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
-
-/** Enough for nearly every party; a large organisation's staff are paged with search_parties. */
-const MAX_RELATIONSHIPS = 50;
 
 export default defineTool({
   name: "get_party",
@@ -31,37 +18,9 @@ export default defineTool({
     relationships: z.array(partyRelationshipSchema),
     relationships_total: z.number().nullable(),
   }),
-  async handler({ party_id }, { api, signal }) {
-    const [party, relationships] = await Promise.all([
-      api
-        .get(tablePath(TABLES.party), {
-          query: query().select(PARTY_DETAIL_SELECT).eq("id", party_id),
-          single: true,
-          schema: partyDetailRowSchema,
-          signal,
-        })
-        .catch(notFoundAs(() => partyNotFound({ party_id }))),
-      api.post(rpcPath(RPCS.prmPartyRelationships), {
-        body: { party_id },
-        // Open relationships first, then by kind and the other party's name.
-        query: query()
-          .select(PARTY_RELATIONSHIP_SELECT)
-          .order("is_open", "desc")
-          .order("kind")
-          .order("other_party_name")
-          .order("id")
-          .limit(MAX_RELATIONSHIPS),
-        prefer: ["count=exact"],
-        idempotent: true,
-        schema: z.array(partyRelationshipRowSchema),
-        signal,
-      }),
-    ]);
-    return {
-      party: party.data,
-      relationships: relationships.data,
-      relationships_total: relationships.total ?? null,
-    };
+  async handler({ party_id }, { prm }) {
+    const { party, relationships, relationshipsTotal } = await prm.getParty(party_id);
+    return { party, relationships, relationships_total: relationshipsTotal };
   },
   summarize: (output) => {
     const shown = output.relationships.length;

@@ -1,18 +1,7 @@
 import { z } from "zod";
 import { RaytioError } from "../../errors.js";
-import { apiCode, partyNotFound } from "../../prm/errors.js";
-import {
-  PARTY_REF_SELECT,
-  type PartyRef,
-  partyRefRowSchema,
-  partyRefSchema,
-  RELATIONSHIP_SELECT,
-  relationshipRowSchema,
-  relationshipSchema,
-} from "../../prm/projection.js";
-import { isOpen, KIND_RULES, kindToBackend, RELATIONSHIP_KINDS, today } from "../../prm/relationships.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
+import { partyRefSchema, relationshipSchema } from "../../prm/projection.js";
+import { RELATIONSHIP_KINDS } from "../../prm/relationships.js";
 import { idParam, isoDate } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -44,7 +33,7 @@ export default defineTool({
     from_party: partyRefSchema,
     to_party: partyRefSchema,
   }),
-  async handler(input, { api, signal }) {
+  async handler(input, { prm }) {
     const { from_party_id: fromId, to_party_id: toId, kind } = input;
     const start = input.start_date ?? null;
     const end = input.end_date ?? null;
@@ -57,92 +46,9 @@ export default defineTool({
       });
     }
 
-    const open = isOpen(end);
-    const [parties, existing] = await Promise.all([
-      api.get(tablePath(TABLES.party), {
-        query: query().select(PARTY_REF_SELECT).in("id", [fromId, toId]),
-        schema: z.array(partyRefRowSchema),
-        signal,
-      }),
-      open
-        ? api.get(tablePath(TABLES.relationship), {
-            query: query()
-              .select(RELATIONSHIP_SELECT)
-              .eq("from_party_id", fromId)
-              .eq("to_party_id", toId)
-              .eq("kind", kindToBackend(kind))
-              .where({
-                op: "or",
-                conditions: [
-                  { column: "end_date", op: "is", value: null },
-                  { column: "end_date", op: "gt", value: today() },
-                ],
-              })
-              .limit(1),
-            schema: z.array(relationshipRowSchema),
-            signal,
-          })
-        : undefined,
-    ]);
-
-    const byId = new Map(parties.data.map((party) => [party.id, party]));
-    const from = byId.get(fromId);
-    const to = byId.get(toId);
-    if (!from || !to) {
-      throw partyNotFound({
-        ...(from ? {} : { from_party_id: fromId }),
-        ...(to ? {} : { to_party_id: toId }),
-      });
-    }
-    checkTypes(kind, from, to);
-    const duplicate = existing?.data[0];
-    if (duplicate) {
-      throw validation(
-        `${from.type} ${fromId} is already ${kind} ${to.type} ${toId} (relationship ${duplicate.id}, open since ${duplicate.start_date ?? "an unknown date"}). End it with unrelate_parties first, or give an end_date for a past relationship.`,
-        { relationship_id: duplicate.id },
-      );
-    }
-
-    const created = await api
-      .post(tablePath(TABLES.relationship), {
-        query: query().select(RELATIONSHIP_SELECT),
-        body: {
-          from_party_id: fromId,
-          to_party_id: toId,
-          kind: kindToBackend(kind),
-          start_date: start,
-          end_date: end,
-        },
-        prefer: ["return=representation"],
-        single: true,
-        schema: relationshipRowSchema,
-        signal,
-      })
-      .catch((error: unknown) => {
-        // The API enforces the same rules atomically; these are the races the checks above can lose.
-        const code = apiCode(error);
-        if (code === "23505")
-          throw validation(
-            `An open ${kind} relationship between these parties already exists. Use get_party ${fromId} to see it.`,
-          );
-        if (code === "23503") throw partyNotFound({ from_party_id: fromId, to_party_id: toId });
-        if (code === "23514")
-          throw validation(
-            `The API refused this ${kind} relationship (${from.type} to ${to.type}, dates ${start ?? "open"} to ${end ?? "open"}): it breaks a party type or date rule.`,
-          );
-        throw error;
-      });
-    return { relationship: created.data, from_party: from, to_party: to };
+    const created = await prm.relate(fromId, kind, toId, { start, end });
+    return { relationship: created.relationship, from_party: created.from, to_party: created.to };
   },
   summarize: (output) =>
     `Created relationship ${output.relationship.id}: ${output.from_party.type} ${output.from_party.id} ${output.relationship.kind} ${output.to_party.type} ${output.to_party.id}${output.relationship.active ? "" : " (not active today)"}.`,
 });
-
-function checkTypes(kind: (typeof RELATIONSHIP_KINDS)[number], from: PartyRef, to: PartyRef): void {
-  const rule = KIND_RULES[kind];
-  if (rule.from.includes(from.type) && rule.to.includes(to.type)) return;
-  throw validation(
-    `${kind} needs a from_party of type ${rule.from.join(" or ")} and a to_party of type ${rule.to.join(" or ")}; got ${from.type} and ${to.type}.`,
-    { kind, from_type: from.type, to_type: to.type },
-  );
-}

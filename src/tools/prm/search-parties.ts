@@ -1,11 +1,7 @@
 import { z } from "zod";
 import { RaytioError } from "../../errors.js";
-import { partyNotFound } from "../../prm/errors.js";
 import { PARTY_TYPES, partyListItemSchema } from "../../prm/projection.js";
 import { RELATIONSHIP_KINDS } from "../../prm/relationships.js";
-import { searchParties } from "../../prm/search.js";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
@@ -30,25 +26,14 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(partyListItemSchema), ...paginationOutput }),
-  async handler({ limit, cursor, ...filters }, { api, signal }) {
+  handler({ limit, cursor, ...filters }, { prm }) {
     if (!filters.related_to_party_id && (filters.relationship_kind || filters.include_ended)) {
       throw new RaytioError(
         "PRM_VALIDATION",
         "relationship_kind and include_ended only apply with related_to_party_id. Add it, or drop them.",
       );
     }
-    const page = await searchParties(api, filters, { limit, cursor, signal });
-    const relatedTo = filters.related_to_party_id;
-    if (relatedTo && page.total === 0 && !cursor) {
-      // No related parties at all could also mean the anchor party is out of reach: say which.
-      const anchor = await api.get(tablePath(TABLES.party), {
-        query: query().select("id").eq("id", relatedTo),
-        schema: z.array(z.object({ id: z.string() })),
-        signal,
-      });
-      if (anchor.data.length === 0) throw partyNotFound({ related_to_party_id: relatedTo });
-    }
-    return page;
+    return prm.searchParties(filters, { limit, cursor });
   },
   summarize: (output) => summarizePage(output, "party", "parties"),
 });

@@ -1,9 +1,6 @@
 import { z } from "zod";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { wrmCall } from "../../wrm/errors.js";
-import { MEMORY_RECEIPT_SELECT, memoryReceiptRowSchema, memoryReceiptSchema } from "../../wrm/projection.js";
-import { MEMORY_KINDS, toApi } from "../../wrm/types.js";
+import { memoryReceiptSchema } from "../../wrm/projection.js";
+import { MEMORY_KINDS } from "../../wrm/types.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -23,29 +20,8 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ memory: memoryReceiptSchema }),
-  async handler(input, { api, signal }) {
-    const response = await wrmCall(
-      api.post(tablePath(TABLES.roleMemory), {
-        query: query().select(MEMORY_RECEIPT_SELECT),
-        body: {
-          role_id: input.role_id,
-          kind: toApi(input.kind),
-          content: input.content,
-          source_run_id: input.source_run_id ?? null,
-        },
-        prefer: ["return=representation"],
-        single: true,
-        schema: memoryReceiptRowSchema,
-        signal,
-      }),
-      {
-        references: {
-          role_fk: `role ${input.role_id}`,
-          run_fk: `agent run ${input.source_run_id ?? ""}`,
-        },
-      },
-    );
-    return { memory: response.data };
+  async handler(input, { wrm }) {
+    return { memory: await wrm.addRoleMemory(input) };
   },
   summarize: ({ memory }) => `Added ${memory.kind} memory ${memory.id} to role ${memory.role_id}.`,
 });

@@ -1,9 +1,7 @@
 import { z } from "zod";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { wrmCall, wrmValidation } from "../../wrm/errors.js";
-import { STEP_RECEIPT_SELECT, stepReceiptRowSchema, stepReceiptSchema } from "../../wrm/projection.js";
-import { STEP_KINDS, toApi } from "../../wrm/types.js";
+import { wrmValidation } from "../../wrm/errors.js";
+import { stepReceiptSchema } from "../../wrm/projection.js";
+import { STEP_KINDS } from "../../wrm/types.js";
 import { idParam, isoDateTime } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -27,41 +25,14 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ step: stepReceiptSchema }),
-  async handler(input, { api, signal }) {
+  async handler(input, { wrm }) {
     if (input.kind === "tool_call" && !input.tool_name) {
       throw wrmValidation("A tool_call step needs tool_name.");
     }
     if (input.started_at && input.ended_at && Date.parse(input.ended_at) < Date.parse(input.started_at)) {
       throw wrmValidation("ended_at is before started_at.");
     }
-    const body: Record<string, unknown> = {
-      run_id: input.run_id,
-      kind: toApi(input.kind),
-      tool_name: input.tool_name ?? null,
-      mcp_tool_id: input.mcp_tool_id ?? null,
-      input: input.input ?? null,
-      output: input.output ?? null,
-      ended_at: input.ended_at ?? null,
-    };
-    // Omitted rather than null, so the API's default (now) applies.
-    if (input.started_at) body.started_at = input.started_at;
-    const response = await wrmCall(
-      api.post(tablePath(TABLES.runStep), {
-        query: query().select(STEP_RECEIPT_SELECT),
-        body,
-        prefer: ["return=representation"],
-        single: true,
-        schema: stepReceiptRowSchema,
-        signal,
-      }),
-      {
-        references: {
-          run_fk: `agent run ${input.run_id}`,
-          mcp_tool_fk: `MCP tool ${input.mcp_tool_id ?? ""}`,
-        },
-      },
-    );
-    return { step: response.data };
+    return { step: await wrm.appendStep(input) };
   },
   summarize: ({ step }) => `Recorded step ${step.seq} (${step.kind}) of run ${step.run_id}.`,
 });

@@ -1,8 +1,6 @@
 import { z } from "zod";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { wrmCall, wrmValidation } from "../../wrm/errors.js";
-import { ARTIFACT_RECEIPT_SELECT, artifactReceiptSchema } from "../../wrm/projection.js";
+import { wrmValidation } from "../../wrm/errors.js";
+import { artifactReceiptSchema } from "../../wrm/projection.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -35,34 +33,11 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ artifact: artifactReceiptSchema }),
-  async handler(input, { api, signal }) {
+  async handler(input, { wrm }) {
     if ((input.content === undefined) === (input.uri === undefined)) {
       throw wrmValidation("Give exactly one of content (inline) or uri (stored elsewhere).");
     }
-    const response = await wrmCall(
-      api.post(tablePath(TABLES.runArtifact), {
-        query: query().select(ARTIFACT_RECEIPT_SELECT),
-        body: {
-          run_id: input.run_id,
-          name: input.name,
-          media_type: input.media_type,
-          content: input.content ?? null,
-          uri: input.uri ?? null,
-          step_seq: input.step_seq ?? null,
-        },
-        prefer: ["return=representation"],
-        single: true,
-        schema: artifactReceiptSchema,
-        signal,
-      }),
-      {
-        references: {
-          run_fk: `agent run ${input.run_id}`,
-          step_fk: `step ${input.step_seq ?? ""} of agent run ${input.run_id}`,
-        },
-      },
-    );
-    return { artifact: response.data };
+    return { artifact: await wrm.attachArtifact(input) };
   },
   summarize: ({ artifact }) =>
     `Attached artifact ${artifact.seq} (${artifact.media_type}) to run ${artifact.run_id}.`,

@@ -1,9 +1,6 @@
 import { z } from "zod";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { wrmCall } from "../../wrm/errors.js";
-import { RUN_SELECT, runRowSchema, runSchema } from "../../wrm/projection.js";
-import { FINISHED_RUN_STATUSES, toApi } from "../../wrm/types.js";
+import { runSchema } from "../../wrm/projection.js";
+import { FINISHED_RUN_STATUSES } from "../../wrm/types.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -25,23 +22,8 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ run: runSchema }),
-  async handler(input, { api, signal }) {
-    const body: Record<string, unknown> = { status: toApi(input.status) };
-    for (const field of ["error", "cost_usd", "input_tokens", "output_tokens"] as const) {
-      if (input[field] !== undefined) body[field] = input[field];
-    }
-    const response = await wrmCall(
-      api.patch(tablePath(TABLES.agentRun), {
-        query: query().select(RUN_SELECT).eq("id", input.run_id),
-        body,
-        prefer: ["return=representation"],
-        single: true,
-        schema: runRowSchema,
-        signal,
-      }),
-      { subject: `agent run ${input.run_id}` },
-    );
-    return { run: response.data };
+  async handler({ run_id, ...outcome }, { wrm }) {
+    return { run: await wrm.finishRun(run_id, outcome) };
   },
   summarize: ({ run }) => `Run ${run.id} finished: ${run.status} after ${run.step_count} steps.`,
 });

@@ -1,19 +1,7 @@
 import { z } from "zod";
-import { TABLES, type TableName, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { wrmCall } from "../../wrm/errors.js";
-import {
-  ARTIFACT_SELECT,
-  artifactSchema,
-  RUN_SELECT,
-  runRowSchema,
-  runSchema,
-  STEP_SELECT,
-  stepRowSchema,
-  stepSchema,
-} from "../../wrm/projection.js";
+import { budgetBytes, jsonBytes } from "../../budget.js";
+import { artifactSchema, runSchema, stepSchema } from "../../wrm/projection.js";
 import { clipFields, clippedAmong, leadingWithin, nextFrom } from "../../wrm/run-page.js";
-import { budgetBytes, jsonBytes } from "../budget.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -46,45 +34,21 @@ export default defineTool({
     clipped_texts: z.number(),
     truncated: z.boolean(),
   }),
-  async handler(input, { api, signal, config }) {
-    /** One page of a run's steps or artifacts, by sequence number, with one extra row to detect more. */
-    const ordered = async <T>(
-      table: TableName,
-      select: readonly string[],
-      row: z.ZodType<T>,
-      from: number,
-      limit: number,
-    ): Promise<T[]> => {
-      if (limit === 0) return [];
-      const response = await api.get(tablePath(table), {
-        query: query()
-          .select(select)
-          .eq("run_id", input.run_id)
-          .where({ column: "seq", op: "gte", value: from })
-          .order("seq")
-          .limit(limit + 1),
-        schema: z.array(row),
-        signal,
-      });
-      return response.data;
-    };
-    const [run, stepRows, artifactRows] = await Promise.all([
-      wrmCall(
-        api.get(tablePath(TABLES.agentRun), {
-          query: query().select(RUN_SELECT).eq("id", input.run_id),
-          single: true,
-          schema: runRowSchema,
-          signal,
-        }),
-        { subject: `agent run ${input.run_id}` },
-      ),
-      ordered(TABLES.runStep, STEP_SELECT, stepRowSchema, input.from_step, input.step_limit),
-      ordered(TABLES.runArtifact, ARTIFACT_SELECT, artifactSchema, input.from_artifact, input.artifact_limit),
-    ]);
+  async handler(input, { wrm, config }) {
+    const {
+      run,
+      steps: stepRows,
+      artifacts: artifactRows,
+    } = await wrm.readRun(input.run_id, {
+      fromStep: input.from_step,
+      stepLimit: input.step_limit,
+      fromArtifact: input.from_artifact,
+      artifactLimit: input.artifact_limit,
+    });
 
     const steps = clipFields(stepRows.slice(0, input.step_limit), ["input", "output"], input.max_chars);
     const artifacts = clipFields(artifactRows.slice(0, input.artifact_limit), ["content"], input.max_chars);
-    let budget = Math.floor(budgetBytes(config.maxResponseTokens) * BUDGET_SHARE) - jsonBytes(run.data);
+    let budget = Math.floor(budgetBytes(config.maxResponseTokens) * BUDGET_SHARE) - jsonBytes(run);
     const keptSteps = leadingWithin(steps.items, budget, true);
     budget -= keptSteps.used;
     const keptArtifacts = leadingWithin(artifacts.items, budget, keptSteps.kept.length === 0);
@@ -95,7 +59,7 @@ export default defineTool({
       keptSteps.kept,
       stepRows.length > input.step_limit,
       steps.items.length,
-      run.data.step_count,
+      run.step_count,
     );
     const next_from_artifact = nextFrom(
       input.artifact_limit,
@@ -103,12 +67,12 @@ export default defineTool({
       keptArtifacts.kept,
       artifactRows.length > input.artifact_limit,
       artifacts.items.length,
-      run.data.artifact_count,
+      run.artifact_count,
     );
     const clipped_texts =
       clippedAmong(steps.cut, keptSteps.kept.length) + clippedAmong(artifacts.cut, keptArtifacts.kept.length);
     return {
-      run: run.data,
+      run: run,
       steps: keptSteps.kept,
       artifacts: keptArtifacts.kept,
       next_from_step,

@@ -1,9 +1,6 @@
 import { z } from "zod";
-import { TABLES } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { RUN_LIST_SELECT, runRowSchema, runSchema } from "../../wrm/projection.js";
-import { RUN_STATUSES, toApi } from "../../wrm/types.js";
-import { fetchPage } from "../list-page.js";
+import { runSchema } from "../../wrm/projection.js";
+import { RUN_STATUSES } from "../../wrm/types.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
 import { idParam, isoDateTime, oneOrMany } from "../schemas.js";
 import { defineTool } from "../tool.js";
@@ -26,24 +23,8 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(runSchema), ...paginationOutput }),
-  handler({ limit, cursor, ...filters }, { api, signal }) {
-    return fetchPage(api, TABLES.agentRun, {
-      filters,
-      limit,
-      cursor,
-      row: runRowSchema,
-      signal,
-      build: ({ offset, limit: rows }) => {
-        const q = query().select(RUN_LIST_SELECT);
-        if (filters.worker_id) q.eq("worker_id", filters.worker_id);
-        if (filters.work_item_id) q.eq("work_item_id", filters.work_item_id);
-        if (filters.status) q.in("status", filters.status.map(toApi));
-        if (filters.started_after) q.where({ column: "started_at", op: "gte", value: filters.started_after });
-        if (filters.started_before)
-          q.where({ column: "started_at", op: "lt", value: filters.started_before });
-        return q.order("started_at", "desc").order("id").offset(offset).limit(rows);
-      },
-    });
+  handler({ limit, cursor, ...filters }, { wrm }) {
+    return wrm.listRuns(filters, { limit, cursor });
   },
   summarize: (output) => summarizePage(output, "run", "runs"),
 });

@@ -1,9 +1,6 @@
 import { z } from "zod";
-import { TABLES } from "../../raytio/paths.js";
-import { containsPattern, query } from "../../raytio/postgrest.js";
-import { MEMORY_SELECT, memoryRowSchema, memorySchema } from "../../wrm/projection.js";
-import { MEMORY_KINDS, toApi } from "../../wrm/types.js";
-import { fetchPage } from "../list-page.js";
+import { memorySchema } from "../../wrm/projection.js";
+import { MEMORY_KINDS } from "../../wrm/types.js";
 import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
@@ -25,21 +22,8 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(memorySchema), ...paginationOutput }),
-  handler({ limit, cursor, ...filters }, { api, signal }) {
-    return fetchPage(api, TABLES.roleMemory, {
-      filters,
-      limit,
-      cursor,
-      row: memoryRowSchema,
-      signal,
-      build: ({ offset, limit: rows }) => {
-        const q = query().select(MEMORY_SELECT).eq("role_id", filters.role_id);
-        if (filters.kind) q.eq("kind", toApi(filters.kind));
-        if (filters.source_run_id) q.eq("source_run_id", filters.source_run_id);
-        if (filters.text) q.where({ column: "content", op: "ilike", pattern: containsPattern(filters.text) });
-        return q.order("created_at", "desc").order("id").offset(offset).limit(rows);
-      },
-    });
+  handler({ limit, cursor, ...filters }, { wrm }) {
+    return wrm.listRoleMemories(filters, { limit, cursor });
   },
   summarize: (output) => summarizePage(output, "memory", "memories"),
 });

@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { KIND_SPECS, missingOnCreate, savePayloadSchema, toApiBody } from "../../wrm/entities.js";
-import { wrmCall, wrmValidation } from "../../wrm/errors.js";
-import { entityRowSchema, entitySchema } from "../../wrm/projection.js";
+import { missingOnCreate } from "../../wrm/entities.js";
+import { wrmValidation } from "../../wrm/errors.js";
+import { entitySchema } from "../../wrm/projection.js";
 import { ENTITY_KINDS, kindLabel, withArticle } from "../../wrm/types.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
+import { savePayloadSchema } from "../wrm-entity-payload.js";
 
 const inputSchema = z.strictObject({
   id: idParam("Omit to create; give to update").optional(),
@@ -22,18 +21,8 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ kind: z.enum(ENTITY_KINDS), created: z.boolean(), entity: entitySchema }),
-  async handler({ id, entity }, { api, signal }) {
-    const spec = KIND_SPECS[entity.kind];
+  async handler({ id, entity }, { wrm }) {
     const label = kindLabel(entity.kind);
-    const body = toApiBody(entity);
-    const errors = {
-      subject: `${label} ${id}`,
-      duplicate: `${capitalize(withArticle(label))} named ${JSON.stringify(entity.name ?? "")}`,
-      references: {
-        model_stack_fk: `model stack ${entity.kind === "worker" ? entity.model_stack_id : ""}`,
-        server_fk: `MCP server ${entity.kind === "mcp_tool" ? entity.mcp_server_id : ""}`,
-      },
-    };
     if (id === undefined) {
       const missing = missingOnCreate(entity);
       if (missing.length > 0) {
@@ -42,39 +31,10 @@ export default defineTool({
           { missing },
         );
       }
-      const created = await wrmCall(
-        api.post(tablePath(spec.table), {
-          query: query().select(spec.getSelect),
-          body,
-          prefer: ["return=representation"],
-          single: true,
-          schema: entityRowSchema,
-          signal,
-        }),
-        errors,
-      );
-      return { kind: entity.kind, created: true, entity: created.data };
     }
-    if (Object.keys(body).length === 0) {
-      throw wrmValidation(`Nothing to update: give at least one field of the ${label} besides kind.`);
-    }
-    const updated = await wrmCall(
-      api.patch(tablePath(spec.table), {
-        query: query().select(spec.getSelect).eq("id", id),
-        body,
-        prefer: ["return=representation"],
-        single: true,
-        schema: entityRowSchema,
-        signal,
-      }),
-      errors,
-    );
-    return { kind: entity.kind, created: false, entity: updated.data };
+    const saved = await wrm.saveEntity(id, entity);
+    return { kind: entity.kind, created: id === undefined, entity: saved };
   },
   summarize: ({ kind, created, entity }) =>
     `${created ? "Created" : "Updated"} ${kindLabel(kind)} ${entity.id}.`,
 });
-
-function capitalize(text: string): string {
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
-}

@@ -1,8 +1,5 @@
 import { z } from "zod";
-import { TABLES, tablePath } from "../../raytio/paths.js";
-import { query } from "../../raytio/postgrest.js";
-import { wrmCall } from "../../wrm/errors.js";
-import { RUN_SELECT, runRowSchema, runSchema } from "../../wrm/projection.js";
+import { runSchema } from "../../wrm/projection.js";
 import { idParam } from "../schemas.js";
 import { defineTool } from "../tool.js";
 
@@ -21,28 +18,8 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ run: runSchema }),
-  async handler(input, { api, signal }) {
-    const response = await wrmCall(
-      api.post(tablePath(TABLES.agentRun), {
-        query: query().select(RUN_SELECT),
-        body: {
-          worker_id: input.worker_id,
-          goal: input.goal ?? null,
-          work_item_id: input.work_item_id ?? null,
-        },
-        prefer: ["return=representation"],
-        single: true,
-        schema: runRowSchema,
-        signal,
-      }),
-      {
-        references: {
-          worker_fk: `worker ${input.worker_id}`,
-          work_item_fk: `work item ${input.work_item_id ?? ""}`,
-        },
-      },
-    );
-    return { run: response.data };
+  async handler(input, { wrm }) {
+    return { run: await wrm.startRun(input) };
   },
   summarize: ({ run }) =>
     `Started run ${run.id} of worker ${run.worker_id}; record steps with append_run_step.`,

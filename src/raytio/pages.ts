@@ -1,8 +1,7 @@
 import { z } from "zod";
-import type { RaytioApiClient } from "../raytio/api-client.js";
-import { type TableName, tablePath } from "../raytio/paths.js";
-import type { PostgrestQuery } from "../raytio/postgrest.js";
-import { decodeCursor, type Page, pageOf } from "./pagination.js";
+import { decodeCursor, type Page, pageOf } from "../paging.js";
+import type { RaytioApiClient } from "./api-client.js";
+import type { PostgrestQuery } from "./postgrest.js";
 
 /**
  * Runs one page of a list query: decodes the cursor against the filters it was issued for, asks for
@@ -10,7 +9,7 @@ import { decodeCursor, type Page, pageOf } from "./pagination.js";
  */
 export async function fetchPage<T>(
   api: RaytioApiClient,
-  table: TableName,
+  path: string,
   request: {
     filters: unknown;
     limit: number;
@@ -21,11 +20,22 @@ export async function fetchPage<T>(
   },
 ): Promise<Page<T>> {
   const offset = decodeCursor(request.cursor, request.filters);
-  const response = await api.get(tablePath(table), {
+  const response = await api.get(path, {
     query: request.build({ offset, limit: request.limit + 1 }),
     prefer: ["count=exact"],
     schema: z.array(request.row),
     signal: request.signal,
   });
   return { ...pageOf(response.data, offset, request.limit, request.filters), total: response.total ?? null };
+}
+
+/**
+ * The columns a row schema reads, in its order: the projection a query selects is derived from the
+ * schema that checks the answer, so a column is named once.
+ */
+export function columnsOf(schema: z.ZodType): string[] {
+  // A row schema that reshapes its row (`.transform`) selects the columns of the object it reads.
+  if (schema instanceof z.ZodPipe) return columnsOf(schema.in as z.ZodType);
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  throw new Error("A row schema must be an object, possibly transformed.");
 }
