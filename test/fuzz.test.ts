@@ -31,6 +31,12 @@ import { startTestSandbox } from "./support/harness.js";
  * tools with only invalid arguments, and malformed JSON-RPC lines. Every call must come back (a
  * result or a JSON-RPC error), never as INTERNAL_ERROR, and the process must keep serving.
  */
+/**
+ * These tests do a fixed amount of work, sequentially; on a loaded two-core machine it can take minutes.
+ * The limit only catches a hang, so it is far above what any machine needs.
+ */
+const FIXED_WORK_TIMEOUT_MS = 600_000;
+
 const RUNS_PER_READ_TOOL = 25;
 const RUNS_PER_WRITE_TOOL = 12;
 /** FUZZ_SEED=<n> replays a failing run (fast-check prints the seed). */
@@ -95,54 +101,62 @@ async function currentXid(): Promise<number> {
 }
 
 describe("arguments generated from every tool's input schema", () => {
-  it("read tools: valid-shaped arguments execute and invalid ones are refused, never INTERNAL_ERROR", async () => {
-    const tools = await reader.tools();
-    expect(tools.length).toBeGreaterThan(0);
-    expect(tools.every((tool) => tool.annotations?.readOnlyHint === true)).toBe(true);
-    const ids = await realIds();
-    let executed = 0;
-    for (const tool of tools) {
-      const cases: fc.Arbitrary<InvalidCase> = fc.oneof(
-        validArgsArb(schemaOf(tool), { ids }).map((args) => ({ args, mutation: "valid-shaped" })),
-        invalidArgsArb(schemaOf(tool)),
-      );
-      await fc.assert(
-        fc.asyncProperty(cases, async ({ args, mutation }) => {
-          const outcome = await reader.call(tool.name, args);
-          expectCleanOutcome(outcome, `${tool.name} (${mutation})`);
-          if (outcome.result && !outcome.result.isError) executed += 1;
-        }),
-        { numRuns: RUNS_PER_READ_TOOL, ...(SEED === undefined ? {} : { seed: SEED }) },
-      );
-    }
-    // Enough generated calls got past validation to exercise the tools themselves.
-    expect(executed).toBeGreaterThan(tools.length);
-    await expectHealthy(reader);
-  });
+  it(
+    "read tools: valid-shaped arguments execute and invalid ones are refused, never INTERNAL_ERROR",
+    async () => {
+      const tools = await reader.tools();
+      expect(tools.length).toBeGreaterThan(0);
+      expect(tools.every((tool) => tool.annotations?.readOnlyHint === true)).toBe(true);
+      const ids = await realIds();
+      let executed = 0;
+      for (const tool of tools) {
+        const cases: fc.Arbitrary<InvalidCase> = fc.oneof(
+          validArgsArb(schemaOf(tool), { ids }).map((args) => ({ args, mutation: "valid-shaped" })),
+          invalidArgsArb(schemaOf(tool)),
+        );
+        await fc.assert(
+          fc.asyncProperty(cases, async ({ args, mutation }) => {
+            const outcome = await reader.call(tool.name, args);
+            expectCleanOutcome(outcome, `${tool.name} (${mutation})`);
+            if (outcome.result && !outcome.result.isError) executed += 1;
+          }),
+          { numRuns: RUNS_PER_READ_TOOL, ...(SEED === undefined ? {} : { seed: SEED }) },
+        );
+      }
+      // Enough generated calls got past validation to exercise the tools themselves.
+      expect(executed).toBeGreaterThan(tools.length);
+      await expectHealthy(reader);
+    },
+    FIXED_WORK_TIMEOUT_MS,
+  );
 
-  it("write tools: only invalid arguments, none of which writes anything", async () => {
-    const tools = (await writer.tools()).filter((tool) => tool.annotations?.readOnlyHint !== true);
-    expect(tools.length).toBeGreaterThan(0);
-    const xidBefore = await currentXid();
-    const requestsBefore = sandbox.requests.length;
-    for (const tool of tools) {
-      await fc.assert(
-        fc.asyncProperty(invalidArgsArb(schemaOf(tool)), async ({ args, mutation }) => {
-          fc.pre(!wouldExecute(tool.name, args));
-          const outcome = await writer.call(tool.name, args);
-          expectCleanOutcome(outcome, `${tool.name} (${mutation})`);
-          expect(outcome.rpcError !== undefined || outcome.result.isError === true).toBe(true);
-        }),
-        { numRuns: RUNS_PER_WRITE_TOOL, ...(SEED === undefined ? {} : { seed: SEED }) },
-      );
-    }
-    const writes = sandbox.requests
-      .slice(requestsBefore)
-      .filter((request) => request.method !== "GET" && request.url.startsWith("/db/v1/"));
-    expect(writes.map((request) => `${request.method} ${request.url}`)).toEqual([]);
-    expect(await currentXid()).toBe(xidBefore + 1);
-    await expectHealthy(writer);
-  });
+  it(
+    "write tools: only invalid arguments, none of which writes anything",
+    async () => {
+      const tools = (await writer.tools()).filter((tool) => tool.annotations?.readOnlyHint !== true);
+      expect(tools.length).toBeGreaterThan(0);
+      const xidBefore = await currentXid();
+      const requestsBefore = sandbox.requests.length;
+      for (const tool of tools) {
+        await fc.assert(
+          fc.asyncProperty(invalidArgsArb(schemaOf(tool)), async ({ args, mutation }) => {
+            fc.pre(!wouldExecute(tool.name, args));
+            const outcome = await writer.call(tool.name, args);
+            expectCleanOutcome(outcome, `${tool.name} (${mutation})`);
+            expect(outcome.rpcError !== undefined || outcome.result.isError === true).toBe(true);
+          }),
+          { numRuns: RUNS_PER_WRITE_TOOL, ...(SEED === undefined ? {} : { seed: SEED }) },
+        );
+      }
+      const writes = sandbox.requests
+        .slice(requestsBefore)
+        .filter((request) => request.method !== "GET" && request.url.startsWith("/db/v1/"));
+      expect(writes.map((request) => `${request.method} ${request.url}`)).toEqual([]);
+      expect(await currentXid()).toBe(xidBefore + 1);
+      await expectHealthy(writer);
+    },
+    FIXED_WORK_TIMEOUT_MS,
+  );
 });
 
 describe("hand-picked nasty arguments", () => {
@@ -174,42 +188,46 @@ describe("hand-picked nasty arguments", () => {
     ["no arguments", undefined],
   ];
 
-  it("every tool survives each nasty value in every one of its properties, and in place of its arguments", async () => {
-    const baseline = await reader.call("list_work_items", { limit: 3 });
-    expect(baseline.result?.isError).toBeFalsy();
-    const tools = [
-      ...(await reader.tools()),
-      ...(await writer.tools()).filter((tool) => tool.annotations?.readOnlyHint !== true),
-    ];
-    const xidBefore = await currentXid();
-    let calls = 0;
-    for (const tool of tools) {
-      const target = tool.annotations?.readOnlyHint === true ? reader : writer;
-      const properties = Object.keys(schemaOf(tool).properties ?? {});
-      const attempts: Array<[string, unknown]> = [
-        ...nastyValues.map(([label, value]): [string, unknown] => [
-          `every property = ${label}`,
-          Object.fromEntries(properties.map((key) => [key, value])),
-        ]),
-        ...wholeArguments,
+  it(
+    "every tool survives each nasty value in every one of its properties, and in place of its arguments",
+    async () => {
+      const baseline = await reader.call("list_work_items", { limit: 3 });
+      expect(baseline.result?.isError).toBeFalsy();
+      const tools = [
+        ...(await reader.tools()),
+        ...(await writer.tools()).filter((tool) => tool.annotations?.readOnlyHint !== true),
       ];
-      for (const [label, args] of attempts) {
-        // Writes stay harmless: a write tool only gets what it will refuse.
-        if (target === writer && wouldExecute(tool.name, args)) continue;
-        const outcome = await target.call(tool.name, args);
-        expectCleanOutcome(outcome, `${tool.name}: ${label}`);
-        calls += 1;
+      const xidBefore = await currentXid();
+      let calls = 0;
+      for (const tool of tools) {
+        const target = tool.annotations?.readOnlyHint === true ? reader : writer;
+        const properties = Object.keys(schemaOf(tool).properties ?? {});
+        const attempts: Array<[string, unknown]> = [
+          ...nastyValues.map(([label, value]): [string, unknown] => [
+            `every property = ${label}`,
+            Object.fromEntries(properties.map((key) => [key, value])),
+          ]),
+          ...wholeArguments,
+        ];
+        for (const [label, args] of attempts) {
+          // Writes stay harmless: a write tool only gets what it will refuse.
+          if (target === writer && wouldExecute(tool.name, args)) continue;
+          const outcome = await target.call(tool.name, args);
+          expectCleanOutcome(outcome, `${tool.name}: ${label}`);
+          calls += 1;
+        }
       }
-    }
-    expect(calls).toBeGreaterThan(tools.length * 10);
-    expect(await currentXid()).toBe(xidBefore + 1);
-    // Same answer as before: no state inside the server was changed (or polluted) by what came in.
-    const after = await reader.call("list_work_items", { limit: 3 });
-    expect(after.result?.structuredContent).toEqual(baseline.result?.structuredContent);
-    expect(JSON.stringify(after.result)).not.toContain("polluted");
-    await expectHealthy(reader);
-    await expectHealthy(writer);
-  });
+      expect(calls).toBeGreaterThan(tools.length * 10);
+      expect(await currentXid()).toBe(xidBefore + 1);
+      // Same answer as before: no state inside the server was changed (or polluted) by what came in.
+      const after = await reader.call("list_work_items", { limit: 3 });
+      expect(after.result?.structuredContent).toEqual(baseline.result?.structuredContent);
+      expect(JSON.stringify(after.result)).not.toContain("polluted");
+      await expectHealthy(reader);
+      await expectHealthy(writer);
+    },
+    FIXED_WORK_TIMEOUT_MS,
+  );
 });
 
 describe("malformed JSON-RPC on stdin", () => {
