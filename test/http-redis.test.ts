@@ -5,15 +5,13 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox } from "./support/harness.js";
 import {
   connectAs,
-  freePort,
   type HttpServerProcess,
   type HttpSession,
   REDIRECT_URI,
   rawPost,
   signInOnPage,
-  startHttpServerProcess,
 } from "./support/http-harness.js";
-import { redisServerAvailable, startRedis, type TestRedis } from "./support/http-redis.js";
+import { redisServerAvailable, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
 
 /**
  * Two server processes behind one Redis, as replicas behind a load balancer would run: OAuth state and
@@ -43,21 +41,7 @@ describe.skipIf(!available)("two replicas sharing one Redis", () => {
   beforeAll(async () => {
     sandbox = await startTestSandbox();
     redis = await startRedis();
-    const [portA, portB] = [await freePort(), await freePort()];
-    secondPort = portB;
-    // Both replicas answer for the same public URL, as behind a load balancer.
-    const shared = {
-      REDIS_URL: redis.url,
-      MCP_PUBLIC_URL: `http://127.0.0.1:${portA}`,
-      MCP_ALLOWED_HOSTS: `127.0.0.1:${portA},127.0.0.1:${portB}`,
-      MCP_TRUST_PROXY: "true",
-      RAYTIO_DSM_KEY_BITS: "2048",
-      RAYTIO_POLL_INTERVAL_SECONDS: "0.2",
-    };
-    [first, second] = await Promise.all([
-      startHttpServerProcess(sandbox, { ...shared, MCP_PORT: String(portA) }),
-      startHttpServerProcess(sandbox, { ...shared, MCP_PORT: String(portB) }),
-    ]);
+    ({ first, second, secondPort } = await startReplicaPair(sandbox, redis));
   });
 
   afterAll(async () => {

@@ -9,15 +9,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox, structured, textOf } from "./support/harness.js";
-import {
-  connectAs,
-  eventually,
-  freePort,
-  type HttpServerProcess,
-  type HttpSession,
-  startHttpServerProcess,
-} from "./support/http-harness.js";
-import { redisServerAvailable, startRedis, type TestRedis } from "./support/http-redis.js";
+import { connectAs, eventually, type HttpServerProcess, type HttpSession } from "./support/http-harness.js";
+import { redisServerAvailable, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
 import {
   answerRequest,
   expireRequest,
@@ -72,21 +65,9 @@ describe.skipIf(!available)("poll_and_retrieve as a task over HTTP", () => {
   beforeAll(async () => {
     sandbox = await startTestSandbox();
     redis = await startRedis();
-    const [portA, portB] = [await freePort(), await freePort()];
-    secondPort = portB;
-    const shared = {
-      REDIS_URL: redis.url,
-      MCP_PUBLIC_URL: `http://127.0.0.1:${portA}`,
-      MCP_ALLOWED_HOSTS: `127.0.0.1:${portA},127.0.0.1:${portB}`,
-      MCP_TRUST_PROXY: "true",
-      RAYTIO_DSM_KEY_BITS: "2048",
-      RAYTIO_POLL_INTERVAL_SECONDS: "0.2",
+    ({ first, second, secondPort } = await startReplicaPair(sandbox, redis, {
       RAYTIO_TARGET_USER_EMAIL: "person.one@example.com",
-    };
-    [first, second] = await Promise.all([
-      startHttpServerProcess(sandbox, { ...shared, MCP_PORT: String(portA) }),
-      startHttpServerProcess(sandbox, { ...shared, MCP_PORT: String(portB) }),
-    ]);
+    }));
     agent = await connectAs(first.url, "agent", { withEncryptionPassword: true });
     sessions.push(agent);
     agent.client.setNotificationHandler(TaskStatusNotificationSchema, (notification) => {

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import type { Sandbox } from "../../sandbox/sandbox.js";
 import { RedisConnection } from "../../src/http/redis.js";
-import { freePort } from "./http-harness.js";
+import { freePort, type HttpServerProcess, startHttpServerProcess } from "./http-harness.js";
 
 /** A throwaway redis-server on a free loopback port, with no persistence. */
 export interface TestRedis {
@@ -48,4 +49,30 @@ export async function startRedis(): Promise<TestRedis> {
       });
     },
   };
+}
+
+/**
+ * Two replicas of the built HTTP server sharing one Redis and answering for the same public URL, as
+ * behind a load balancer. `secondPort` lets a test reach the second replica directly.
+ */
+export async function startReplicaPair(
+  sandbox: Sandbox,
+  redis: TestRedis,
+  extraEnv: Record<string, string> = {},
+): Promise<{ first: HttpServerProcess; second: HttpServerProcess; secondPort: number }> {
+  const [portA, portB] = [await freePort(), await freePort()];
+  const shared = {
+    REDIS_URL: redis.url,
+    MCP_PUBLIC_URL: `http://127.0.0.1:${portA}`,
+    MCP_ALLOWED_HOSTS: `127.0.0.1:${portA},127.0.0.1:${portB}`,
+    MCP_TRUST_PROXY: "true",
+    RAYTIO_DSM_KEY_BITS: "2048",
+    RAYTIO_POLL_INTERVAL_SECONDS: "0.2",
+    ...extraEnv,
+  };
+  const [first, second] = await Promise.all([
+    startHttpServerProcess(sandbox, { ...shared, MCP_PORT: String(portA) }),
+    startHttpServerProcess(sandbox, { ...shared, MCP_PORT: String(portB) }),
+  ]);
+  return { first, second, secondPort: portB };
 }
