@@ -4,14 +4,15 @@ import type { RaytioApiClient } from "../raytio/api-client.js";
 import { columnsOf, fetchPage } from "../raytio/pages.js";
 import { TABLES, type TableName, tablePath } from "../raytio/paths.js";
 import { containsPattern, query } from "../raytio/postgrest.js";
-import { ASSIGNMENT_TABLES, type EntityFields, KIND_SPECS, toApiBody } from "./entities.js";
+import { ASSIGNMENT_TABLES, type EntityFields, hasEnabled, KIND_SPECS, toApiBody } from "./entities.js";
 import { type WrmErrorContext, wrmCall, wrmNotFound, wrmValidation } from "./errors.js";
 import {
   type AgentRun,
   artifactReceiptSchema,
   artifactSchema,
   assignmentRowSchema,
-  entityRowSchema,
+  ENTITY_ROWS,
+  type EntityRow,
   memoryReceiptRowSchema,
   memoryRowSchema,
   type RunArtifact,
@@ -138,12 +139,13 @@ export class WrmData {
     });
   }
 
-  listEntities(filters: EntityFilters, page: PageRequest): Promise<Page<z.output<typeof entityRowSchema>>> {
+  listEntities(filters: EntityFilters, page: PageRequest): Promise<Page<EntityRow>> {
     const spec = KIND_SPECS[filters.kind];
+    const row: z.ZodType<EntityRow> = ENTITY_ROWS[filters.kind].list;
     if (filters.mcp_server_id && filters.kind !== "mcp_tool") {
       throw wrmValidation("mcp_server_id filters only kind mcp_tool.");
     }
-    if (filters.enabled !== undefined && !spec.hasEnabled) {
+    if (filters.enabled !== undefined && !hasEnabled(filters.kind)) {
       throw wrmValidation(
         `enabled filters only kinds mcp_server, mcp_tool and guardrail, not ${filters.kind}.`,
       );
@@ -152,10 +154,10 @@ export class WrmData {
       filters,
       limit: page.limit,
       cursor: page.cursor,
-      row: entityRowSchema,
+      row,
       signal: this.signal,
       build: ({ offset, limit: rows }) => {
-        const q = query().select(spec.listSelect);
+        const q = query().select(columnsOf(row));
         if (filters.mcp_server_id) q.eq("mcp_server_id", filters.mcp_server_id);
         if (filters.enabled !== undefined) q.eq("enabled", filters.enabled);
         if (filters.text) {
@@ -170,12 +172,13 @@ export class WrmData {
   /** One entity in full; a worker comes with its assigned roles, MCP tools and guardrails. */
   async getEntity(kind: EntityKind, id: string): Promise<WrmEntity> {
     const spec = KIND_SPECS[kind];
+    const row: z.ZodType<EntityRow> = ENTITY_ROWS[kind].get;
     const [found, assignments] = await Promise.all([
       wrmCall(
         this.api.get(tablePath(spec.table), {
-          query: query().select(spec.getSelect).eq("id", id),
+          query: query().select(columnsOf(row)).eq("id", id),
           single: true,
-          schema: entityRowSchema,
+          schema: row,
           signal: this.signal,
         }),
         { subject: `${kindLabel(kind)} ${id}` },
@@ -207,8 +210,9 @@ export class WrmData {
   }
 
   /** Creates the entity (no id) or changes the fields given (id). */
-  async saveEntity(id: string | undefined, entity: EntityFields): Promise<z.output<typeof entityRowSchema>> {
+  async saveEntity(id: string | undefined, entity: EntityFields): Promise<EntityRow> {
     const spec = KIND_SPECS[entity.kind];
+    const row: z.ZodType<EntityRow> = ENTITY_ROWS[entity.kind].get;
     const body = toApiBody(entity);
     const label = kindLabel(entity.kind);
     const errors: WrmErrorContext = {
@@ -222,11 +226,11 @@ export class WrmData {
     if (id === undefined) {
       const created = await wrmCall(
         this.api.post(tablePath(spec.table), {
-          query: query().select(spec.getSelect),
+          query: query().select(columnsOf(row)),
           body,
           prefer: ["return=representation"],
           single: true,
-          schema: entityRowSchema,
+          schema: row,
           signal: this.signal,
         }),
         errors,
@@ -240,11 +244,11 @@ export class WrmData {
     }
     const updated = await wrmCall(
       this.api.patch(tablePath(spec.table), {
-        query: query().select(spec.getSelect).eq("id", id),
+        query: query().select(columnsOf(row)).eq("id", id),
         body,
         prefer: ["return=representation"],
         single: true,
-        schema: entityRowSchema,
+        schema: row,
         signal: this.signal,
       }),
       errors,

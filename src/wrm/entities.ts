@@ -1,80 +1,56 @@
 import { TABLES, type TableName } from "../raytio/paths.js";
+import { ENTITY_ROWS } from "./projection.js";
 import { type AssignmentKind, type EntityKind, toApi } from "./types.js";
 
+type Column<Kind extends EntityKind> = keyof (typeof ENTITY_ROWS)[Kind]["get"]["shape"] & string;
+
 /**
- * How each WRM entity kind maps onto the API: its table, the columns a list shows, the columns a single
- * read shows, and the columns free-text search looks in. The generic tools (list_wrm_entities,
- * get_wrm_entity, save_wrm_entity) are driven by this table so each kind behaves the same way.
+ * How each WRM entity kind maps onto the API beyond its columns (which its row schemas in
+ * ENTITY_ROWS name): its table, the columns free-text search looks in and the fields a create must
+ * set. The generic tools (list_wrm_entities, get_wrm_entity, save_wrm_entity) are driven by this
+ * table so each kind behaves the same way.
  */
-export interface KindSpec {
+export interface KindSpec<Kind extends EntityKind = EntityKind> {
   table: TableName;
-  listSelect: readonly string[];
-  getSelect: readonly string[];
-  search: readonly string[];
+  search: readonly Column<Kind>[];
   /** Fields a create must set (the API has no default for them). */
-  requiredOnCreate: readonly string[];
-  /** Only these kinds can be filtered by `enabled`. */
-  hasEnabled: boolean;
+  requiredOnCreate: readonly Column<Kind>[];
 }
 
-export const KIND_SPECS: Record<EntityKind, KindSpec> = {
-  worker: {
-    table: TABLES.worker,
-    listSelect: ["id", "name", "purpose", "status", "model_stack_id", "updated_at"],
-    getSelect: ["id", "name", "purpose", "status", "model_stack_id", "updated_at"],
-    search: ["name", "purpose"],
-    requiredOnCreate: ["name"],
-    hasEnabled: false,
-  },
+export const KIND_SPECS: { [Kind in EntityKind]: KindSpec<Kind> } = {
+  worker: { table: TABLES.worker, search: ["name", "purpose"], requiredOnCreate: ["name"] },
   model_stack: {
     table: TABLES.modelStack,
-    listSelect: ["id", "name", "provider", "model", "updated_at"],
-    getSelect: ["id", "name", "provider", "model", "parameters", "fallbacks", "updated_at"],
     search: ["name", "provider", "model"],
     requiredOnCreate: ["name", "provider", "model"],
-    hasEnabled: false,
   },
   mcp_server: {
     table: TABLES.mcpServer,
-    listSelect: ["id", "name", "transport", "endpoint", "enabled", "updated_at"],
-    getSelect: ["id", "name", "transport", "endpoint", "description", "enabled", "updated_at"],
     search: ["name", "endpoint", "description"],
     requiredOnCreate: ["name", "transport", "endpoint"],
-    hasEnabled: true,
   },
   mcp_tool: {
     table: TABLES.mcpTool,
-    listSelect: ["id", "mcp_server_id", "name", "description", "read_only", "enabled", "updated_at"],
-    getSelect: ["id", "mcp_server_id", "name", "description", "read_only", "enabled", "updated_at"],
     search: ["name", "description"],
     requiredOnCreate: ["mcp_server_id", "name"],
-    hasEnabled: true,
   },
-  role: {
-    table: TABLES.wrmRole,
-    listSelect: ["id", "name", "description", "updated_at"],
-    getSelect: ["id", "name", "description", "instructions", "updated_at"],
-    search: ["name", "description"],
-    requiredOnCreate: ["name"],
-    hasEnabled: false,
-  },
+  role: { table: TABLES.wrmRole, search: ["name", "description"], requiredOnCreate: ["name"] },
   guardrail: {
     table: TABLES.guardrail,
-    listSelect: ["id", "name", "rule", "scope", "severity", "enabled", "updated_at"],
-    getSelect: ["id", "name", "rule", "scope", "severity", "enabled", "updated_at"],
     search: ["name", "rule"],
     requiredOnCreate: ["name", "rule", "scope", "severity"],
-    hasEnabled: true,
   },
   eval_scorer: {
     table: TABLES.evalScorer,
-    listSelect: ["id", "name", "scorer_kind", "description", "updated_at"],
-    getSelect: ["id", "name", "scorer_kind", "description", "config", "updated_at"],
     search: ["name", "description"],
     requiredOnCreate: ["name", "scorer_kind"],
-    hasEnabled: false,
   },
 };
+
+/** Only kinds whose rows have an `enabled` column can be filtered by it. */
+export function hasEnabled(kind: EntityKind): boolean {
+  return "enabled" in ENTITY_ROWS[kind].get.shape;
+}
 
 /** The join table behind each kind of worker assignment, and its column for the assigned record. */
 export const ASSIGNMENT_TABLES: Record<
@@ -102,5 +78,6 @@ export function toApiBody(payload: EntityFields): Record<string, unknown> {
 }
 
 export function missingOnCreate(payload: EntityFields): string[] {
-  return KIND_SPECS[payload.kind].requiredOnCreate.filter((field) => payload[field] === undefined);
+  const required: readonly string[] = KIND_SPECS[payload.kind].requiredOnCreate;
+  return required.filter((field) => payload[field] === undefined);
 }

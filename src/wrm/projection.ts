@@ -35,8 +35,6 @@ export const workerListItemSchema = z.object({
   updated_at: z.string(),
 });
 
-export const workerListRowSchema = workerListItemSchema.extend({ status: apiEnum(WORKER_STATUSES) });
-
 // Every other WRM entity, in one flat shape: each kind fills the fields it has -----------------------
 
 const reference = z.object({ id: z.string(), name: thirdParty(z.string()) });
@@ -78,6 +76,59 @@ export const entityRowSchema = entitySchema.omit({ roles: true, mcp_tools: true,
   severity: apiEnum(GUARDRAIL_SEVERITIES).optional(),
   scorer_kind: apiEnum(SCORER_KINDS).optional(),
 });
+
+export type EntityRow = z.output<typeof entityRowSchema>;
+type EntityColumn = Extract<keyof typeof entityRowSchema.shape, string>;
+
+/**
+ * One kind's row as the API sends it: the columns named here, each required (a column the backend
+ * dropped or renamed is a contract mismatch, not an absent field). Its keys are the columns selected.
+ */
+function kindRow<const Column extends EntityColumn>(...columns: Column[]) {
+  // The intersection states what TypeScript cannot see for a generic Column: no key outside the row.
+  const mask = Object.fromEntries(columns.map((column) => [column, true])) as {
+    [C in Column]: true;
+  } & Record<Exclude<Column, EntityColumn>, never>;
+  return entityRowSchema.pick(mask).required();
+}
+
+/**
+ * Each kind's projections: `list` is what a list shows, `get` what a single read and a write echo.
+ * These are the only place a kind's columns are named; queries select their keys and the probe reads
+ * with them.
+ */
+export const ENTITY_ROWS = {
+  worker: {
+    list: kindRow("id", "name", "purpose", "status", "model_stack_id", "updated_at"),
+    get: kindRow("id", "name", "purpose", "status", "model_stack_id", "updated_at"),
+  },
+  model_stack: {
+    list: kindRow("id", "name", "provider", "model", "updated_at"),
+    get: kindRow("id", "name", "provider", "model", "parameters", "fallbacks", "updated_at"),
+  },
+  mcp_server: {
+    list: kindRow("id", "name", "transport", "endpoint", "enabled", "updated_at"),
+    get: kindRow("id", "name", "transport", "endpoint", "description", "enabled", "updated_at"),
+  },
+  mcp_tool: {
+    list: kindRow("id", "mcp_server_id", "name", "description", "read_only", "enabled", "updated_at"),
+    get: kindRow("id", "mcp_server_id", "name", "description", "read_only", "enabled", "updated_at"),
+  },
+  role: {
+    list: kindRow("id", "name", "description", "updated_at"),
+    get: kindRow("id", "name", "description", "instructions", "updated_at"),
+  },
+  guardrail: {
+    list: kindRow("id", "name", "rule", "scope", "severity", "enabled", "updated_at"),
+    get: kindRow("id", "name", "rule", "scope", "severity", "enabled", "updated_at"),
+  },
+  eval_scorer: {
+    list: kindRow("id", "name", "scorer_kind", "description", "updated_at"),
+    get: kindRow("id", "name", "scorer_kind", "description", "config", "updated_at"),
+  },
+} as const;
+
+export const workerListRowSchema = ENTITY_ROWS.worker.list;
 
 /** A worker's assignments, from the `wrm_worker_assignment` view. */
 export const assignmentRowSchema = z.object({
