@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
@@ -8,6 +9,7 @@ import { BACKEND_ASSUMPTIONS } from "../src/probe/plan.js";
 import { SERVER_ENTRY, serverEnv, startTestSandbox } from "./support/harness.js";
 
 const run = promisify(execFile);
+const contract = readFileSync(new URL("../docs/raytio-api.md", import.meta.url), "utf8");
 let sandbox: Sandbox;
 
 async function probe(env: Record<string, string>) {
@@ -81,6 +83,15 @@ describe("--probe", () => {
     expect(failedIds(result.stdout)).toEqual([]);
     for (const assumption of BACKEND_ASSUMPTIONS) expect(result.stdout).toContain(assumption.id);
     expect(result.stdout).toMatch(/✔ AUTH-JWT-CLAIMS/);
+    expect(result.stdout).toMatch(/✔ AUTH-COGNITO-SRP-SIGN-IN/);
+    expect(result.stdout).toMatch(/✔ AUTH-COGNITO-SRP-RENEWAL/);
+    // Every assumption the contract lists is either checked (a line) or named with why it is not.
+    const listed = [...contract.matchAll(/^\| `([A-Z0-9-]+)` \|/gm)].map((match) => match[1] as string);
+    expect(listed.length).toBeGreaterThan(40);
+    const mentioned = new Set(
+      [...result.stdout.matchAll(/^(?:[✔✘] | {2}- )([A-Z0-9-]+)/gm)].map((m) => m[1]),
+    );
+    expect(listed.filter((id) => !mentioned.has(id))).toEqual([]);
     expect(result.stdout).toMatch(/✔ ERR-PGRST116/);
     expect(result.code).toBe(0);
     // Nothing read is printed: no account name, e-mail address or password.

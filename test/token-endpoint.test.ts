@@ -184,6 +184,27 @@ describe("--check", () => {
   });
 });
 
+describe("--probe", () => {
+  it("signs in and renews through the token endpoint, every line ✔, the Cognito lines not exercised", async () => {
+    const before = cognitoCalls();
+    const tokenAnswers = () =>
+      sandbox.requests.filter((request) => request.url === "/oauth/v1/token" && request.status === 200)
+        .length;
+    const tokenCalls = tokenAnswers();
+    const { stdout } = await run(process.execPath, [SERVER_ENTRY, "--probe"], {
+      env: serverEnv(sandbox.configFor("agent", EXPLICIT)),
+    });
+    expect(stdout).toMatch(/^✔ AUTH-TOKEN-ENDPOINT-SIGN-IN +sign in \(token endpoint http:/m);
+    expect(stdout).toMatch(/^✔ AUTH-TOKEN-ENDPOINT-RENEWAL /m);
+    expect(stdout).toMatch(/^ {2}- AUTH-COGNITO-SRP-SIGN-IN: RAYTIO_AUTH_FLOW chose token-endpoint/m);
+    expect(stdout).not.toMatch(/^✘/m);
+    expect(stdout).toContain("Result: OK");
+    // One sign-in and one renewal, both answered by the token endpoint; Cognito never reached.
+    expect(tokenAnswers() - tokenCalls).toBe(2);
+    expect(cognitoCalls()).toBe(before);
+  });
+});
+
 describe("HTTP", () => {
   let server: HttpServerProcess;
   const sessions: HttpSession[] = [];

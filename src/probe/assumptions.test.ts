@@ -3,8 +3,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { sourceFiles, withoutComments } from "../../scripts/import-graph.js";
+import { TOKEN_ENDPOINT_PATH } from "../config.js";
 import { RPCS, rpcPath, TABLES, tablePath } from "../raytio/paths.js";
-import { BACKEND_ASSUMPTIONS } from "./plan.js";
+import { BACKEND_ASSUMPTIONS, SIGN_IN_ASSUMPTIONS } from "./plan.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const doc = readFileSync(path.join(root, "docs/raytio-api.md"), "utf8");
@@ -121,13 +122,40 @@ describe("docs/raytio-api.md lists exactly the assumptions the operations make",
     );
     const codes = new Set([...all.matchAll(/"(PGRST\d{3}|23\d{3}|P\d{4}|42\d{3})"/g)].map((m) => m[1]));
     const errorIds = rows
-      .filter((entry) => entry.kind === "error code")
+      .filter((entry) => entry.kind === "error code" && entry.id.startsWith("ERR-"))
       .map((entry) => entry.id)
       .sort();
     expect(errorIds).toEqual([...codes].map((value) => `ERR-${value}`).sort());
     for (const constraint of new Set([...all.matchAll(/\b([a-z_]+_fk):/g)].map((m) => m[1]))) {
       expect(row("ERR-23503")?.what, constraint).toContain(`\`${constraint}\``);
     }
+  });
+
+  it("lists both sign-in flows, the token endpoint at the path and with the grants the code sends", () => {
+    const flowIds = Object.values(SIGN_IN_ASSUMPTIONS).flatMap((ids) => [ids.signIn, ids.renewal]);
+    for (const id of flowIds) expect(row(id), id).toBeDefined();
+    const tokenEndpoint = code.find(({ file }) => file === "src/raytio/token-endpoint.ts")?.text ?? "";
+    const grants = [...tokenEndpoint.matchAll(/grant_type: "(\w+)"/g)].map((match) => match[1]);
+    expect(grants.sort()).toEqual(["password", "refresh_token"]);
+    const { signIn, renewal } = SIGN_IN_ASSUMPTIONS["token-endpoint"];
+    for (const [id, grant] of [
+      [signIn, "password"],
+      [renewal, "refresh_token"],
+    ] as const) {
+      expect(row(id)?.what).toContain(`\`POST ${TOKEN_ENDPOINT_PATH}\``);
+      expect(row(id)?.what).toContain(`\`grant_type\` \`${grant}\``);
+    }
+    expect(row(signIn)?.status).toMatch(/^confirmed: https:\/\/api-docs\.rayt\.io\//);
+    const authRows = rows.filter((entry) => entry.id.startsWith("AUTH-")).map((entry) => entry.id);
+    expect(authRows.filter((id) => !id.includes("-SIGN-IN") && !id.includes("-RENEWAL")).sort()).toEqual([
+      "AUTH-BEARER-IDENTITY-TOKEN",
+      "AUTH-JWT-CLAIMS",
+      "AUTH-PATH-PREFIX",
+      "AUTH-TOKEN-ENDPOINT-REFUSAL",
+    ]);
+    expect(authRows.filter((id) => id.includes("-SIGN-IN") || id.includes("-RENEWAL")).sort()).toEqual(
+      flowIds.sort(),
+    );
   });
 
   it("cites nothing outside the repository", () => {

@@ -16,6 +16,7 @@ import {
   partyRelationshipRowSchema,
   relationshipRowSchema,
 } from "../prm/projection.js";
+import type { SignInFlow } from "../raytio/auth.js";
 import { columnsOf } from "../raytio/pages.js";
 import { RPCS, type RpcName, TABLES, type TableName } from "../raytio/paths.js";
 import { ASSIGNMENT_TABLES, KIND_SPECS } from "../wrm/entities.js";
@@ -23,12 +24,11 @@ import {
   artifactReceiptSchema,
   artifactSchema,
   assignmentRowSchema,
-  entityRowSchema,
+  ENTITY_ROWS,
   memoryRowSchema,
   runRowSchema,
   stepReceiptRowSchema,
   stepRowSchema,
-  workerListRowSchema,
 } from "../wrm/projection.js";
 
 /**
@@ -65,6 +65,15 @@ export interface RpcAssumption {
 
 export type BackendAssumption = TableAssumption | RpcAssumption;
 
+/**
+ * Each sign-in flow's two assumptions: that it signs in, and that it renews without a new sign-in.
+ * The probe checks the configured flow's pair and lists the other's as not exercised.
+ */
+export const SIGN_IN_ASSUMPTIONS = {
+  "token-endpoint": { signIn: "AUTH-TOKEN-ENDPOINT-SIGN-IN", renewal: "AUTH-TOKEN-ENDPOINT-RENEWAL" },
+  srp: { signIn: "AUTH-COGNITO-SRP-SIGN-IN", renewal: "AUTH-COGNITO-SRP-RENEWAL" },
+} as const satisfies Record<SignInFlow["name"], { signIn: string; renewal: string }>;
+
 /** An id no row has: what the harmless calls ask about, so they find nothing and touch nothing. */
 export const NIL_ID = "00000000-0000-0000-0000-000000000000";
 
@@ -80,13 +89,12 @@ function table(
 }
 
 const wrmEntity = (id: string, kind: keyof typeof KIND_SPECS, extra: readonly string[] = []) =>
-  ({
+  table(
     id,
-    kind: "table",
-    table: KIND_SPECS[kind].table,
-    columns: union(KIND_SPECS[kind].listSelect, KIND_SPECS[kind].getSelect, KIND_SPECS[kind].search, extra),
-    schemas: [entityRowSchema],
-  }) satisfies TableAssumption;
+    KIND_SPECS[kind].table,
+    [ENTITY_ROWS[kind].list, ENTITY_ROWS[kind].get],
+    [...KIND_SPECS[kind].search, ...extra],
+  );
 
 const link = (id: string, kind: keyof typeof ASSIGNMENT_TABLES) =>
   table(id, ASSIGNMENT_TABLES[kind].table, [
@@ -152,7 +160,7 @@ export const BACKEND_ASSUMPTIONS: readonly BackendAssumption[] = [
     alsoUses: ["is_open"],
     schema: partyRelationshipRowSchema,
   },
-  wrmEntity("WRM-T-WORKER", "worker", columnsOf(workerListRowSchema)),
+  wrmEntity("WRM-T-WORKER", "worker"),
   wrmEntity("WRM-T-MODEL-STACK", "model_stack"),
   wrmEntity("WRM-T-MCP-SERVER", "mcp_server"),
   wrmEntity("WRM-T-MCP-TOOL", "mcp_tool"),

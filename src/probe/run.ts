@@ -1,11 +1,17 @@
 import { z } from "zod";
 import { isRaytioError } from "../errors.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
-import type { TokenSource } from "../raytio/auth.js";
+import type { RaytioAuth, TokenSource } from "../raytio/auth.js";
 import { rpcPath, tablePath } from "../raytio/paths.js";
 import { query } from "../raytio/postgrest.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
-import { BACKEND_ASSUMPTIONS, type BackendAssumption, NIL_ID, type TableAssumption } from "./plan.js";
+import {
+  BACKEND_ASSUMPTIONS,
+  type BackendAssumption,
+  NIL_ID,
+  SIGN_IN_ASSUMPTIONS,
+  type TableAssumption,
+} from "./plan.js";
 
 /**
  * `--probe`: every backend assumption checked read-only against the configured account, one line
@@ -23,43 +29,55 @@ export interface ProbeLine {
 
 export interface ProbeReport {
   lines: ProbeLine[];
-  /** Assumptions that only a write could check; listed so nobody mistakes them for checked. */
+  /** Assumptions the probe cannot check, and why; listed so nobody mistakes them for checked. */
   notExercised: Array<{ id: string; why: string }>;
 }
 
 const CLAIMS = ["sub", "custom:customer_id"] as const;
 
-export async function runProbe(api: RaytioApiClient, tokens: TokenSource): Promise<ProbeReport> {
+/** The sign-in the probe checks: the configured flow, its token cache and its counters. */
+export type ProbeAuth = TokenSource & Pick<RaytioAuth, "flow" | "stats">;
+
+export async function runProbe(api: RaytioApiClient, auth: ProbeAuth): Promise<ProbeReport> {
   const lines: ProbeLine[] = [];
   const notExercised: ProbeReport["notExercised"] = [];
 
-  const signIn = "sign in with the configured flow and read the identity token's claims";
-  try {
-    const claims = (await tokens.getClaims()) as Record<string, unknown>;
-    const missing = CLAIMS.filter((claim) => typeof claims[claim] !== "string");
-    lines.push(
-      missing.length === 0
-        ? { id: "AUTH-JWT-CLAIMS", tried: signIn, ok: true }
-        : {
-            id: "AUTH-JWT-CLAIMS",
-            tried: signIn,
-            ok: false,
-            difference: `claims missing: ${missing.join(", ")}`,
-          },
-    );
-  } catch (error) {
-    lines.push({ id: "AUTH-JWT-CLAIMS", tried: signIn, ok: false, difference: describeError(error) });
-    return { lines, notExercised };
+  for (const [flow, ids] of Object.entries(SIGN_IN_ASSUMPTIONS)) {
+    if (flow === auth.flow.name) continue;
+    const why = `RAYTIO_AUTH_FLOW chose ${auth.flow.name}; set it to ${flow} to check this one`;
+    notExercised.push({ id: ids.signIn, why }, { id: ids.renewal, why });
   }
+  if (!(await checkSignIn(auth, lines))) return { lines, notExercised };
 
+  const tableLines: ProbeLine[] = [];
   for (const assumption of BACKEND_ASSUMPTIONS) {
     const line = await check(api, assumption);
-    if (line) lines.push(line);
-    else notExercised.push({ id: assumption.id, why: "the function writes; only its callers exercise it" });
+    if (!line)
+      notExercised.push({ id: assumption.id, why: "the function writes; only its callers exercise it" });
+    else {
+      lines.push(line);
+      if (assumption.kind === "table") tableLines.push(line);
+    }
   }
 
-  lines.push(await countHeader(api), await singleObject(api));
+  // Every read above went to /db/v1/<table> with the identity token as bearer, so one that answered
+  // confirms both conventions; if none did, the lines above say why (404s, or permission errors).
+  const anyRead = tableLines.some((line) => line.ok);
+  lines.push(
+    conventionLine("AUTH-PATH-PREFIX", "the table reads above, at /db/v1/<table>", anyRead),
+    conventionLine(
+      "AUTH-BEARER-IDENTITY-TOKEN",
+      "the table reads above, with Authorization: Bearer <identity token>",
+      anyRead,
+    ),
+    await countHeader(api),
+    await singleObject(api),
+  );
   notExercised.push(
+    {
+      id: "AUTH-TOKEN-ENDPOINT-REFUSAL",
+      why: "only a wrong password shows a refusal, and wrong passwords can lock the account",
+    },
     { id: "HDR-PREFER-RETURN-REPRESENTATION", why: "only writes ask for the written rows back" },
     { id: "HDR-PREFER-RESOLUTION-IGNORE-DUPLICATES", why: "only assign_worker's insert uses it" },
     { id: "ERR-23503", why: "a foreign-key refusal needs a write" },
@@ -67,6 +85,54 @@ export async function runProbe(api: RaytioApiClient, tokens: TokenSource): Promi
     { id: "ERR-23514", why: "a check-constraint refusal needs a write" },
   );
   return { lines, notExercised };
+}
+
+/** Signs in, reads the claims and renews once; false when nothing further can be checked. */
+async function checkSignIn(auth: ProbeAuth, lines: ProbeLine[]): Promise<boolean> {
+  const ids = SIGN_IN_ASSUMPTIONS[auth.flow.name];
+  const signIn = `sign in (${auth.flow.describe()})`;
+  let claims: Record<string, unknown>;
+  try {
+    claims = (await auth.getClaims()) as Record<string, unknown>;
+    lines.push({ id: ids.signIn, tried: signIn, ok: true });
+  } catch (error) {
+    lines.push({ id: ids.signIn, tried: signIn, ok: false, difference: describeError(error) });
+    return false;
+  }
+
+  const tried = `read the identity token's claims (${CLAIMS.join(", ")})`;
+  const missing = CLAIMS.filter((claim) => typeof claims[claim] !== "string");
+  lines.push(
+    missing.length === 0
+      ? { id: "AUTH-JWT-CLAIMS", tried, ok: true }
+      : { id: "AUTH-JWT-CLAIMS", tried, ok: false, difference: `claims missing: ${missing.join(", ")}` },
+  );
+
+  const renewal = "renew the tokens once with the refresh token";
+  const before = auth.stats();
+  try {
+    await auth.renewAfterRejection(await auth.getIdToken());
+    const after = auth.stats();
+    const renewed = after.refreshes === before.refreshes + 1 && after.signIns === before.signIns;
+    lines.push(
+      renewed
+        ? { id: ids.renewal, tried: renewal, ok: true }
+        : {
+            id: ids.renewal,
+            tried: renewal,
+            ok: false,
+            difference: "the renewal was refused; only a full sign-in gave new tokens",
+          },
+    );
+  } catch (error) {
+    lines.push({ id: ids.renewal, tried: renewal, ok: false, difference: describeError(error) });
+    return false;
+  }
+  return true;
+}
+
+function conventionLine(id: string, tried: string, held: boolean): ProbeLine {
+  return held ? { id, tried, ok: true } : { id, tried, ok: false, difference: "no table read answered" };
 }
 
 async function check(api: RaytioApiClient, assumption: BackendAssumption): Promise<ProbeLine | undefined> {
@@ -215,7 +281,7 @@ export function renderProbe(report: ProbeReport, write: (line: string) => void):
   }
   if (report.notExercised.length > 0) {
     write("");
-    write("Not exercised (only a write could check them):");
+    write("Not exercised:");
     for (const item of report.notExercised) write(`  - ${item.id}: ${item.why}`);
   }
   write("");
