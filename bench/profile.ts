@@ -11,7 +11,15 @@
  * unminified bundle with a `// <path>` comment, which is how a sample's line maps back to its module.
  * `bench/run.ts` prints the same table after its cold-start figures.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -19,6 +27,8 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { bundleOptions, copyRuntimeFiles } from "../scripts/bundle.mjs";
+import { buildHandshake } from "../scripts/handshake.js";
+import { HANDSHAKE_FILE } from "../src/early-answers.js";
 import { initializeRequest, RawStdioProcess } from "./raw-stdio.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -84,6 +94,7 @@ export async function buildProfilingBundle(): Promise<string> {
   mkdirSync(dir);
   await build({ ...bundleOptions(dir, { minify: false }), logLevel: "error" });
   copyRuntimeFiles(dir);
+  writeFileSync(path.join(dir, HANDSHAKE_FILE), JSON.stringify(await buildHandshake()));
   copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "..", "package.json"));
   return dir;
 }

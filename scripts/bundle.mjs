@@ -32,6 +32,7 @@ export function bundleOptions(outdir, { minify = true } = {}) {
     legalComments: "none",
     metafile: true,
     alias: { "isomorphic-unfetch": new URL("scripts/shims/global-fetch.js", root).pathname },
+    plugins: [englishOnlyZod],
     logLevel: "warning",
     // The entry file's own shebang is kept by esbuild. Bundled CommonJS dependencies call require();
     // an ESM bundle has none unless it is provided.
@@ -43,6 +44,27 @@ export function bundleOptions(outdir, { minify = true } = {}) {
     },
   };
 }
+
+/**
+ * zod re-exports every locale as `z.locales` (261 KB of the 470 KB it adds), and one namespace import
+ * keeps them all. Nothing here calls z.locales; English, the default, is registered by zod's schemas
+ * module from its own file, so the namespace is cut down to English and the start-up compiles less.
+ */
+const englishOnlyZod = {
+  name: "english-only-zod",
+  setup(context) {
+    context.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)
+        ? { path: "locales-en-only", namespace: "zod-locales", pluginData: args.resolveDir }
+        : undefined,
+    );
+    context.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: 'export { default as en } from "../locales/en.js";',
+      resolveDir: args.pluginData,
+      loader: "js",
+    }));
+  },
+};
 
 /** Copies what the bundle reads at run time beside it. */
 export function copyRuntimeFiles(outdir) {

@@ -26,6 +26,9 @@ export function layerOf(relative: string): number {
     if (
       [
         "index.ts",
+        "main.ts",
+        "cli.ts",
+        "early-answers.ts",
         "check.ts",
         "probe.ts",
         "stdio-transport.ts",

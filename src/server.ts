@@ -1,6 +1,6 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer, type RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
   ListToolsRequestSchema,
@@ -24,7 +24,7 @@ import { routeTaskCalls, taskRequestOf } from "./tasks/routing.js";
 import { type TaskHosting, TaskService } from "./tasks/service.js";
 import { errorResult, executeTool, parseArguments } from "./tools/execute.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
-import { entryForExposure, toolListEntry, withTruncatedFlag } from "./tools/tool-list.js";
+import { exposedEntries, toolListEntry, withTruncatedFlag } from "./tools/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 import { WrmData } from "./wrm/data.js";
 
@@ -114,9 +114,8 @@ export function createRaytioMcpServer(
   routeTaskCalls(server.server, new Set(tools.filter((tool) => tool.task).map((tool) => tool.name)));
   server.server.registerCapabilities({ tools: { listChanged: true } });
 
-  const registered = new Map<string, RegisteredTool>();
   for (const tool of tools) {
-    const handle = server.registerTool(
+    server.registerTool(
       tool.name,
       {
         title: tool.title,
@@ -163,28 +162,15 @@ export function createRaytioMcpServer(
         return executeTool(tool, args, context);
       },
     );
-    registered.set(tool.name, handle);
   }
 
   // Every tool stays enabled in the SDK so a call to a hidden one reaches the check above; the list
   // is ours: each tool's real input schema, with pointers to hidden tools taken out of its texts.
-  const entries = new Map<string, Tool>();
+  let entries: Tool[] | undefined;
   let listed: Tool[] | undefined;
   server.server.setRequestHandler(ListToolsRequestSchema, () => {
-    listed ??= tools
-      .filter((tool) => !hidden.has(tool.name))
-      .map((tool) => {
-        let entry = entries.get(tool.name);
-        if (!entry) {
-          entry = toolListEntry(tool);
-          entries.set(tool.name, entry);
-        }
-        const { _meta } = registered.get(tool.name) ?? {};
-        return {
-          ...entryForExposure(entry, hidden),
-          ...(_meta ? { _meta } : {}),
-        };
-      });
+    entries ??= tools.map(toolListEntry);
+    listed ??= exposedEntries(entries, hidden);
     return { tools: listed };
   });
 

@@ -83,6 +83,14 @@ export class StdioLineTransport implements Transport {
 
   private readonly onStreamError = (error: Error) => this.onerror?.(error);
 
+  /**
+   * Bytes read from stdin before this transport started (the early answers read the handshake),
+   * handled as if they had just arrived.
+   */
+  receive(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
   async start(): Promise<void> {
     if (this.started) throw new Error("StdioLineTransport already started");
     this.started = true;

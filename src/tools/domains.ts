@@ -1,5 +1,5 @@
 import { RaytioError } from "../errors.js";
-import { type AnyTool, BASE_DOMAINS, type BaseDomain } from "./tool.js";
+import { BASE_DOMAINS, type BaseDomain, type ToolSummary } from "./tool.js";
 
 /**
  * A read-only domain names only its parent. Which tools it holds is computed from each tool's
@@ -52,13 +52,18 @@ export function normalizeDomains(domains: readonly Domain[]): Domain[] {
   return DOMAINS.filter((domain) => wanted.has(domain));
 }
 
-export function toolBelongsTo(tool: AnyTool, domain: Domain): boolean {
+export function toolBelongsTo(tool: ToolSummary, domain: Domain): boolean {
   if (domain in READ_ONLY_DOMAINS) {
-    return tool.domain === READ_ONLY_DOMAINS[domain as ReadOnlyDomain] && tool.annotations.readOnlyHint;
+    return (
+      tool.domain === READ_ONLY_DOMAINS[domain as ReadOnlyDomain] && tool.annotations.readOnlyHint === true
+    );
   }
   return tool.domain === domain;
 }
 
-export function toolsForDomains(tools: readonly AnyTool[], domains: readonly Domain[]): AnyTool[] {
+export function toolsForDomains<Tool extends ToolSummary>(
+  tools: readonly Tool[],
+  domains: readonly Domain[],
+): Tool[] {
   return tools.filter((tool) => domains.some((domain) => toolBelongsTo(tool, domain)));
 }

@@ -1,7 +1,7 @@
 import type { SurfaceSettings } from "../config.js";
 import { RaytioError } from "../errors.js";
 import type { Domain } from "./domains.js";
-import type { AnyTool } from "./tool.js";
+import type { AnyTool, ToolSummary } from "./tool.js";
 
 /**
  * Filters applied on top of the resolved domains. Read-only wins over everything: with it set, no
@@ -19,7 +19,7 @@ export function filtersFromSurface(surface: SurfaceSettings): ToolFilters {
 }
 
 /** Unknown names fail at start with the valid list, so a typo never silently hides or shows tools. */
-export function assertKnownToolNames(filters: ToolFilters, all: readonly AnyTool[]): void {
+export function assertKnownToolNames(filters: ToolFilters, all: readonly ToolSummary[]): void {
   const known = new Set(all.map((tool) => tool.name));
   const unknown = [...(filters.tools ?? []), ...filters.exclude].filter((name) => !known.has(name));
   if (unknown.length > 0) {
@@ -31,14 +31,17 @@ export function assertKnownToolNames(filters: ToolFilters, all: readonly AnyTool
   }
 }
 
-export function applyToolFilters(tools: readonly AnyTool[], filters: ToolFilters): AnyTool[] {
+export function applyToolFilters<Tool extends ToolSummary>(
+  tools: readonly Tool[],
+  filters: ToolFilters,
+): Tool[] {
   const allowed = filters.tools ? new Set(filters.tools) : undefined;
   const excluded = new Set(filters.exclude);
   return tools.filter(
     (tool) =>
       (!allowed || allowed.has(tool.name)) &&
       !excluded.has(tool.name) &&
-      (!filters.readOnly || tool.annotations.readOnlyHint),
+      (!filters.readOnly || tool.annotations.readOnlyHint === true),
   );
 }
 

@@ -32,6 +32,15 @@ function jsonSchema(schema: z.ZodObject, io: "input" | "output"): Record<string,
   return z.toJSONSchema(schema, { target: "draft-7", io }) as Record<string, unknown>;
 }
 
+/**
+ * The tools/list a process serves: the entries of its exposed tools, in registry order, each as
+ * `entryForExposure` shows it. Both the SDK's handler and the early answers (src/early-answers.ts,
+ * from entries built ahead of time) serve this, so the two lists are the same.
+ */
+export function exposedEntries(entries: readonly Tool[], hidden: ReadonlySet<string>): Tool[] {
+  return entries.filter((entry) => !hidden.has(entry.name)).map((entry) => entryForExposure(entry, hidden));
+}
+
 /** An entry as one process shows it: every pointer to a hidden tool taken out of its texts. */
 export function entryForExposure(entry: Tool, hidden: ReadonlySet<string>): Tool {
   if (hidden.size === 0) return entry;

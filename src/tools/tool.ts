@@ -116,3 +116,13 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds tools of every input/output type.
 export type AnyTool = ToolDefinition<any, any>;
+
+/**
+ * What deciding a tool's exposure reads: its name, domain and read-only hint. A tools/list built ahead
+ * of time carries exactly this, so the early answers choose tools with the same functions.
+ */
+export interface ToolSummary {
+  name: string;
+  domain: BaseDomain;
+  annotations: { readOnlyHint?: boolean | undefined };
+}
