@@ -11,9 +11,11 @@
  *    minus the same HTTP request (URL, query, headers, token) sent straight to the sandbox.
  * 3. RSS of the server process after start and after 10,000 calls.
  * 4. tools/list size per domain, and the crypto benchmark's figures (bench/crypto.ts --json).
+ * 5. Where our cold start's milliseconds go: bench/profile.ts over 5 profiled spawns (--no-profile
+ *    skips it).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import path from "node:path";
@@ -26,6 +28,7 @@ import { listToolsAsClientSeesThem } from "../src/server.js";
 import { DOMAINS, toolsForDomains } from "../src/tools/domains.js";
 import { approximateTokens } from "../src/tools/listing.js";
 import { TOOLS } from "../src/tools/registry.js";
+import { buildProfilingBundle, profileOnce, renderProfile, staticDomainsEnv, summarise } from "./profile.js";
 import { initializeRequest, RawStdioProcess } from "./raw-stdio.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -33,6 +36,8 @@ const SERVER_ENTRY = path.join(ROOT, "dist/index.js");
 const PEER_DIR = path.join(tmpdir(), "raytio-mcp-bench-peers");
 const PEERS = ["@modelcontextprotocol/server-everything", "@modelcontextprotocol/server-github"] as const;
 const READ_TOOL = { name: "list_work_items", arguments: { limit: 10 } };
+const FLOOR = "a raw node JSON-RPC echo (the floor)";
+const GITHUB = "@modelcontextprotocol/server-github";
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
@@ -157,6 +162,8 @@ interface ColdStartSample {
   toolsListMs: number;
   tools: number;
   toolsListBytes: number;
+  /** VmRSS read the moment the tools/list answer arrived. */
+  rssAfterListKiB: number;
 }
 
 async function coldStartOnce(target: ColdStartTarget): Promise<ColdStartSample> {
@@ -171,6 +178,7 @@ async function coldStartOnce(target: ColdStartTarget): Promise<ColdStartSample> 
     server.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
     const listed = await server.response(2);
     const toolsListMs = performance.now() - started;
+    const rssAfterListKiB = server.child.pid ? rssKiB(server.child.pid) : 0;
     const result = listed.result as { tools?: unknown[] } | undefined;
     if (!result?.tools) throw new Error(`${target.label}: tools/list failed`);
     return {
@@ -178,10 +186,35 @@ async function coldStartOnce(target: ColdStartTarget): Promise<ColdStartSample> 
       toolsListMs,
       tools: result.tools.length,
       toolsListBytes: Buffer.byteLength(JSON.stringify(result)),
+      rssAfterListKiB,
     };
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * RSS once a server has settled: 2 s after its tools/list answer, by when ours has loaded the full
+ * server behind its early answers and tried to sign in. The honest memory figure for a server that
+ * stays running; median of 3 spawns.
+ */
+async function settledRssKiB(target: ColdStartTarget): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const server = new RawStdioProcess(target.command, target.args, target.env, target.cwd);
+    try {
+      server.send(initializeRequest(1));
+      await server.response(1);
+      server.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+      server.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+      await server.response(2);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      if (server.child.pid) samples.push(rssKiB(server.child.pid));
+    } finally {
+      await server.stop();
+    }
+  }
+  return median(samples);
 }
 
 interface ColdStartResult {
@@ -190,6 +223,8 @@ interface ColdStartResult {
   spawns: number;
   tools: number;
   toolsListBytes: number;
+  rssAfterListMedianKiB: number;
+  rssSettledKiB: number;
   initializeMedianMs: number;
   toolsListMedianMs: number;
   initializeMinMs: number;
@@ -204,9 +239,13 @@ async function coldStart(targets: Array<ColdStartTarget & { version: string }>):
   for (let round = 0; round < SPAWNS; round += 1) {
     for (const target of targets) samples.get(target.label)?.push(await coldStartOnce(target));
   }
+  const settled = new Map<string, number>();
+  for (const target of targets) settled.set(target.label, await settledRssKiB(target));
   return targets.map((target) => {
     const runs = samples.get(target.label) ?? [];
     return {
+      rssAfterListMedianKiB: median(runs.map((run) => run.rssAfterListKiB)),
+      rssSettledKiB: settled.get(target.label) ?? 0,
       label: target.label,
       version: target.version,
       spawns: runs.length,
@@ -386,8 +425,45 @@ function cryptoBench(): Record<string, unknown> | undefined {
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
+/** Where our start-up time goes, from CPU profiles of the same bundle built unminified. */
+async function coldStartProfile() {
+  log("profiling 5 cold starts (bench/profile.ts)");
+  const dir = await buildProfilingBundle();
+  try {
+    const env = staticDomainsEnv();
+    await profileOnce(dir, env);
+    const runs = [];
+    for (let i = 0; i < 5; i += 1) runs.push(await profileOnce(dir, env));
+    return summarise(runs);
+  } finally {
+    rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Report
+
+/** The issue's goals, as ratios to server-github measured in the same run. */
+function versusGithub(
+  rows: ReadonlyArray<{
+    label: string;
+    toolsListMedianMs: number;
+    rssAfterListMedianKiB: number;
+    rssSettledKiB: number;
+  }>,
+): string[] {
+  const ours = rows[0];
+  const github = rows.find((row) => row.label === GITHUB);
+  const floor = rows.find((row) => row.label === FLOOR);
+  if (!ours || !github) return [];
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  return [
+    `Against server-github in this run: spawn → full tools/list ${ratio(ours.toolsListMedianMs, github.toolsListMedianMs)}× (goal ≤ 1.0, stretch 0.8), ` +
+      `RSS after the first tools/list ${ratio(ours.rssAfterListMedianKiB, github.rssAfterListMedianKiB)}× (goal ≤ 1.0), ` +
+      `RSS settled ${ratio(ours.rssSettledKiB, github.rssSettledKiB)}×` +
+      (floor ? `; ${ratio(ours.toolsListMedianMs, floor.toolsListMedianMs)}× the floor to tools/list.` : "."),
+  ];
+}
 
 function table(header: string[], rows: Array<Array<string | number>>): string {
   const lines = [header, header.map(() => "---"), ...rows.map((row) => row.map(String))];
@@ -411,7 +487,7 @@ async function main(): Promise<void> {
   ).version;
 
   try {
-    log(`cold start: ${SPAWNS} spawns each of ${1 + peers.length} servers`);
+    log(`cold start: ${SPAWNS} spawns each of ${2 + peers.length} servers`);
     const cold = await coldStart([
       {
         label: "@raytio/mcp-server",
@@ -428,7 +504,15 @@ async function main(): Promise<void> {
         env: { PATH: process.env.PATH ?? "", ...peer.env },
         cwd: PEER_DIR,
       })),
+      {
+        label: FLOOR,
+        version: "",
+        command: process.execPath,
+        args: [path.join(ROOT, "bench/floor-server.mjs")],
+        env: { PATH: process.env.PATH ?? "" },
+      },
     ]);
+    const profile = flag("--no-profile") ? undefined : await coldStartProfile();
     const calls = await callsAndMemory(sandbox);
     const sizes = await toolsListSizes();
     const crypto = flag("--no-crypto") ? undefined : cryptoBench();
@@ -442,7 +526,10 @@ async function main(): Promise<void> {
         ...entry,
         ratioInitialize: ours ? round(ours.initializeMedianMs / entry.initializeMedianMs, 2) : null,
         ratioToolsList: ours ? round(ours.toolsListMedianMs / entry.toolsListMedianMs, 2) : null,
+        ratioRssAfterList: ours ? round(ours.rssAfterListMedianKiB / entry.rssAfterListMedianKiB, 2) : null,
+        ratioRssSettled: ours ? round(ours.rssSettledKiB / entry.rssSettledKiB, 2) : null,
       })),
+      coldStartProfile: profile,
       perCall: calls,
       toolsList: sizes,
       crypto,
@@ -460,7 +547,7 @@ async function main(): Promise<void> {
         `${info.ramGiB} GiB RAM, Node ${info.node} (load average at start ${info.loadAverageAtStart.join(", ")}); ` +
         `bench runtime ${runtimeSeconds} s.`,
       "",
-      `Cold start (median of ${SPAWNS} spawns of \`node <entry>\`, raw stdio; ratio = ours ÷ peer):`,
+      `Cold start (median of ${SPAWNS} spawns of \`node <entry>\`, raw stdio, our domains static; ratio = ours ÷ that server, so below 1 we are faster or lighter):`,
       "",
       table(
         [
@@ -470,8 +557,11 @@ async function main(): Promise<void> {
           "tools/list bytes",
           "→ initialize",
           "→ tools/list",
-          "ratio init",
-          "ratio list",
+          "RSS after list",
+          "RSS settled (2 s later)",
+          "ratio → list",
+          "ratio RSS after list",
+          "ratio RSS settled",
         ],
         results.coldStart.map((entry) => [
           entry.label,
@@ -480,10 +570,23 @@ async function main(): Promise<void> {
           entry.toolsListBytes,
           `${entry.initializeMedianMs} ms`,
           `${entry.toolsListMedianMs} ms`,
-          entry.ratioInitialize ?? "",
+          kib(entry.rssAfterListMedianKiB),
+          kib(entry.rssSettledKiB),
           entry.ratioToolsList ?? "",
+          entry.ratioRssAfterList ?? "",
+          entry.ratioRssSettled ?? "",
         ]),
       ),
+      "",
+      ...versusGithub(results.coldStart),
+      ...(profile
+        ? [
+            "",
+            "Where our cold start goes (bench/profile.ts: CPU profile of the same bundle built unminified, samples up to the tools/list answer, by source module; median of 5 spawns):",
+            "",
+            renderProfile(profile),
+          ]
+        : []),
       "",
       `Per call (\`${READ_TOOL.name} ${JSON.stringify(READ_TOOL.arguments)}\`, ${CALLS} sequential calls each, sandbox in the bench process):`,
       "",
