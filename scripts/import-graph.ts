@@ -29,6 +29,7 @@ export function layerOf(relative: string): number {
         "main.ts",
         "cli.ts",
         "early-answers.ts",
+        "start.ts",
         "check.ts",
         "probe.ts",
         "stdio-transport.ts",

@@ -189,7 +189,7 @@ async function listTools(surface: SurfaceSettings, json: boolean): Promise<void>
 }
 
 /**
- * Everything but the early stdio start-up (src/index.ts): the HTTP transport, --list-tools, --check,
+ * Everything but the early stdio start-up (src/start.ts): the HTTP transport, --list-tools, --check,
  * --probe, and serving over stdio. `env` is the environment with the command-line flags applied.
  */
 export async function runCommand(values: CliValues, env: NodeJS.ProcessEnv): Promise<void> {
