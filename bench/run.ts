@@ -24,9 +24,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { type Sandbox, startSandbox } from "../sandbox/sandbox.js";
-import { listToolsAsClientSeesThem } from "../src/server.js";
-import { DOMAINS, toolsForDomains } from "../src/tools/domains.js";
-import { approximateTokens } from "../src/tools/listing.js";
+import { toolListSizes } from "../scripts/tool-list-size.js";
 import { TOOLS } from "../src/tools/registry.js";
 import { buildProfilingBundle, profileOnce, renderProfile, staticDomainsEnv, summarise } from "./profile.js";
 import { initializeRequest, RawStdioProcess } from "./raw-stdio.js";
@@ -393,22 +391,9 @@ async function callsAndMemory(sandbox: Sandbox) {
 // ---------------------------------------------------------------------------------------------------
 // 4. tools/list size and crypto
 
-async function toolsListSizes() {
-  const listed = await listToolsAsClientSeesThem(TOOLS);
-  const byName = new Map(listed.map((tool) => [tool.name, tool]));
-  const rows = [...DOMAINS, "all" as const].map((domain) => {
-    const names = domain === "all" ? TOOLS.map((tool) => tool.name) : [];
-    if (domain !== "all") for (const tool of toolsForDomains(TOOLS, [domain])) names.push(tool.name);
-    const tools = names.map((name) => byName.get(name)).filter((tool) => tool !== undefined);
-    const body = { tools };
-    return {
-      domain,
-      tools: tools.length,
-      bytes: Buffer.byteLength(JSON.stringify(body)),
-      approxTokens: approximateTokens(body),
-    };
-  });
-  return rows;
+/** The same measure as docs/tools.md: each domain's tools/list as its process sends it. */
+function toolsListSizes() {
+  return toolListSizes(TOOLS);
 }
 
 function cryptoBench(): Record<string, unknown> | undefined {
@@ -615,11 +600,11 @@ async function main(): Promise<void> {
         `${calls.rss.samples[1]?.afterCalls ?? 0} calls). Samples: ` +
         calls.rss.samples.map((sample) => `${sample.afterCalls}: ${kib(sample.rssKiB)}`).join(", "),
       "",
-      "tools/list size per domain:",
+      "tools/list size per domain (bytes of the result's JSON; tokens of what a model is shown: each tool's name, description and input schema, o200k_base):",
       "",
       table(
-        ["domain", "tools", "bytes", "≈ tokens"],
-        sizes.map((row) => [row.domain, row.tools, row.bytes, row.approxTokens]),
+        ["domain", "tools", "bytes", "model-visible tokens"],
+        sizes.map((row) => [row.domain, row.tools, row.bytes, row.modelTokens]),
       ),
     );
     if (crypto) {

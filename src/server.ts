@@ -198,11 +198,16 @@ export function createRaytioMcpServer(
 /**
  * The exact tools/list entries a client receives, produced by the SDK itself over an in-memory
  * connection, so docs and budgets measure what ships rather than a re-implementation of it.
+ * `exposed` narrows it as a process started for some domains does (texts lose pointers to the rest).
  */
-export async function listToolsAsClientSeesThem(tools: readonly AnyTool[]): Promise<Tool[]> {
+export async function listToolsAsClientSeesThem(
+  tools: readonly AnyTool[],
+  exposed?: readonly AnyTool[],
+): Promise<Tool[]> {
   const app = createRaytioMcpServer(tools, () => {
     throw new RaytioError("CONFIG_INVALID", "This server instance only lists tools.");
   });
+  if (exposed) app.expose(exposed);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "raytio-tool-listing", version: "1.0.0" });
   await app.server.connect(serverTransport);

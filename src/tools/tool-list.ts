@@ -1,6 +1,7 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { schemaWithoutHiddenMentions, withoutHiddenMentions } from "./mentions.js";
+import { compactJsonSchema, type JsonSchema } from "./schema-compaction.js";
 import { prepareInputSchema } from "./schema-fallback.js";
 import type { AnyTool } from "./tool.js";
 
@@ -21,15 +22,17 @@ export function toolListEntry(tool: AnyTool): Tool {
     description: tool.description,
     inputSchema: jsonSchema(prepareInputSchema(tool.inputSchema).schema, "input") as Tool["inputSchema"],
     outputSchema: jsonSchema(withTruncatedFlag(tool.outputSchema), "output") as Tool["outputSchema"],
+    // annotations.title repeats title, but a client of protocol 2025-03-26 knows only this one.
     annotations: { title: tool.title, ...tool.annotations },
-    // A tool that waits for a person may run as an MCP task; every other tool answers in one request.
-    execution: { taskSupport: tool.task ? "optional" : "forbidden" },
+    // A tool that waits for a person may run as an MCP task; every other tool answers in one request,
+    // which is what a tool without `execution` means (taskSupport defaults to "forbidden").
+    ...(tool.task ? { execution: { taskSupport: "optional" } } : {}),
   };
 }
 
-/** The same JSON Schema draft and pipe side the SDK's own conversion uses. */
-function jsonSchema(schema: z.ZodObject, io: "input" | "output"): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: "draft-7", io }) as Record<string, unknown>;
+/** The same JSON Schema draft and pipe side the SDK's own conversion uses, written compactly. */
+function jsonSchema(schema: z.ZodObject, io: "input" | "output"): JsonSchema {
+  return compactJsonSchema(z.toJSONSchema(schema, { target: "draft-7", io }) as JsonSchema, io);
 }
 
 /**

@@ -255,7 +255,8 @@ function objectArb(schema: JsonSchema, depth: number, hints: Hints): fc.Arbitrar
     Object.entries(properties).map(([key, value]) => [key, hintedArb(key, value, depth + 1, hints)]),
   );
   const base = fc.record(model, { requiredKeys: required });
-  const extra = schema.additionalProperties;
+  // An absent additionalProperties accepts any value, as `{}` does (tools/list leaves it out then).
+  const extra = schema.additionalProperties ?? {};
   if (Object.keys(properties).length === 0 && extra && typeof extra === "object") {
     return fc.dictionary(
       fc.string({ minLength: 1, maxLength: 20 }),
