@@ -24,7 +24,7 @@ import { routeTaskCalls, taskRequestOf } from "./tasks/routing.js";
 import { type TaskHosting, TaskService } from "./tasks/service.js";
 import { errorResult, executeTool, parseArguments } from "./tools/execute.js";
 import type { AnyTool, ToolContext } from "./tools/tool.js";
-import { exposedEntries, toolListEntry, withTruncatedFlag } from "./tools/tool-list.js";
+import { exposedEntries, toolListEntry } from "./tools/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 import { WrmData } from "./wrm/data.js";
 
@@ -121,7 +121,8 @@ export function createRaytioMcpServer(
         title: tool.title,
         description: tool.description,
         inputSchema: ANY_ARGUMENTS,
-        outputSchema: withTruncatedFlag(tool.outputSchema),
+        // No outputSchema here: executeTool validates every result against it already, and the SDK
+        // would parse the same result again on every call. Clients see it in our tools/list below.
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {

@@ -46,8 +46,15 @@ const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: D
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
+/** Where marked text goes; `done` stops the walk early once the caller has seen enough. */
+interface Found {
+  add(text: string): void;
+  readonly done: boolean;
+}
+
 /** Every non-empty string in a value, object keys included. */
-function strings(value: unknown, into: Set<string>): void {
+function strings(value: unknown, into: Found): void {
+  if (into.done) return;
   if (typeof value === "string") {
     if (value.length > 0) into.add(value);
   } else if (Array.isArray(value)) {
@@ -66,8 +73,27 @@ function strings(value: unknown, into: Set<string>): void {
  */
 export function thirdPartyValues(schema: z.ZodType, value: unknown): string[] {
   const found = new Set<string>();
+  walkMarked(schema, value, { add: (text) => found.add(text), done: false });
+  return [...found];
+}
+
+/** Whether a result must be fenced: it holds at least one non-empty marked value. */
+export function carriesThirdPartyText(schema: z.ZodType, value: unknown): boolean {
+  let carries = false;
+  walkMarked(schema, value, {
+    add: () => {
+      carries = true;
+    },
+    get done() {
+      return carries;
+    },
+  });
+  return carries;
+}
+
+function walkMarked(schema: z.ZodType, value: unknown, found: Found): void {
   const walk = (node: z.ZodType, item: unknown): void => {
-    if (item === undefined || item === null) return;
+    if (found.done || item === undefined || item === null) return;
     if (isThirdParty(node)) {
       strings(item, found);
       return;
@@ -114,10 +140,4 @@ export function thirdPartyValues(schema: z.ZodType, value: unknown): string[] {
     }
   };
   walk(schema, value);
-  return [...found];
-}
-
-/** Whether a result must be fenced: it holds at least one non-empty marked value. */
-export function carriesThirdPartyText(schema: z.ZodType, value: unknown): boolean {
-  return thirdPartyValues(schema, value).length > 0;
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { raytioRejectionFrom as failure } from "../../test/support/raytio-error.js";
@@ -18,18 +19,28 @@ let seen: Array<{
   url: string;
   authorization: string | undefined;
   prefer: string | undefined;
+  contentType: string | undefined;
+  body: string;
+  socket: Socket;
 }> = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    seen.push({
+    const entry = {
       method: req.method ?? "",
       url: req.url ?? "",
       authorization: req.headers.authorization,
       prefer: req.headers.prefer as string | undefined,
-    });
+      contentType: req.headers["content-type"],
+      body: "",
+      socket: req.socket,
+    };
+    seen.push(entry);
     const handler = handlers.shift() ?? ((_req, response) => response.writeHead(500).end());
-    req.resume();
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => {
+      entry.body += chunk;
+    });
     req.on("end", () => handler(req, res));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -171,6 +182,78 @@ describe("RaytioApiClient", () => {
     );
     expect(error.code).toBe("API_ERROR");
     expect(error.message).toContain("0.id");
+  });
+
+  it("sends a write's body as JSON", async () => {
+    handlers.push(reply(201, { id: 7 }));
+    await client().api.post("/db/v1/things", { body: { name: "Ōtautahi", tags: ["a"] } });
+    expect(seen[0]?.contentType).toBe("application/json");
+    expect(JSON.parse(seen[0]?.body ?? "")).toEqual({ name: "Ōtautahi", tags: ["a"] });
+  });
+
+  it("keeps one connection open across requests", async () => {
+    handlers.push(reply(200, [1]), reply(200, [2]), reply(200, [3]));
+    const { api } = client();
+    for (const expected of [[1], [2], [3]]) expect((await api.get("/db/v1/things")).data).toEqual(expected);
+    expect(new Set(seen.map((request) => request.socket)).size).toBe(1);
+  });
+
+  it("keeps the base URL's own path in front of every API path", async () => {
+    handlers.push(reply(200, []));
+    const api = new RaytioApiClient({
+      baseUrl: `${baseUrl}/prefix/`,
+      timeoutMs: 2_000,
+      tokens: new FakeTokens(),
+      logger: createLogger({ level: "silent" }),
+    });
+    await api.get("/db/v1/things", { query: query().eq("id", "1") });
+    expect(seen[0]?.url).toBe("/prefix/db/v1/things?id=eq.1");
+  });
+
+  it("reads a gzip-compressed answer", async () => {
+    handlers.push((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Encoding": "gzip" });
+      res.end(gzipSync(JSON.stringify([{ id: 1 }])));
+    });
+    expect((await client().api.get("/db/v1/things")).data).toEqual([{ id: 1 }]);
+  });
+
+  it("retries a read whose answer was cut short, then says the API could not be reached", async () => {
+    const truncated: Handler = (_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "100" });
+      res.write('[{"id":');
+      res.socket?.destroy();
+    };
+    handlers.push(truncated, truncated, truncated, truncated);
+    const error = await failure(client().api.get("/db/v1/things"));
+    expect(error.code).toBe("API_UNAVAILABLE");
+    expect(seen).toHaveLength(4);
+  });
+
+  it("treats a body that is not JSON as text, which a schema then refuses", async () => {
+    handlers.push((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end("<html>502 Bad Gateway</html>");
+    });
+    const error = await failure(client().api.get("/db/v1/things", { schema: z.array(z.unknown()) }));
+    expect(error.code).toBe("API_ERROR");
+  });
+
+  it("does not follow a redirect", async () => {
+    handlers.push(reply(302, {}, { Location: "https://elsewhere.example/" }));
+    const error = await failure(client().api.get("/db/v1/things"));
+    expect(error.code).toBe("API_ERROR");
+    expect(error.message).toContain("HTTP 302");
+    expect(seen).toHaveLength(1);
+  });
+
+  it("stops waiting when the call is cancelled", async () => {
+    handlers.push(() => undefined);
+    const controller = new AbortController();
+    const pending = client().api.get("/db/v1/things", { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    expect((await failure(pending)).code).toBe("CANCELLED");
   });
 
   it("times out a request that hangs", async () => {

@@ -1,11 +1,18 @@
-import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from "axios";
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { brotliDecompress, unzip } from "node:zlib";
 import type { z } from "zod";
 import type { Config } from "../config.js";
 import { RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import type { TokenSource } from "./auth.js";
-import { PostgrestQuery } from "./postgrest.js";
+import type { PostgrestQuery } from "./postgrest.js";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -22,6 +29,8 @@ const NETWORK_ERRORS = new Set([
   "EPIPE",
   "ERR_NETWORK",
 ]);
+/** Given to a request whose socket stayed silent for the configured timeout. */
+const TIMEOUT_CODE = "ECONNABORTED";
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -82,13 +91,77 @@ const postgrestErrorFields = (body: unknown): { code?: string; message?: string;
 };
 
 /**
+ * Connections stay open between calls, so a tool call costs one request on a warm connection rather
+ * than a TCP (and TLS) handshake. One agent per protocol serves every client in the process (the HTTP
+ * transport has one per session), with the options of Node's own global agents: an idle connection is
+ * closed after 5 s, before a server or load balancer drops it under a request.
+ */
+const AGENT_OPTIONS = { keepAlive: true, scheduling: "lifo", timeout: 5_000 } as const;
+let httpAgent: HttpAgent | undefined;
+let httpsAgent: HttpsAgent | undefined;
+
+function agentFor(https: boolean): HttpAgent {
+  if (https) {
+    httpsAgent ??= new HttpsAgent(AGENT_OPTIONS);
+    return httpsAgent;
+  }
+  httpAgent ??= new HttpAgent(AGENT_OPTIONS);
+  return httpAgent;
+}
+
+interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body parsed as JSON, or the text itself when it is not JSON; "" when there is none. */
+  data: unknown;
+}
+
+/** A failure before a complete response arrived, with the code that decides whether to retry. */
+class NetworkError extends Error {
+  constructor(readonly code: string) {
+    super(`network error ${code}`);
+  }
+}
+
+function networkError(error: unknown): NetworkError {
+  if (error instanceof NetworkError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  return new NetworkError(typeof code === "string" ? code : "ERR_NETWORK");
+}
+
+/** The decoder for a Content-Encoding the client asked for (Accept-Encoding: gzip, br). */
+function decoderFor(encoding: string | undefined): typeof unzip | undefined {
+  const name = encoding?.trim().toLowerCase();
+  if (name === "gzip" || name === "x-gzip") return unzip;
+  if (name === "br") return brotliDecompress;
+  return undefined;
+}
+
+/** JSON when the body is JSON; PostgREST answers JSON, but a proxy in front of it may not. */
+function parseBody(body: Buffer): unknown {
+  const raw = body.toString("utf8");
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  if (text === "") return "";
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
  * The one HTTP client for the Raytio API. It authenticates every request, renews the token once on a
  * 401, retries only what is safe to retry, and turns every failure into a RaytioError whose message
  * never carries a header, token or request body.
  */
 export class RaytioApiClient {
-  private readonly http: AxiosInstance;
   private readonly retry: RetryPolicy;
+  private readonly origin: URL;
+  /** The base URL's own path, which every API path is appended to. */
+  private readonly basePath: string;
+  private readonly baseHeaders: Readonly<Record<string, string>>;
+  private readonly agent: HttpAgent;
+  private readonly sendRequest: typeof httpRequest;
 
   /** The client every transport uses: the configured base URL and timeout, identified as this package. */
   static fromConfig(config: Config, tokens: TokenSource, logger: Logger): RaytioApiClient {
@@ -103,14 +176,16 @@ export class RaytioApiClient {
 
   constructor(private readonly options: ApiClientOptions) {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.http = axios.create({
-      baseURL: options.baseUrl,
-      timeout: options.timeoutMs,
-      // Status handling is ours: a 4xx is data for the error mapper, not an exception.
-      validateStatus: () => true,
-      headers: { Accept: "application/json", "User-Agent": options.userAgent ?? "raytio-mcp-server" },
-      maxRedirects: 0,
-    });
+    this.origin = new URL(options.baseUrl);
+    this.basePath = this.origin.pathname.replace(/\/+$/, "");
+    const https = this.origin.protocol === "https:";
+    this.agent = agentFor(https);
+    this.sendRequest = https ? httpsRequest : httpRequest;
+    this.baseHeaders = {
+      Accept: "application/json",
+      "Accept-Encoding": "gzip, br",
+      "User-Agent": options.userAgent ?? "raytio-mcp-server",
+    };
   }
 
   get<T>(path: string, options: RequestOptions<T> = {}): Promise<ApiResponse<T>> {
@@ -140,11 +215,11 @@ export class RaytioApiClient {
 
     for (let attempt = 0; ; attempt += 1) {
       throwIfAborted(options.signal);
-      let response: AxiosResponse;
+      let response: HttpResponse;
       try {
         response = await this.send(method, path, options, token);
       } catch (error) {
-        const code = isAxiosError(error) ? (error.code ?? "ERR_NETWORK") : "UNKNOWN";
+        const code = error instanceof NetworkError ? error.code : "UNKNOWN";
         if (options.signal?.aborted) throw cancelled();
         const retryable = NETWORK_ERRORS.has(code) && (idempotent || NOT_SENT_ERRORS.has(code));
         if (retryable && attempt < this.retry.maxRetries) {
@@ -187,23 +262,75 @@ export class RaytioApiClient {
     }
   }
 
-  private send(method: Method, path: string, options: RequestOptions<unknown>, token: string) {
-    const prefer = [...(options.prefer ?? [])];
-    const headers: Record<string, string> = { ...options.headers, Authorization: `Bearer ${token}` };
-    if (prefer.length > 0) headers.Prefer = prefer.join(", ");
+  /**
+   * One HTTP exchange. Status handling is the caller's (a 4xx is data for the error mapper) and
+   * redirects are not followed. Resolves once the whole body has arrived; rejects with a NetworkError.
+   */
+  private send(
+    method: Method,
+    path: string,
+    options: RequestOptions<unknown>,
+    token: string,
+  ): Promise<HttpResponse> {
+    const headers: Record<string, string> = {
+      ...this.baseHeaders,
+      ...options.headers,
+      Authorization: `Bearer ${token}`,
+    };
+    if (options.prefer && options.prefer.length > 0) headers.Prefer = options.prefer.join(", ");
     if (options.single) headers.Accept = "application/vnd.pgrst.object+json";
-    const params = options.query instanceof PostgrestQuery ? options.query.toSearchParams() : options.query;
-    return this.http.request({
-      method,
-      url: path,
-      params,
-      data: options.body,
-      headers,
-      ...(options.signal ? { signal: options.signal } : {}),
+    let body: Buffer | undefined;
+    if (options.body !== undefined) {
+      body = Buffer.from(JSON.stringify(options.body), "utf8");
+      headers["Content-Type"] ??= "application/json";
+      headers["Content-Length"] = String(body.length);
+    }
+    const search = options.query?.toString();
+    const target = `${this.basePath}/${path.replace(/^\/+/, "")}${search ? `?${search}` : ""}`;
+    return new Promise((resolve, reject) => {
+      const fail = (error: unknown) => reject(networkError(error));
+      const req = this.sendRequest(
+        {
+          protocol: this.origin.protocol,
+          // An IPv6 literal is bracketed in a URL but not in a host name.
+          hostname: this.origin.hostname.replace(/^\[(.*)\]$/, "$1"),
+          port: this.origin.port,
+          path: target,
+          method,
+          headers,
+          agent: this.agent,
+          // Like a socket timeout: the answer may take longer as long as bytes keep arriving.
+          timeout: this.options.timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", fail);
+          // A connection closed before the whole body arrived (a truncated answer) is a network failure.
+          res.on("close", () => {
+            if (!res.complete) fail(new NetworkError("ECONNRESET"));
+          });
+          res.on("end", () => {
+            const body = Buffer.concat(chunks);
+            const answer = (decoded: Buffer) =>
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, data: parseBody(decoded) });
+            const decoder = decoderFor(res.headers["content-encoding"]);
+            if (!decoder || body.length === 0) answer(body);
+            else
+              decoder(body, (error, decoded) =>
+                error ? fail(new NetworkError("ERR_BAD_RESPONSE")) : answer(decoded),
+              );
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new NetworkError(TIMEOUT_CODE)));
+      req.on("error", fail);
+      req.end(body);
     });
   }
 
-  private success<T>(response: AxiosResponse, options: RequestOptions<T>): ApiResponse<T> {
+  private success<T>(response: HttpResponse, options: RequestOptions<T>): ApiResponse<T> {
     const total = parseContentRangeTotal(response.headers["content-range"]);
     const body = response.status === 204 || response.data === "" ? null : response.data;
     if (!options.schema) return { data: body as T, status: response.status, total };
@@ -221,7 +348,7 @@ export class RaytioApiClient {
     return { data: parsed.data, status: response.status, total };
   }
 
-  private failure(method: Method, path: string, response: AxiosResponse, idempotent: boolean): RaytioError {
+  private failure(method: Method, path: string, response: HttpResponse, idempotent: boolean): RaytioError {
     const { code, message, hint } = postgrestErrorFields(response.data);
     const status = response.status;
     const details = { method, path, status, ...(code ? { apiCode: code } : {}) };

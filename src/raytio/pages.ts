@@ -3,6 +3,18 @@ import { decodeCursor, type Page, pageOf } from "../paging.js";
 import type { RaytioApiClient } from "./api-client.js";
 import type { PostgrestQuery } from "./postgrest.js";
 
+/** The schema of a page of rows, built once per row schema rather than on every call. */
+const PAGE_SCHEMAS = new WeakMap<z.ZodType, z.ZodType>();
+
+function pageSchema<T>(row: z.ZodType<T>): z.ZodType<T[]> {
+  let schema = PAGE_SCHEMAS.get(row);
+  if (!schema) {
+    schema = z.array(row);
+    PAGE_SCHEMAS.set(row, schema);
+  }
+  return schema as z.ZodType<T[]>;
+}
+
 /**
  * Runs one page of a list query: decodes the cursor against the filters it was issued for, asks for
  * one row beyond the page (so the next cursor needs no second request) and the exact total.
@@ -23,7 +35,7 @@ export async function fetchPage<T>(
   const response = await api.get(path, {
     query: request.build({ offset, limit: request.limit + 1 }),
     prefer: ["count=exact"],
-    schema: z.array(request.row),
+    schema: pageSchema(request.row),
     signal: request.signal,
   });
   return { ...pageOf(response.data, offset, request.limit, request.filters), total: response.total ?? null };

@@ -9,12 +9,18 @@ import { withoutHiddenMentions } from "./mentions.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
 import { decodeFallbacks, prepareInputSchema } from "./schema-fallback.js";
 import type { AnyTool, ToolContext } from "./tool.js";
+import { withTruncatedFlag } from "./tool-list.js";
 import { argumentsError } from "./validation.js";
 
 /**
  * The single choke point where tool outcomes become MCP results. Successes carry structuredContent
  * plus a text twin of the same data (some clients read only one of them); failures become isError
  * results with a stable code and an actionable message. Nothing is rethrown to the SDK.
+ *
+ * The output is validated here, once, against the tool's output schema: this is what makes
+ * structuredContent match the outputSchema published in tools/list (the SDK is not given the schema,
+ * so it does not parse the same result a second time). A result cut to the response budget is checked
+ * again against the published schema, since cutting changed it.
  */
 export async function executeTool(
   tool: AnyTool,
@@ -26,12 +32,32 @@ export async function executeTool(
     const args = parseArguments(tool, input, hidden);
     const raw = await tool.handler(args, context);
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
-    const budgetNote = fitToBudget(output, raw, context.config.maxResponseTokens);
+    const json = JSON.stringify(output);
+    const budgetNote = fitToBudget(output, json, raw, context.config.maxResponseTokens);
+    if (!budgetNote) return renderResult(tool, output, undefined, hidden, json);
+    if (!publishedOutputSchema(tool).safeParse(output).success) {
+      throw new RaytioError(
+        "INTERNAL_ERROR",
+        `${tool.name} could not cut its result to the response budget. Ask for less (a smaller limit, or single records).`,
+      );
+    }
     return renderResult(tool, output, budgetNote, hidden);
   } catch (error) {
     const failure = toRaytioError(error, tool.name, context.logger);
     return errorResult(failure, withoutHiddenMentions(failure.message, hidden));
   }
+}
+
+/** The output schema as tools/list publishes it (any result may carry the truncated flag), per tool. */
+const PUBLISHED_OUTPUT = new WeakMap<AnyTool, AnyTool["outputSchema"]>();
+
+function publishedOutputSchema(tool: AnyTool): AnyTool["outputSchema"] {
+  let schema = PUBLISHED_OUTPUT.get(tool);
+  if (!schema) {
+    schema = withTruncatedFlag(tool.outputSchema);
+    PUBLISHED_OUTPUT.set(tool, schema);
+  }
+  return schema;
 }
 
 /** Fields sent as JSON-encoded strings, per tool; worked out on a tool's first call. */
@@ -69,8 +95,9 @@ export function renderResult(
   budgetNote?: { text: string; continuation?: string },
   /** Tools not exposed in this process: the summary never points to them. */
   hidden: ReadonlySet<string> = new Set(),
+  /** `output` already serialised, when the caller has it. */
+  json: string = JSON.stringify(output),
 ): CallToolResult {
-  const json = JSON.stringify(output);
   const text = carriesThirdPartyText(tool.outputSchema, output) ? fenceUntrusted(json) : json;
   const toolSummary = tool.summarize?.(output);
   // A page's own summary already says how to continue; the budget note says it only when nothing else does.
@@ -93,11 +120,13 @@ export function renderResult(
  */
 function fitToBudget(
   output: Record<string, unknown>,
+  /** `output` serialised. */
+  json: string,
   raw: unknown,
   maxTokens: number,
 ): { text: string; continuation?: string } | undefined {
   const limit = budgetBytes(maxTokens);
-  if (jsonBytes(output) <= limit) return undefined;
+  if (Buffer.byteLength(json, "utf8") <= limit) return undefined;
   const notes: string[] = [];
   let continuation: string | undefined;
   const origin = (raw as { [PAGE_ORIGIN]?: PageOrigin } | null)?.[PAGE_ORIGIN];

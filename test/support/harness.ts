@@ -4,8 +4,12 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import type { JsonSchemaType, JsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { inject } from "vitest";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/sandbox.js";
+import { listToolsAsClientSeesThem } from "../../src/server.js";
+import { TOOLS } from "../../src/tools/registry.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SERVER_ENTRY = path.join(ROOT, "dist/index.js");
@@ -65,6 +69,34 @@ export async function connectServer(
     call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
     close: () => client.close(),
   };
+}
+
+let publishedValidators: Promise<Map<string, JsonSchemaValidator<unknown>>> | undefined;
+
+/**
+ * Fails the test when a successful call's structuredContent does not match the outputSchema its tool
+ * publishes in tools/list, checked by the validator the SDK's own client uses. The server validates its
+ * output once (in zod, before the result leaves executeTool); this proves, call by call, that what it
+ * sends matches the JSON Schema clients were given. Every integration test's calls go through here.
+ */
+export async function expectPublishedShape(name: string, result: CallToolResult): Promise<CallToolResult> {
+  if (result.isError || result.structuredContent === undefined) return result;
+  publishedValidators ??= listToolsAsClientSeesThem(TOOLS).then((tools) => {
+    const ajv = new AjvJsonSchemaValidator();
+    return new Map(
+      tools.flatMap((tool) =>
+        tool.outputSchema ? [[tool.name, ajv.getValidator(tool.outputSchema as JsonSchemaType)]] : [],
+      ),
+    );
+  });
+  const validate = (await publishedValidators).get(name);
+  if (!validate) throw new Error(`${name} returned structuredContent but publishes no outputSchema`);
+  const checked = validate(result.structuredContent);
+  if (!checked.valid)
+    throw new Error(
+      `${name}: structuredContent does not match its published outputSchema: ${checked.errorMessage}`,
+    );
+  return result;
 }
 
 export function textOf(result: CallToolResult): string {

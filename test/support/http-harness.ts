@@ -13,7 +13,7 @@ import type { CallToolResult, LoggingMessageNotification } from "@modelcontextpr
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { accountByKey } from "../../sandbox/accounts.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
-import { SERVER_ENTRY, serverEnv } from "./harness.js";
+import { expectPublishedShape, SERVER_ENTRY, serverEnv } from "./harness.js";
 
 /** Everything any HTTP server process wrote to stderr in this test file, for the no-secrets checks. */
 export const httpStderr: string[] = [];
@@ -276,7 +276,8 @@ export async function connectAs(
     transport,
     provider,
     logs,
-    call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    call: async (name, args = {}) =>
+      expectPublishedShape(name, (await client.callTool({ name, arguments: args })) as CallToolResult),
     close: () => client.close(),
   };
 }
