@@ -32,6 +32,9 @@ describe("domain resolution", () => {
     const server = await connect("agent", { RAYTIO_TOOL_DOMAINS: "prm,wrm-readonly" });
     expect(await toolNames(server)).toEqual(namesFor(["prm", "wrm-readonly"]));
     expect(requestsTo("/db/v1/rpc/fnd_authz_user_groups").length).toBe(before);
+    // The first tools/list may be an early answer (src/early-answers.ts); a request only the full
+    // server answers makes sure it has started and logged its domains.
+    await server.client.listResources();
     expect(server.stderr.join("\n")).toMatch(/Tool domains: prm, wrm-readonly \(static/);
   });
 
