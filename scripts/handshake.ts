@@ -19,15 +19,20 @@ import { TOOLS } from "../src/tools/registry.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The handshake of a stdio server (the same construction as `serve` in src/main.ts), as sent. */
-export async function buildHandshake(): Promise<Handshake> {
-  const app = createRaytioMcpServer(
+/** A stdio server built as `serve` in src/main.ts builds it, able only to answer the handshake. */
+export function handshakeServer() {
+  return createRaytioMcpServer(
     TOOLS,
     () => {
       throw new RaytioError("CONFIG_INVALID", "This server instance only answers the handshake.");
     },
     { kv: new MemoryTaskKv(), owner: "stdio" },
   );
+}
+
+/** The handshake of a stdio server, as sent. */
+export async function buildHandshake(): Promise<Handshake> {
+  const app = handshakeServer();
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "raytio-handshake", version: "1.0.0" });
   await app.server.connect(serverTransport);

@@ -2,10 +2,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { RaytioError } from "../src/errors.js";
-import { createRaytioMcpServer } from "../src/server.js";
-import { MemoryTaskKv } from "../src/tasks/kv.js";
-import { TOOLS } from "../src/tools/registry.js";
+import { handshakeServer } from "../scripts/handshake.js";
 import { type RawServer, spawnRaw } from "./support/abuse.js";
 import { startTestSandbox } from "./support/harness.js";
 
@@ -45,13 +42,7 @@ const initializeParams = (protocolVersion: string) => ({
 
 /** The SDK's own answer to the same initialize, from the stdio server built in-process. */
 async function sdkInitialize(protocolVersion: string): Promise<unknown> {
-  const app = createRaytioMcpServer(
-    TOOLS,
-    () => {
-      throw new RaytioError("CONFIG_INVALID", "handshake only");
-    },
-    { kv: new MemoryTaskKv(), owner: "stdio" },
-  );
+  const app = handshakeServer();
   const [client, server] = InMemoryTransport.createLinkedPair();
   await app.server.connect(server);
   const answer = new Promise<JSONRPCMessage>((resolve) => {
