@@ -192,8 +192,13 @@ async function listTools(surface: SurfaceSettings, json: boolean): Promise<void>
  * Everything but the early stdio start-up (src/start.ts): the HTTP transport, --list-tools, --check,
  * --probe, and serving over stdio. `env` is the environment with the command-line flags applied.
  */
-export async function runCommand(values: CliValues, env: NodeJS.ProcessEnv): Promise<void> {
-  if (!values["list-tools"] && !values.check && !values.probe) {
+export async function runCommand(
+  values: CliValues,
+  env: NodeJS.ProcessEnv,
+  /** The configuration src/start.ts already loaded, having chosen to serve stdio. */
+  preloaded?: LoadedAgentConfig,
+): Promise<void> {
+  if (!preloaded && !values["list-tools"] && !values.check && !values.probe) {
     let transport: "stdio" | "http" = "stdio";
     try {
       transport = selectTransport(values.transport, { env });
@@ -224,7 +229,7 @@ export async function runCommand(values: CliValues, env: NodeJS.ProcessEnv): Pro
 
   let loaded: LoadedAgentConfig;
   try {
-    loaded = loadConfig({ env });
+    loaded = preloaded ?? loadConfig({ env });
     validateSurface(loaded.config.surface);
   } catch (error) {
     if (values.check || values.probe) process.stdout.write("Configuration: FAILED\n");

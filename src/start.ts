@@ -1,7 +1,7 @@
 import "./stdio-guard.js";
 import { fail, flagEnvironment, parseCli, USAGE } from "./cli.js";
 import { type LoadedAgentConfig, loadConfig } from "./config.js";
-import { EarlyAnswers, type Handshake, readHandshake } from "./early-answers.js";
+import { EarlyAnswers, readHandshake } from "./early-answers.js";
 import { isRaytioError } from "./errors.js";
 import { selectTransport } from "./http/mode.js";
 import { parseDomains, toolsForDomains } from "./tools/domains.js";
@@ -26,8 +26,7 @@ async function main(): Promise<void> {
     return;
   }
   const env = { ...process.env, ...flagEnvironment(values) };
-  const handshake = readHandshake();
-  if (!handshake || values["list-tools"] || values.check || values.probe || servesHttp(values, env)) {
+  if (values["list-tools"] || values.check || values.probe || servesHttp(values, env)) {
     const { runCommand } = await import("./main.js");
     await runCommand(values, env);
     return;
@@ -37,13 +36,13 @@ async function main(): Promise<void> {
   let early: EarlyAnswers | undefined;
   try {
     loaded = loadConfig({ env });
-    early = earlyAnswers(loaded, handshake);
+    early = earlyAnswers(loaded);
   } catch (error) {
     fail(isRaytioError(error) ? error.message : String(error));
   }
   if (!early) {
     const { runCommand } = await import("./main.js");
-    await runCommand(values, env);
+    await runCommand(values, env, loaded);
     return;
   }
   early.start();
@@ -62,9 +61,12 @@ function servesHttp(values: { transport?: string | undefined }, env: NodeJS.Proc
 }
 
 /** Early answers when the configuration alone fixes the tools; otherwise the server answers everything. */
-function earlyAnswers(loaded: LoadedAgentConfig, handshake: Handshake): EarlyAnswers | undefined {
+function earlyAnswers(loaded: LoadedAgentConfig): EarlyAnswers | undefined {
   const { surface } = loaded.config;
   if (!surface.domains) return undefined;
+  // Read only here: the other commands, and servers whose tools depend on the account, never need it.
+  const handshake = readHandshake();
+  if (!handshake) return undefined;
   const domains = parseDomains(surface.domains, "RAYTIO_TOOL_DOMAINS");
   const filters = filtersFromSurface(surface);
   const summaries = handshake.tools.map(({ domain, entry }) => ({
