@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage, MessageExtraInfo, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ForwardingTransport } from "./forwarding-transport.js";
 import type { BaseDomain } from "./tools/tool.js";
 
 /**
@@ -194,37 +195,24 @@ export class EarlyAnswers {
  * early answers feed it the handshake and the unanswered bytes. The SDK answers the replayed
  * initialize too; that answer was already sent, so it is dropped here, once.
  */
-class HandedOverTransport implements Transport {
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+class HandedOverTransport extends ForwardingTransport {
   private answeredInitializeId: RequestId | undefined;
 
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     private readonly takeOver: () => { answered: RequestId | undefined; feed: () => void },
   ) {
-    inner.onclose = () => this.onclose?.();
-    inner.onerror = (error) => this.onerror?.(error);
-    inner.onmessage = (message, extra) => this.onmessage?.(message, extra);
+    super(inner);
   }
 
-  get sessionId(): string | undefined {
-    return this.inner.sessionId;
-  }
-
-  setProtocolVersion(version: string): void {
-    this.inner.setProtocolVersion?.(version);
-  }
-
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     await this.inner.start();
     const { answered, feed } = this.takeOver();
     this.answeredInitializeId = answered;
     feed();
   }
 
-  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (
       this.answeredInitializeId !== undefined &&
       !("method" in message) &&
@@ -235,10 +223,6 @@ class HandedOverTransport implements Transport {
       return;
     }
     await this.inner.send(message, options);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

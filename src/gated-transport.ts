@@ -1,12 +1,13 @@
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+import { ForwardingTransport } from "./forwarding-transport.js";
 
 /**
  * Lets `initialize` through at once but holds requests whose answers depend on sign-in and role
  * resolution (the tool list, tool calls) until `open()` is called. The server can therefore answer the
  * handshake before any network I/O without ever showing a client the wrong tool list.
  */
-export class GatedTransport implements Transport {
+export class GatedTransport extends ForwardingTransport {
   private opened = false;
   private held: Array<[JSONRPCMessage, MessageExtraInfo | undefined]> = [];
   private readonly toolListIds = new Set<string | number>();
@@ -16,47 +17,27 @@ export class GatedTransport implements Transport {
     this.markToolListServed = resolve;
   });
 
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
-
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     private readonly gatedMethods: ReadonlySet<string>,
   ) {
-    inner.onclose = () => this.onclose?.();
-    inner.onerror = (error) => this.onerror?.(error);
-    inner.onmessage = (message, extra) => {
-      if ("method" in message && message.method === "tools/list" && "id" in message)
-        this.toolListIds.add(message.id);
-      if (!this.opened && "method" in message && this.gatedMethods.has(message.method)) {
-        this.held.push([message, extra]);
-        return;
-      }
-      this.onmessage?.(message, extra);
-    };
+    super(inner);
   }
 
-  get sessionId(): string | undefined {
-    return this.inner.sessionId;
+  protected override received(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+    if ("method" in message && message.method === "tools/list" && "id" in message)
+      this.toolListIds.add(message.id);
+    if (!this.opened && "method" in message && this.gatedMethods.has(message.method)) {
+      this.held.push([message, extra]);
+      return;
+    }
+    this.onmessage?.(message, extra);
   }
 
-  setProtocolVersion(version: string): void {
-    this.inner.setProtocolVersion?.(version);
-  }
-
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-
-  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     await this.inner.send(message, options);
     const answered = !("method" in message) && "id" in message ? message.id : undefined;
     if (answered !== undefined && this.toolListIds.delete(answered)) this.markToolListServed?.();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 
   open(): void {
