@@ -29,7 +29,7 @@ import { build } from "esbuild";
 import { bundleOptions, copyRuntimeFiles } from "../scripts/bundle.mjs";
 import { buildHandshake } from "../scripts/handshake.js";
 import { HANDSHAKE_FILE } from "../src/early-answers.js";
-import { initializeRequest, RawStdioProcess } from "./raw-stdio.js";
+import { RawStdioProcess } from "./raw-stdio.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -115,11 +115,7 @@ export async function profileOnce(bundleDir: string, env: Record<string, string>
     ],
     env,
   );
-  server.send(initializeRequest(1));
-  await server.response(1);
-  server.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-  server.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
-  await server.response(2);
+  await server.handshake();
   const listedAtUs = Number(process.hrtime.bigint() / 1000n);
   const wallMs = performance.now() - started;
   // Closing stdin shuts the server down cleanly, which is when Node writes the profile.
@@ -202,22 +198,26 @@ export function staticDomainsEnv(): Record<string, string> {
   };
 }
 
-async function main(): Promise<void> {
-  const index = process.argv.indexOf("--spawns");
-  const spawns = index === -1 ? 5 : Math.max(1, Number(process.argv[index + 1]) || 5);
+/** Where `spawns` cold starts went, median by group: one bundle, one untimed spawn to warm the file cache. */
+export async function profileColdStarts(spawns: number): Promise<Array<{ what: string; ms: number }>> {
   const dir = await buildProfilingBundle();
   try {
     const env = staticDomainsEnv();
-    await profileOnce(dir, env); // warms the file cache
+    await profileOnce(dir, env);
     const profiles: StartProfile[] = [];
     for (let i = 0; i < spawns; i += 1) profiles.push(await profileOnce(dir, env));
-    const rows = summarise(profiles);
-    process.stdout.write(
-      process.argv.includes("--json") ? `${JSON.stringify(rows, null, 2)}\n` : `${renderProfile(rows)}\n`,
-    );
+    return summarise(profiles);
   } finally {
     rmSync(path.dirname(dir), { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  const index = process.argv.indexOf("--spawns");
+  const rows = await profileColdStarts(index === -1 ? 5 : Math.max(1, Number(process.argv[index + 1]) || 5));
+  process.stdout.write(
+    process.argv.includes("--json") ? `${JSON.stringify(rows, null, 2)}\n` : `${renderProfile(rows)}\n`,
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

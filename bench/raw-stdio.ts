@@ -64,6 +64,25 @@ export class RawStdioProcess {
     });
   }
 
+  /**
+   * What every MCP client does first: initialize, `initialized`, then tools/list. Resolves with both
+   * answers and when each arrived (performance.now()).
+   */
+  async handshake(): Promise<{
+    initialized: JsonRpcMessage;
+    initializedAt: number;
+    listed: JsonRpcMessage;
+    listedAt: number;
+  }> {
+    this.send(initializeRequest(1));
+    const initialized = await this.response(1);
+    const initializedAt = performance.now();
+    this.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    this.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    const listed = await this.response(2);
+    return { initialized, initializedAt, listed, listedAt: performance.now() };
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill("SIGKILL");

@@ -15,7 +15,7 @@
  *    skips it).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import path from "node:path";
@@ -26,8 +26,8 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { type Sandbox, startSandbox } from "../sandbox/sandbox.js";
 import { toolListSizes } from "../scripts/tool-list-size.js";
 import { TOOLS } from "../src/tools/registry.js";
-import { buildProfilingBundle, profileOnce, renderProfile, staticDomainsEnv, summarise } from "./profile.js";
-import { initializeRequest, RawStdioProcess } from "./raw-stdio.js";
+import { profileColdStarts, renderProfile } from "./profile.js";
+import { RawStdioProcess } from "./raw-stdio.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SERVER_ENTRY = path.join(ROOT, "dist/index.js");
@@ -168,14 +168,10 @@ async function coldStartOnce(target: ColdStartTarget): Promise<ColdStartSample> 
   const started = performance.now();
   const server = new RawStdioProcess(target.command, target.args, target.env, target.cwd);
   try {
-    server.send(initializeRequest(1));
-    const initialized = await server.response(1);
-    const initializeMs = performance.now() - started;
+    const { initialized, initializedAt, listed, listedAt } = await server.handshake();
+    const initializeMs = initializedAt - started;
     if (!("result" in initialized)) throw new Error(`${target.label}: initialize failed`);
-    server.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-    server.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
-    const listed = await server.response(2);
-    const toolsListMs = performance.now() - started;
+    const toolsListMs = listedAt - started;
     const rssAfterListKiB = server.child.pid ? rssKiB(server.child.pid) : 0;
     const result = listed.result as { tools?: unknown[] } | undefined;
     if (!result?.tools) throw new Error(`${target.label}: tools/list failed`);
@@ -201,11 +197,7 @@ async function settledRssKiB(target: ColdStartTarget): Promise<number> {
   for (let i = 0; i < 3; i += 1) {
     const server = new RawStdioProcess(target.command, target.args, target.env, target.cwd);
     try {
-      server.send(initializeRequest(1));
-      await server.response(1);
-      server.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-      server.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
-      await server.response(2);
+      await server.handshake();
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       if (server.child.pid) samples.push(rssKiB(server.child.pid));
     } finally {
@@ -410,21 +402,6 @@ function cryptoBench(): Record<string, unknown> | undefined {
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
-/** Where our start-up time goes, from CPU profiles of the same bundle built unminified. */
-async function coldStartProfile() {
-  log("profiling 5 cold starts (bench/profile.ts)");
-  const dir = await buildProfilingBundle();
-  try {
-    const env = staticDomainsEnv();
-    await profileOnce(dir, env);
-    const runs = [];
-    for (let i = 0; i < 5; i += 1) runs.push(await profileOnce(dir, env));
-    return summarise(runs);
-  } finally {
-    rmSync(path.dirname(dir), { recursive: true, force: true });
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Report
 
@@ -497,7 +474,8 @@ async function main(): Promise<void> {
         env: { PATH: process.env.PATH ?? "" },
       },
     ]);
-    const profile = flag("--no-profile") ? undefined : await coldStartProfile();
+    if (!flag("--no-profile")) log("profiling 5 cold starts (bench/profile.ts)");
+    const profile = flag("--no-profile") ? undefined : await profileColdStarts(5);
     const calls = await callsAndMemory(sandbox);
     const sizes = await toolsListSizes();
     const crypto = flag("--no-crypto") ? undefined : cryptoBench();
