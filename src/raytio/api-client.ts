@@ -1,10 +1,4 @@
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-} from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { brotliDecompress, unzip } from "node:zlib";
 import type { z } from "zod";
 import type { Config } from "../config.js";
@@ -13,6 +7,7 @@ import type { Logger } from "../logger.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import type { TokenSource } from "./auth.js";
 import type { PostgrestQuery } from "./postgrest.js";
+import { ProxyRefusal, type Route, routeTo } from "./proxy.js";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -90,25 +85,6 @@ const postgrestErrorFields = (body: unknown): { code?: string; message?: string;
   return {};
 };
 
-/**
- * Connections stay open between calls, so a tool call costs one request on a warm connection rather
- * than a TCP (and TLS) handshake. One agent per protocol serves every client in the process (the HTTP
- * transport has one per session), with the options of Node's own global agents: an idle connection is
- * closed after 5 s, before a server or load balancer drops it under a request.
- */
-const AGENT_OPTIONS = { keepAlive: true, scheduling: "lifo", timeout: 5_000 } as const;
-let httpAgent: HttpAgent | undefined;
-let httpsAgent: HttpsAgent | undefined;
-
-function agentFor(https: boolean): HttpAgent {
-  if (https) {
-    httpsAgent ??= new HttpsAgent(AGENT_OPTIONS);
-    return httpsAgent;
-  }
-  httpAgent ??= new HttpAgent(AGENT_OPTIONS);
-  return httpAgent;
-}
-
 interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
@@ -118,13 +94,18 @@ interface HttpResponse {
 
 /** A failure before a complete response arrived, with the code that decides whether to retry. */
 class NetworkError extends Error {
-  constructor(readonly code: string) {
+  constructor(
+    readonly code: string,
+    /** What a proxy answered when it would not carry the request. */
+    readonly proxyStatus?: number,
+  ) {
     super(`network error ${code}`);
   }
 }
 
 function networkError(error: unknown): NetworkError {
   if (error instanceof NetworkError) return error;
+  if (error instanceof ProxyRefusal) return new NetworkError(error.code, error.status);
   const code = (error as { code?: unknown } | null)?.code;
   return new NetworkError(typeof code === "string" ? code : "ERR_NETWORK");
 }
@@ -160,8 +141,8 @@ export class RaytioApiClient {
   /** The base URL's own path, which every API path is appended to. */
   private readonly basePath: string;
   private readonly baseHeaders: Readonly<Record<string, string>>;
-  private readonly agent: HttpAgent;
-  private readonly sendRequest: typeof httpRequest;
+  /** How requests leave the process, or why they cannot: an unusable proxy setting fails each call. */
+  private readonly route: Route | RaytioError;
 
   /** The client every transport uses: the configured base URL and timeout, identified as this package. */
   static fromConfig(config: Config, tokens: TokenSource, logger: Logger): RaytioApiClient {
@@ -178,9 +159,7 @@ export class RaytioApiClient {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.origin = new URL(options.baseUrl);
     this.basePath = this.origin.pathname.replace(/\/+$/, "");
-    const https = this.origin.protocol === "https:";
-    this.agent = agentFor(https);
-    this.sendRequest = https ? httpsRequest : httpRequest;
+    this.route = routeOrError(this.origin);
     this.baseHeaders = {
       Accept: "application/json",
       "Accept-Encoding": "gzip, br",
@@ -210,6 +189,8 @@ export class RaytioApiClient {
 
   async request<T>(method: Method, path: string, options: RequestOptions<T>): Promise<ApiResponse<T>> {
     const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
+    const route = this.route;
+    if (route instanceof RaytioError) throw route;
     let token = await this.options.tokens.getIdToken();
     let renewed = false;
 
@@ -217,10 +198,13 @@ export class RaytioApiClient {
       throwIfAborted(options.signal);
       let response: HttpResponse;
       try {
-        response = await this.send(method, path, options, token);
+        response = await this.send(route, method, path, options, token);
       } catch (error) {
         const code = error instanceof NetworkError ? error.code : "UNKNOWN";
         if (options.signal?.aborted) throw cancelled();
+        if (error instanceof NetworkError && error.proxyStatus !== undefined) {
+          throw proxyRefused(route, method, path, error.proxyStatus);
+        }
         const retryable = NETWORK_ERRORS.has(code) && (idempotent || NOT_SENT_ERRORS.has(code));
         if (retryable && attempt < this.retry.maxRetries) {
           await this.pause(this.backoff(attempt), options.signal);
@@ -228,11 +212,12 @@ export class RaytioApiClient {
         }
         throw new RaytioError(
           "API_UNAVAILABLE",
-          `The Raytio API could not be reached (${code}) for ${method} ${path}.` +
+          `The Raytio API could not be reached (${code}) for ${method} ${path}` +
+            (route.via ? ` through the proxy ${route.via}.` : ".") +
             (idempotent
               ? ""
               : " The write may or may not have been applied: read the data back before retrying."),
-          { details: { method, path, networkError: code } },
+          { details: { method, path, networkError: code, ...viaDetails(route) } },
         );
       }
 
@@ -258,6 +243,8 @@ export class RaytioApiClient {
       }
 
       if (response.status >= 200 && response.status < 300) return this.success(response, options);
+      // A forward proxy answers for itself with 407; the API never does.
+      if (response.status === 407 && route.via) throw proxyRefused(route, method, path, 407);
       throw this.failure(method, path, response, idempotent);
     }
   }
@@ -267,6 +254,7 @@ export class RaytioApiClient {
    * redirects are not followed. Resolves once the whole body has arrived; rejects with a NetworkError.
    */
   private send(
+    route: Route,
     method: Method,
     path: string,
     options: RequestOptions<unknown>,
@@ -274,6 +262,7 @@ export class RaytioApiClient {
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = {
       ...this.baseHeaders,
+      ...route.headers,
       ...options.headers,
       Authorization: `Bearer ${token}`,
     };
@@ -287,18 +276,19 @@ export class RaytioApiClient {
     }
     const search = options.query?.toString();
     const target = `${this.basePath}/${path.replace(/^\/+/, "")}${search ? `?${search}` : ""}`;
+    // A forward proxy is sent the whole URL, and the Host of the API rather than its own.
+    if (route.absoluteForm) headers.Host = this.origin.host;
     return new Promise((resolve, reject) => {
       const fail = (error: unknown) => reject(networkError(error));
-      const req = this.sendRequest(
+      const req = route.send(
         {
-          protocol: this.origin.protocol,
-          // An IPv6 literal is bracketed in a URL but not in a host name.
-          hostname: this.origin.hostname.replace(/^\[(.*)\]$/, "$1"),
-          port: this.origin.port,
-          path: target,
+          protocol: route.protocol,
+          hostname: route.hostname,
+          port: route.port,
+          path: route.absoluteForm ? `${this.origin.origin}${target}` : target,
           method,
           headers,
-          agent: this.agent,
+          agent: route.agent,
           // Like a socket timeout: the answer may take longer as long as bytes keep arriving.
           timeout: this.options.timeoutMs,
           ...(options.signal ? { signal: options.signal } : {}),
@@ -409,6 +399,29 @@ export class RaytioApiClient {
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
+}
+
+function routeOrError(origin: URL): Route | RaytioError {
+  try {
+    return routeTo(origin);
+  } catch (error) {
+    if (error instanceof RaytioError) return error;
+    throw error;
+  }
+}
+
+const viaDetails = (route: Route) => (route.via ? { proxy: route.via } : {});
+
+function proxyRefused(route: Route, method: Method, path: string, status: number): RaytioError {
+  const advice =
+    status === 407
+      ? "It wants credentials: give them in the proxy URL (http://user:password@host:port)."
+      : "Check that the proxy allows the Raytio API host, or list the host in NO_PROXY.";
+  return new RaytioError(
+    "API_UNAVAILABLE",
+    `The proxy ${route.via} would not carry ${method} ${path} to the Raytio API (HTTP ${status}). ${advice}`,
+    { details: { method, path, proxyStatus: status, ...viaDetails(route) } },
+  );
 }
 
 function cancelled(): RaytioError {
