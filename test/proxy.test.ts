@@ -10,6 +10,7 @@ import { type AddressInfo, type Server as NetServer, connect as netConnect, type
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import { createServer as createTlsServer } from "node:tls";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { type ConnectedServer, ROOT, serverPool, startTestSandbox, textOf } from "./support/harness.js";
@@ -63,6 +64,17 @@ const workItemsRead = () =>
 
 async function listWorkItems(server: ConnectedServer) {
   return server.call("list_work_items", { limit: 1 });
+}
+
+/** The call failed at the proxy's 407, said so, and was not retried: the same proxy would refuse again. */
+function expectRefusedOnce(result: CallToolResult, apiReadsBefore: number): void {
+  expect(textOf(result)).toMatch(
+    new RegExp(
+      `^API_UNAVAILABLE: The proxy ${proxyUrl()} would not carry GET .*\\(HTTP 407\\)\\. It wants credentials`,
+    ),
+  );
+  expect(carried).toHaveLength(1);
+  expect(workItemsRead()).toBe(apiReadsBefore);
 }
 
 beforeAll(async () => {
@@ -176,14 +188,7 @@ describe("an https API behind HTTPS_PROXY", () => {
     });
     const before = workItemsRead();
     const result = await listWorkItems(server);
-    expect(textOf(result)).toMatch(
-      new RegExp(
-        `^API_UNAVAILABLE: The proxy ${proxyUrl()} would not carry GET .*\\(HTTP 407\\)\\. It wants credentials`,
-      ),
-    );
-    // A refusal is not retried: the same proxy would refuse again.
-    expect(carried).toHaveLength(1);
-    expect(workItemsRead()).toBe(before);
+    expectRefusedOnce(result, before);
     expect(`${textOf(result)}\n${server.stderr.join("\n")}`).not.toContain(PROXY_PASSWORD);
   });
 
@@ -222,13 +227,7 @@ describe("a plain-HTTP API behind HTTP_PROXY", () => {
     const server = await pool.connect("project_user", { HTTP_PROXY: proxyUrl() });
     const before = workItemsRead();
     const result = await listWorkItems(server);
-    expect(textOf(result)).toMatch(
-      new RegExp(
-        `^API_UNAVAILABLE: The proxy ${proxyUrl()} would not carry GET .*\\(HTTP 407\\)\\. It wants credentials`,
-      ),
-    );
-    expect(carried).toHaveLength(1);
-    expect(workItemsRead()).toBe(before);
+    expectRefusedOnce(result, before);
   });
 
   it("goes straight to a host that NO_PROXY lists", async () => {

@@ -137,49 +137,40 @@ function parseProxy(setting: string, origin: URL): URL {
   );
 }
 
+/** A pooled connection straight to `url`'s host: TCP, or TLS for an https URL. */
+function connectionTo(url: URL): Pick<Route, "agent" | "send" | "protocol" | "hostname" | "port"> {
+  const tls = url.protocol === "https:";
+  return {
+    agent: sharedAgent(url.protocol, () =>
+      tls ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS),
+    ),
+    send: tls ? httpsRequest : httpRequest,
+    protocol: url.protocol,
+    hostname: hostnameOf(url),
+    port: url.port,
+  };
+}
+
 /** The route to `origin` under the current environment. Throws CONFIG_INVALID for an unusable proxy URL. */
 export function routeTo(origin: URL): Route {
-  const https = origin.protocol === "https:";
   const setting = getProxyForUrl(origin.href);
   if (!setting || bypassesProxy(origin)) {
-    return {
-      agent: sharedAgent(origin.protocol, () =>
-        https ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS),
-      ),
-      send: https ? httpsRequest : httpRequest,
-      protocol: origin.protocol,
-      hostname: hostnameOf(origin),
-      port: origin.port,
-      absoluteForm: false,
-      headers: {},
-      via: undefined,
-    };
+    return { ...connectionTo(origin), absoluteForm: false, headers: {}, via: undefined };
   }
   const proxy = parseProxy(setting, origin);
-  const via = proxy.origin;
-  if (https) {
+  if (origin.protocol === "https:") {
     return {
+      ...connectionTo(origin),
       agent: sharedAgent(`tunnel ${proxy.href}`, () => new TunnelAgent(proxy)),
-      send: httpsRequest,
-      protocol: origin.protocol,
-      hostname: hostnameOf(origin),
-      port: origin.port,
       absoluteForm: false,
       headers: {},
-      via,
+      via: proxy.origin,
     };
   }
-  const toProxyOverTls = proxy.protocol === "https:";
   return {
-    agent: sharedAgent(`forward ${proxy.protocol}`, () =>
-      toProxyOverTls ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS),
-    ),
-    send: toProxyOverTls ? httpsRequest : httpRequest,
-    protocol: proxy.protocol,
-    hostname: hostnameOf(proxy),
-    port: proxy.port,
+    ...connectionTo(proxy),
     absoluteForm: true,
     headers: proxyAuthorization(proxy),
-    via,
+    via: proxy.origin,
   };
 }
