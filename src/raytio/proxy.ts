@@ -52,7 +52,6 @@ function sharedAgent(key: string, create: () => HttpAgent): HttpAgent {
 
 /** An IPv6 literal is bracketed in a URL but not in a host name. */
 const hostnameOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, "$1");
-const portOf = (url: URL): string => url.port || (url.protocol === "https:" ? "443" : "80");
 
 function proxyAuthorization(proxy: URL): Record<string, string> {
   if (!proxy.username && !proxy.password) return {};
@@ -86,10 +85,10 @@ class TunnelAgent extends HttpsAgent {
     const done = (callback ?? (() => {})) as (error: Error | null, socket?: Duplex) => void;
     const host = options.hostname ?? options.host ?? "localhost";
     const authority = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 443}`;
-    const send = this.proxy.protocol === "https:" ? httpsRequest : httpRequest;
-    const connect = send({
-      hostname: hostnameOf(this.proxy),
-      port: portOf(this.proxy),
+    const proxy = endpointOf(this.proxy);
+    const connect = proxy.send({
+      hostname: proxy.hostname,
+      port: proxy.port,
       method: "CONNECT",
       path: authority,
       headers: { Host: authority, ...proxyAuthorization(this.proxy) } satisfies OutgoingHttpHeaders,
@@ -137,30 +136,39 @@ function parseProxy(setting: string, origin: URL): URL {
   );
 }
 
-/** A pooled connection straight to `url`'s host: TCP, or TLS for an https URL. */
-function connectionTo(url: URL): Pick<Route, "agent" | "send" | "protocol" | "hostname" | "port"> {
-  const tls = url.protocol === "https:";
+/** Where a connection to `url`'s host goes: TCP, or TLS for https; an empty port is the scheme's. */
+function endpointOf(url: URL): Pick<Route, "send" | "protocol" | "hostname" | "port"> {
   return {
-    agent: sharedAgent(url.protocol, () =>
-      tls ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS),
-    ),
-    send: tls ? httpsRequest : httpRequest,
+    send: url.protocol === "https:" ? httpsRequest : httpRequest,
     protocol: url.protocol,
     hostname: hostnameOf(url),
     port: url.port,
   };
 }
 
+/** The pooled agent for plain connections of one protocol (straight to the API, or to a forward proxy). */
+function directAgent(protocol: string): HttpAgent {
+  return sharedAgent(protocol, () =>
+    protocol === "https:" ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS),
+  );
+}
+
 /** The route to `origin` under the current environment. Throws CONFIG_INVALID for an unusable proxy URL. */
 export function routeTo(origin: URL): Route {
   const setting = getProxyForUrl(origin.href);
   if (!setting || bypassesProxy(origin)) {
-    return { ...connectionTo(origin), absoluteForm: false, headers: {}, via: undefined };
+    return {
+      ...endpointOf(origin),
+      agent: directAgent(origin.protocol),
+      absoluteForm: false,
+      headers: {},
+      via: undefined,
+    };
   }
   const proxy = parseProxy(setting, origin);
   if (origin.protocol === "https:") {
     return {
-      ...connectionTo(origin),
+      ...endpointOf(origin),
       agent: sharedAgent(`tunnel ${proxy.href}`, () => new TunnelAgent(proxy)),
       absoluteForm: false,
       headers: {},
@@ -168,7 +176,8 @@ export function routeTo(origin: URL): Route {
     };
   }
   return {
-    ...connectionTo(proxy),
+    ...endpointOf(proxy),
+    agent: directAgent(proxy.protocol),
     absoluteForm: true,
     headers: proxyAuthorization(proxy),
     via: proxy.origin,
