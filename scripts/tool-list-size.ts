@@ -3,7 +3,7 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 // much of a text is JSON punctuation. A devDependency: docs and the bench load it, the bundle (built
 // from src/index.ts) never does.
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
-import { listToolsAsClientSeesThem } from "../src/server.js";
+import { listToolsAsClientSeesThem } from "../src/tool-listing.js";
 import { DOMAINS, toolsForDomains } from "../src/tools/domains.js";
 import { approximateTokens } from "../src/tools/listing.js";
 import type { AnyTool } from "../src/tools/tool.js";

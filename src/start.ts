@@ -1,19 +1,11 @@
 import "./stdio-guard.js";
-import { fail, flagEnvironment, parseCli, USAGE } from "./cli.js";
-import { type LoadedAgentConfig, loadConfig } from "./config.js";
-import { EarlyAnswers, readHandshake } from "./early-answers.js";
+import { fail, parseCli, USAGE } from "./cli.js";
 import { isRaytioError } from "./errors.js";
-import { selectTransport } from "./http/mode.js";
-import { parseDomains, toolsForDomains } from "./tools/domains.js";
-import { applyToolFilters, assertKnownToolNames, filtersFromSurface } from "./tools/filters.js";
-import { exposedEntries } from "./tools/tool-list.js";
 import { VERSION } from "./version.js";
 
 /**
- * What the entry point (src/index.ts) runs. It carries only what serving stdio needs before the first tools/list: the
- * configuration (validated exactly as before, so a bad one still stops the process before any answer)
- * and, when RAYTIO_TOOL_DOMAINS fixes the tools, the early answers (src/early-answers.ts). The server
- * itself, the HTTP transport and the other commands load from src/main.ts.
+ * What the entry point (src/index.ts) runs: the command line, answering --help and --version without
+ * loading anything else. Every command, serving stdio included, loads from src/main.ts.
  */
 async function main(): Promise<void> {
   const values = parseCli(process.argv.slice(2));
@@ -25,67 +17,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
-  const env = { ...process.env, ...flagEnvironment(values) };
-  if (values["list-tools"] || values.check || values.probe || servesHttp(values, env)) {
-    const { runCommand } = await import("./main.js");
-    await runCommand(values, env);
-    return;
-  }
-
-  let loaded: LoadedAgentConfig;
-  let early: EarlyAnswers | undefined;
-  try {
-    loaded = loadConfig({ env });
-    early = earlyAnswers(loaded);
-  } catch (error) {
-    fail(isRaytioError(error) ? error.message : String(error));
-  }
-  if (!early) {
-    const { runCommand } = await import("./main.js");
-    await runCommand(values, env, loaded);
-    return;
-  }
-  early.start();
-  await early.serverWanted;
-  const { serve } = await import("./main.js");
-  await serve(loaded, early);
-}
-
-function servesHttp(values: { transport?: string | undefined }, env: NodeJS.ProcessEnv): boolean {
-  try {
-    return selectTransport(values.transport, { env }) === "http";
-  } catch {
-    // The full CLI reports the bad value.
-    return true;
-  }
-}
-
-/** Early answers when the configuration alone fixes the tools; otherwise the server answers everything. */
-function earlyAnswers(loaded: LoadedAgentConfig): EarlyAnswers | undefined {
-  const { surface } = loaded.config;
-  if (!surface.domains) return undefined;
-  // Read only here: the other commands, and servers whose tools depend on the account, never need it.
-  const handshake = readHandshake();
-  if (!handshake) return undefined;
-  const domains = parseDomains(surface.domains, "RAYTIO_TOOL_DOMAINS");
-  const filters = filtersFromSurface(surface);
-  const summaries = handshake.tools.map(({ domain, entry }) => ({
-    name: entry.name,
-    domain,
-    annotations: { readOnlyHint: entry.annotations?.readOnlyHint },
-  }));
-  assertKnownToolNames(filters, summaries);
-  const exposed = new Set(
-    applyToolFilters(toolsForDomains(summaries, domains), filters).map((tool) => tool.name),
-  );
-  const hidden = new Set(summaries.filter((tool) => !exposed.has(tool.name)).map((tool) => tool.name));
-  return new EarlyAnswers(
-    handshake,
-    exposedEntries(
-      handshake.tools.map(({ entry }) => entry),
-      hidden,
-    ),
-  );
+  const { runCommand } = await import("./main.js");
+  await runCommand(values);
 }
 
 main().catch((error: unknown) => {

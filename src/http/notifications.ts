@@ -1,4 +1,4 @@
-import type { LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import type { LoggingLevel } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { requireRequest } from "../dsm/lookups.js";
 import { sleep } from "../dsm/poll.js";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { ZodError } from "zod";
 import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../budget.js";
 import { isRaytioError, RaytioError } from "../errors.js";

@@ -5,7 +5,7 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toolListSizes } from "../../scripts/tool-list-size.js";
 import { renderToolsDoc } from "../../scripts/tools-doc.js";
-import { listToolsAsClientSeesThem } from "../server.js";
+import { listToolsAsClientSeesThem } from "../tool-listing.js";
 import { approximateTokens } from "./listing.js";
 import { TOOLS } from "./registry.js";
 import { prepareInputSchema } from "./schema-fallback.js";

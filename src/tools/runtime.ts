@@ -1,0 +1,45 @@
+import type { Config } from "../config.js";
+import { DsmData } from "../dsm/data.js";
+import type { DsmServices } from "../dsm/services.js";
+import type { Logger } from "../logger.js";
+import { PpmData } from "../ppm/data.js";
+import { PrmData } from "../prm/data.js";
+import type { RaytioApiClient } from "../raytio/api-client.js";
+import type { TokenSource } from "../raytio/auth.js";
+import { WrmData } from "../wrm/data.js";
+import type { ToolContext } from "./tool.js";
+
+/**
+ * What running a tool takes beyond its definition: the choke point and each domain's operations.
+ * Loaded on the first tool call (its own chunk of the bundle, with the tool definitions), so a server
+ * that only answers its handshake never compiles the domain modules, crypto or sign-in.
+ */
+export { errorResult, executeTool, parseArguments } from "./execute.js";
+export { TOOLS } from "./registry.js";
+
+/** Who and what a principal's tools run with. */
+export interface ToolServices {
+  config: Config;
+  logger: Logger;
+  api: RaytioApiClient;
+  tokens: TokenSource;
+  dsm: DsmServices;
+}
+
+export function toolContext(
+  services: ToolServices,
+  call: Pick<ToolContext, "signal" | "hiddenTools" | "progress">,
+): ToolContext {
+  const { api, dsm, ...base } = services;
+  const { signal } = call;
+  return {
+    ...base,
+    ...call,
+    dsm: new DsmData(api, dsm, signal),
+    ppm: new PpmData(api, signal),
+    prm: new PrmData(api, signal),
+    wrm: new WrmData(api, signal),
+  };
+}
+
+export type ToolRuntime = typeof import("./runtime.js");
