@@ -3,7 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { ForwardingTransport } from "./forwarding-transport.js";
-import type { BaseDomain } from "./tools/tool.js";
+import type { BaseDomain } from "./tools/core/tool.js";
 
 /**
  * The stdio handshake, answered before the server is loaded.

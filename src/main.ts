@@ -21,17 +21,17 @@ import { createRaytioMcpServer, listToolsAsClientSeesThem } from "./server.js";
 import { handleShutdown } from "./shutdown.js";
 import { StdioLineTransport } from "./stdio-transport.js";
 import { MemoryTaskKv } from "./tasks/kv.js";
-import { parseDomains, toolsForDomains } from "./tools/domains.js";
+import { parseDomains, toolsForDomains } from "./tools/core/domains.js";
 import {
   applyToolFilters,
   assertKnownToolNames,
   filtersFromSurface,
   whyNotExposed,
-} from "./tools/filters.js";
-import { approximateTokens } from "./tools/listing.js";
+} from "./tools/core/filters.js";
+import { approximateTokens } from "./tools/core/listing.js";
+import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./tools/core/resolve-domains.js";
+import { BASE_DOMAINS } from "./tools/core/tool.js";
 import { TOOLS } from "./tools/registry.js";
-import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./tools/resolve-domains.js";
-import { BASE_DOMAINS } from "./tools/tool.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 /** Requests whose answers depend on who signed in; they wait until domains are resolved. */

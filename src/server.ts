@@ -22,9 +22,9 @@ import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { TokenSource } from "./raytio/auth.js";
 import { routeTaskCalls, taskRequestOf } from "./tasks/routing.js";
 import { type TaskHosting, TaskService } from "./tasks/service.js";
-import { errorResult, executeTool, parseArguments } from "./tools/execute.js";
-import type { AnyTool, ToolContext } from "./tools/tool.js";
-import { exposedEntries, toolListEntry } from "./tools/tool-list.js";
+import { errorResult, executeTool, parseArguments } from "./tools/core/execute.js";
+import type { AnyTool, ToolContext } from "./tools/core/tool.js";
+import { exposedEntries, toolListEntry } from "./tools/core/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 import { WrmData } from "./wrm/data.js";
 

@@ -4,9 +4,9 @@ import { type LoadedAgentConfig, loadConfig } from "./config.js";
 import { EarlyAnswers, readHandshake } from "./early-answers.js";
 import { isRaytioError } from "./errors.js";
 import { selectTransport } from "./http/mode.js";
-import { parseDomains, toolsForDomains } from "./tools/domains.js";
-import { applyToolFilters, assertKnownToolNames, filtersFromSurface } from "./tools/filters.js";
-import { exposedEntries } from "./tools/tool-list.js";
+import { parseDomains, toolsForDomains } from "./tools/core/domains.js";
+import { applyToolFilters, assertKnownToolNames, filtersFromSurface } from "./tools/core/filters.js";
+import { exposedEntries } from "./tools/core/tool-list.js";
 import { VERSION } from "./version.js";
 
 /**

@@ -10,10 +10,10 @@ import { createLogger, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
 import { createRaytioMcpServer, type RaytioMcpServer } from "../server.js";
-import { toolsForDomains } from "../tools/domains.js";
-import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/filters.js";
-import { resolveDomainsInTime } from "../tools/resolve-domains.js";
-import type { AnyTool } from "../tools/tool.js";
+import { toolsForDomains } from "../tools/core/domains.js";
+import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/core/filters.js";
+import { resolveDomainsInTime } from "../tools/core/resolve-domains.js";
+import type { AnyTool } from "../tools/core/tool.js";
 import {
   EVENTS_CHANNEL,
   isLevelShown,

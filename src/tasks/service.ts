@@ -8,8 +8,8 @@ import { z } from "zod";
 import { sleep } from "../dsm/poll.js";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { errorResult, executeTool } from "../tools/execute.js";
-import type { AnyTool, TaskCheck, ToolContext } from "../tools/tool.js";
+import { errorResult, executeTool } from "../tools/core/execute.js";
+import type { AnyTool, TaskCheck, ToolContext } from "../tools/core/tool.js";
 import type { TaskKv } from "./kv.js";
 
 /**
