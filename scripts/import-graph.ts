@@ -116,6 +116,21 @@ export function domainFilesImportingTools(edges: readonly ImportEdge[]): ImportE
 }
 
 /**
+ * The tools framework (execute, validation, listing, exposure...) sits below the domains' tools, which
+ * build on it, and below the registry, which lists them: it imports neither.
+ */
+export const TOOLS_FRAMEWORK = "src/tools/core/";
+
+export function frameworkFilesImportingTools(edges: readonly ImportEdge[]): ImportEdge[] {
+  return edges.filter(
+    (edge) =>
+      edge.from.startsWith(TOOLS_FRAMEWORK) &&
+      edge.to.startsWith("src/tools/") &&
+      !edge.to.startsWith(TOOLS_FRAMEWORK),
+  );
+}
+
+/**
  * Marks of backend knowledge: table and RPC names, PostgREST filter syntax and builder calls,
  * `p_` RPC arguments, Postgres/PostgREST error codes and constraint names, column projections.
  */

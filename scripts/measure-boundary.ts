@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import {
   domainFilesImportingTools,
   filesKnowingBackend,
+  frameworkFilesImportingTools,
   importGraph,
   toolFilesImportingBackend,
   upwardImports,
@@ -33,11 +34,13 @@ for (const { file } of knowing) byArea.set(area(file), (byArea.get(area(file)) ?
 const toolBackend = toolFilesImportingBackend(edges);
 const upward = upwardImports(edges);
 const domainTools = domainFilesImportingTools(edges);
+const frameworkTools = frameworkFilesImportingTools(edges);
 const lines = [
   `files that know a table, column, RPC or backend error code: ${knowing.length} (${[...byArea].map(([k, v]) => `${k} ${v}`).join(", ")})`,
   `tool files importing the query builder, paths or API client: ${new Set(toolBackend.map((e) => e.from)).size}`,
   `tool files calling the API client themselves: ${knowing.length === 0 ? 0 : countApiCalls()}`,
   `domain files importing src/tools: ${new Set(domainTools.map((e) => e.from)).size}`,
+  `tools framework files importing a domain's tools or the registry: ${new Set(frameworkTools.map((e) => e.from)).size}`,
   `imports that run back up a layer: ${upward.length}`,
 ];
 console.log(lines.join("\n"));
@@ -45,6 +48,7 @@ if (verbose) {
   for (const { file, marks } of knowing) console.log(`  knows: ${file} (${marks.join(", ")})`);
   for (const edge of toolBackend) console.log(`  tool->backend: ${edge.from} -> ${edge.to}`);
   for (const edge of upward) console.log(`  upward: ${edge.from} -> ${edge.to}`);
+  for (const edge of frameworkTools) console.log(`  framework->tools: ${edge.from} -> ${edge.to}`);
 }
 
 function countApiCalls(): number {

@@ -4,9 +4,9 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 // from src/index.ts) never does.
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 import { listToolsAsClientSeesThem } from "../src/tool-listing.js";
-import { DOMAINS, toolsForDomains } from "../src/tools/domains.js";
-import { approximateTokens } from "../src/tools/listing.js";
-import type { AnyTool } from "../src/tools/tool.js";
+import { DOMAINS, toolsForDomains } from "../src/tools/core/domains.js";
+import { approximateTokens } from "../src/tools/core/listing.js";
+import type { AnyTool } from "../src/tools/core/tool.js";
 
 export interface ToolListSize {
   domain: (typeof DOMAINS)[number] | "all";

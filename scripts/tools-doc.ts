@@ -1,7 +1,7 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
-import { DOMAIN_DESCRIPTIONS, DOMAINS, toolsForDomains } from "../src/tools/domains.js";
-import { prepareInputSchema } from "../src/tools/schema-fallback.js";
-import type { AnyTool } from "../src/tools/tool.js";
+import { DOMAIN_DESCRIPTIONS, DOMAINS, toolsForDomains } from "../src/tools/core/domains.js";
+import { prepareInputSchema } from "../src/tools/core/schema-fallback.js";
+import type { AnyTool } from "../src/tools/core/tool.js";
 import type { ToolListSize } from "./tool-list-size.js";
 
 function flags(tool: AnyTool, listed: Tool | undefined): string {

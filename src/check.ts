@@ -6,10 +6,10 @@ import { isRaytioError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RaytioApiClient } from "./raytio/api-client.js";
 import type { RaytioAuth } from "./raytio/auth.js";
-import { toolsForDomains } from "./tools/domains.js";
-import { applyToolFilters, filtersFromSurface } from "./tools/filters.js";
+import { toolsForDomains } from "./tools/core/domains.js";
+import { applyToolFilters, filtersFromSurface } from "./tools/core/filters.js";
+import { resolveDomains } from "./tools/core/resolve-domains.js";
 import { TOOLS } from "./tools/registry.js";
-import { resolveDomains } from "./tools/resolve-domains.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 export interface CheckOptions {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { DOMAIN_DESCRIPTIONS, DOMAINS } from "./tools/domains.js";
+import { DOMAIN_DESCRIPTIONS, DOMAINS } from "./tools/core/domains.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 /** The command line, shared by the entry point and the full CLI (src/main.ts); nothing heavy here. */

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   backendKnowledge,
   domainFilesImportingTools,
+  frameworkFilesImportingTools,
   type ImportEdge,
   importGraph,
   importsOf,
@@ -32,6 +33,10 @@ describe("the layer order of src/", () => {
     expect(show(domainFilesImportingTools(edges))).toEqual([]);
   });
 
+  it("keeps the tools framework (src/tools/core) from importing a domain's tools or the registry", () => {
+    expect(show(frameworkFilesImportingTools(edges))).toEqual([]);
+  });
+
   it("lets no tool file name a table, RPC, column projection, filter or backend error code", () => {
     const knowing = sourceFiles(root)
       .filter((file) => file.startsWith("src/tools/"))
@@ -51,14 +56,14 @@ describe("the layer order of src/", () => {
       ),
     ).toEqual(["./a.js", "../b.js", "./c.js", "./d.js", "./e.js"]);
     expect(edges.length).toBeGreaterThan(200);
-    expect(edges.some((edge) => edge.from === "src/server.ts" && edge.to === "src/tools/execute.ts")).toBe(
-      true,
-    );
+    expect(
+      edges.some((edge) => edge.from === "src/server.ts" && edge.to === "src/tools/core/execute.ts"),
+    ).toBe(true);
   });
 
-  it("flags an upward import, a tool reaching the backend and a domain reaching the tools", () => {
+  it("flags an upward import, a tool reaching the backend, a domain reaching the tools and the framework reaching a domain's tools", () => {
     const bad: ImportEdge[] = [
-      { from: "src/tools/listing.ts", to: "src/server.ts", specifier: "../server.js" },
+      { from: "src/tools/core/listing.ts", to: "src/server.ts", specifier: "../../server.js" },
       { from: "src/raytio/api-client.ts", to: "src/ppm/data.ts", specifier: "../ppm/data.js" },
       { from: "src/server.ts", to: "sandbox/cli.ts", specifier: "../sandbox/cli.js" },
       {
@@ -66,14 +71,24 @@ describe("the layer order of src/", () => {
         to: "src/raytio/postgrest.ts",
         specifier: "../../raytio/postgrest.js",
       },
-      { from: "src/wrm/entities.ts", to: "src/tools/schemas.ts", specifier: "../tools/schemas.js" },
+      { from: "src/wrm/entities.ts", to: "src/tools/core/schemas.ts", specifier: "../tools/core/schemas.js" },
+      {
+        from: "src/tools/core/tool.ts",
+        to: "src/tools/wrm/wrm-entity-payload.ts",
+        specifier: "../wrm/wrm-entity-payload.js",
+      },
+      { from: "src/tools/core/execute.ts", to: "src/tools/registry.ts", specifier: "../registry.js" },
     ];
     expect(upwardImports(bad).length).toBe(4);
     expect(toolFilesImportingBackend(bad)).toEqual([bad[3]]);
     expect(domainFilesImportingTools(bad)).toEqual([bad[4]]);
-    expect([layerOf("index.ts"), layerOf("server.ts"), layerOf("tools/x.ts"), layerOf("dsm/x.ts")]).toEqual([
-      6, 5, 4, 3,
-    ]);
+    expect(frameworkFilesImportingTools(bad)).toEqual([bad[5], bad[6]]);
+    expect([
+      layerOf("index.ts"),
+      layerOf("server.ts"),
+      layerOf("tools/core/x.ts"),
+      layerOf("dsm/x.ts"),
+    ]).toEqual([6, 5, 4, 3]);
     expect([layerOf("raytio/x.ts"), layerOf("paging.ts"), layerOf("crypto/x.ts")]).toEqual([2, 1, 1]);
     expect(
       backendKnowledge(

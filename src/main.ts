@@ -15,15 +15,15 @@ import { MemoryTaskKv } from "./tasks/kv.js";
 import { LegacyTaskCalls, sendTaskStatus } from "./tasks/legacy.js";
 import { TaskService } from "./tasks/service.js";
 import { type ToolCatalogue, loadCatalogue } from "./tools/catalogue.js";
-import { parseDomains, toolsForDomains } from "./tools/domains.js";
+import { parseDomains, toolsForDomains } from "./tools/core/domains.js";
 import {
   applyToolFilters,
   assertKnownToolNames,
   filtersFromSurface,
   whyNotExposed,
-} from "./tools/filters.js";
-import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./tools/resolve-domains.js";
-import { BASE_DOMAINS } from "./tools/tool.js";
+} from "./tools/core/filters.js";
+import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./tools/core/resolve-domains.js";
+import { BASE_DOMAINS } from "./tools/core/tool.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 /** Requests whose answers depend on who signed in; they wait until domains are resolved. */
@@ -227,7 +227,7 @@ async function listTools(surface: SurfaceSettings, catalogue: ToolCatalogue, jso
     process.stdout.write(`${JSON.stringify({ tools: listed }, null, 2)}\n`);
     return;
   }
-  const { approximateTokens } = await import("./tools/listing.js");
+  const { approximateTokens } = await import("./tools/core/listing.js");
   for (const tool of selected) {
     const access = tool.annotations.readOnlyHint ? "read " : "write";
     process.stdout.write(`${tool.name.padEnd(30)} ${tool.domain}  ${access}  ${tool.entry.title ?? ""}\n`);

@@ -15,8 +15,8 @@ import { registerLegacyTasks } from "./tasks/legacy.js";
 import type { TaskService } from "./tasks/service.js";
 import type { CatalogueTool, ToolCatalogue } from "./tools/catalogue.js";
 import type { ToolRuntime, ToolServices } from "./tools/runtime.js";
-import type { AnyTool, ToolContext } from "./tools/tool.js";
-import { exposedEntries } from "./tools/tool-list.js";
+import type { AnyTool, ToolContext } from "./tools/core/tool.js";
+import { exposedEntries } from "./tools/core/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 export type ServerServices = ToolServices;

@@ -3,7 +3,7 @@ import { InMemoryTransport, type Tool } from "@modelcontextprotocol/server";
 import { RaytioError } from "./errors.js";
 import { RaytioSurface } from "./server.js";
 import { catalogueTool } from "./tools/catalogue.js";
-import type { AnyTool } from "./tools/tool.js";
+import type { AnyTool } from "./tools/core/tool.js";
 
 /**
  * The exact tools/list entries a client receives, produced by the SDK itself over an in-memory

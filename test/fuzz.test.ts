@@ -2,8 +2,8 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
+import { decodeFallbacks, prepareInputSchema } from "../src/tools/core/schema-fallback.js";
 import { findTool } from "../src/tools/registry.js";
-import { decodeFallbacks, prepareInputSchema } from "../src/tools/schema-fallback.js";
 import {
   type AbuseServer,
   expectCleanOutcome,

@@ -3,7 +3,7 @@ import { createConnection, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { type Domain, toolsForDomains } from "../src/tools/domains.js";
+import { type Domain, toolsForDomains } from "../src/tools/core/domains.js";
 import { TOOLS } from "../src/tools/registry.js";
 import { startTestSandbox, structured, textOf } from "./support/harness.js";
 import {

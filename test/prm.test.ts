@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { toolsForDomains } from "../src/tools/domains.js";
+import { toolsForDomains } from "../src/tools/core/domains.js";
 import { TOOLS } from "../src/tools/registry.js";
 import {
   type ConnectedServer,

@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { PROMPTS } from "../src/catalogue/prompts.js";
-import { decodeCursor } from "../src/tools/pagination.js";
+import { decodeCursor } from "../src/tools/core/pagination.js";
 import { TOOLS } from "../src/tools/registry.js";
 import {
   SERVER_ENTRY,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LARGE_RUN_ARTIFACTS, LARGE_RUN_GOAL, LARGE_RUN_STEPS } from "../sandbox/db/seed-wrm.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { toolsForDomains } from "../src/tools/domains.js";
-import { approximateTokens } from "../src/tools/listing.js";
+import { toolsForDomains } from "../src/tools/core/domains.js";
+import { approximateTokens } from "../src/tools/core/listing.js";
 import { TOOLS } from "../src/tools/registry.js";
 import {
   type ConnectedServer,

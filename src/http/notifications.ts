@@ -6,7 +6,7 @@ import { requestStatus } from "../dsm/status.js";
 import { isRaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
-import { withoutHiddenMentions } from "../tools/mentions.js";
+import { withoutHiddenMentions } from "../tools/core/mentions.js";
 import type { StateStore } from "./store.js";
 
 /**

@@ -7,9 +7,9 @@ import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
 import { RaytioSurface, type ServerServices } from "../server.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
-import { toolsForDomains } from "../tools/domains.js";
-import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/filters.js";
-import { type DomainResolution, resolveDomainsInTime } from "../tools/resolve-domains.js";
+import { toolsForDomains } from "../tools/core/domains.js";
+import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/core/filters.js";
+import { type DomainResolution, resolveDomainsInTime } from "../tools/core/resolve-domains.js";
 import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
 
 /**

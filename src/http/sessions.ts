@@ -12,7 +12,7 @@ import { loadToolRuntime, RaytioSurface } from "../server.js";
 import { LegacyTaskCalls, sendTaskStatus } from "../tasks/legacy.js";
 import { TaskService } from "../tasks/service.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
-import type { AnyTool } from "../tools/tool.js";
+import type { AnyTool } from "../tools/core/tool.js";
 import {
   EVENTS_CHANNEL,
   isLevelShown,

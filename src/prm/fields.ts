@@ -3,7 +3,7 @@ import { CONTACT_POINT_TYPES } from "./projection.js";
 
 /**
  * Input vocabulary shared by create_party and update_party. Formats are checked with refinements,
- * not zod's format validators, to keep tools/list small (see src/tools/schemas.ts).
+ * not zod's format validators, to keep tools/list small (see src/tools/core/schemas.ts).
  */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[0-9(][0-9 ()-]{3,28}[0-9]$/;

@@ -16,9 +16,9 @@ import {
   partyRelationshipRowSchema,
   relationshipRowSchema,
 } from "../prm/projection.js";
-import type { SignInFlow } from "../raytio/auth.js";
 import { columnsOf } from "../raytio/pages.js";
 import { RPCS, type RpcName, TABLES, type TableName } from "../raytio/paths.js";
+import type { SignInFlow } from "../raytio/sign-in-flow.js";
 import { ASSIGNMENT_TABLES, KIND_SPECS } from "../wrm/entities.js";
 import {
   artifactReceiptSchema,

@@ -4,7 +4,8 @@ import { loadConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { RaytioError } from "../errors.js";
 import { createLogger } from "../logger.js";
-import { type IssuedTokens, RaytioAuth, type SignInFlow } from "./auth.js";
+import { RaytioAuth } from "./auth.js";
+import type { IssuedTokens, SignInFlow } from "./sign-in-flow.js";
 
 const { config } = loadConfig(
   {

@@ -5,6 +5,7 @@ import { RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { CognitoSrpFlow } from "./cognito-srp.js";
 import { decodeJwtPayload } from "./jwt.js";
+import type { IssuedTokens, SignInFlow } from "./sign-in-flow.js";
 import { TokenEndpointFlow } from "./token-endpoint.js";
 
 /**
@@ -23,27 +24,6 @@ const idTokenClaimsSchema = z.looseObject({
 });
 
 export type IdTokenClaims = z.infer<typeof idTokenClaimsSchema>;
-
-/** What a sign-in or refresh hands back, before its id token is checked. */
-export interface IssuedTokens {
-  idToken: string;
-  /** Undefined when a refresh keeps the refresh token it was given (Cognito does not rotate it). */
-  refreshToken: string | undefined;
-  accessToken: string | undefined;
-}
-
-/**
- * One way of getting tokens: Cognito SRP or the documented token endpoint. `signIn` throws a
- * RaytioError AUTH_FAILED when the credentials are refused (then nothing is retried until restart) and
- * anything else when the failure may pass; a failed `refresh` is followed by one full sign-in.
- */
-export interface SignInFlow {
-  readonly name: "srp" | "token-endpoint";
-  /** One line for --check and the sign-in log line; no secret. */
-  describe(): string;
-  signIn(username: string, password: string): Promise<IssuedTokens>;
-  refresh(refreshToken: string): Promise<IssuedTokens>;
-}
 
 /** The flow the configuration chose (RAYTIO_AUTH_FLOW; `auto` is resolved when the config is loaded). */
 export function signInFlowFor(config: Config): SignInFlow {

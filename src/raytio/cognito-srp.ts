@@ -1,7 +1,7 @@
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
 import type { CognitoSettings } from "../config.js";
 import { RaytioError } from "../errors.js";
-import type { IssuedTokens, SignInFlow } from "./auth.js";
+import type { IssuedTokens, SignInFlow } from "./sign-in-flow.js";
 
 /** Cognito errors that no retry can fix until the configuration changes. */
 const PERMANENT_SIGN_IN_ERRORS = new Set([

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { RaytioError } from "../errors.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
-import type { IssuedTokens, SignInFlow } from "./auth.js";
+import type { IssuedTokens, SignInFlow } from "./sign-in-flow.js";
 
 /**
  * Raytio's documented token endpoint (api-docs.rayt.io, `generateToken`): `POST /oauth/v1/token` with

@@ -8,7 +8,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { ForwardingTransport } from "../forwarding-transport.js";
-import type { AnyTool } from "../tools/tool.js";
+import type { AnyTool } from "../tools/core/tool.js";
 import { isTerminal, TaskFinishedError, TaskNotFoundError, type TaskService } from "./service.js";
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Tool } from "@modelcontextprotocol/server";
-import type { AnyTool, BaseDomain, ToolSummary } from "./tool.js";
-import { toolListEntry } from "./tool-list.js";
+import type { AnyTool, BaseDomain, ToolSummary } from "./core/tool.js";
+import { toolListEntry } from "./core/tool-list.js";
 
 /**
  * What a server needs to know about its tools before any of them runs: each tool's tools/list entry,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { isThirdParty, thirdPartyValues } from "../untrusted-text.js";
-import { renderResult } from "./execute.js";
+import { renderResult } from "./core/execute.js";
+import type { AnyTool } from "./core/tool.js";
 import { TOOLS } from "./registry.js";
-import type { AnyTool } from "./tool.js";
 
 /**
  * The fencing rule, proved for every tool in the registry: a result is fenced exactly when a field

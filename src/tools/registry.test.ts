@@ -6,11 +6,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { toolListSizes } from "../../scripts/tool-list-size.js";
 import { renderToolsDoc } from "../../scripts/tools-doc.js";
 import { listToolsAsClientSeesThem } from "../tool-listing.js";
-import { approximateTokens } from "./listing.js";
+import { approximateTokens } from "./core/listing.js";
+import { prepareInputSchema } from "./core/schema-fallback.js";
+import { BASE_DOMAINS } from "./core/tool.js";
+import { entryForExposure, toolListEntry } from "./core/tool-list.js";
 import { TOOLS } from "./registry.js";
-import { prepareInputSchema } from "./schema-fallback.js";
-import { BASE_DOMAINS } from "./tool.js";
-import { entryForExposure, toolListEntry } from "./tool-list.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAX_DESCRIPTION_CHARS = 600;
@@ -46,14 +46,27 @@ describe("tool registry", () => {
     }
   });
 
-  it("registers every tool file in src/tools/<domain>/", () => {
-    const files = BASE_DOMAINS.flatMap((domain) =>
-      readdirSync(path.join(here, domain)).filter(
+  it("registers every tool file in src/tools/<domain>/, each named after its file", async () => {
+    // A tool file default-exports its tool; a helper that a domain's tools share sits beside them with
+    // no default export. Files are kebab-case, tool names the same words in snake_case.
+    const found: Array<{ file: string; name: unknown; registered: boolean }> = [];
+    for (const domain of BASE_DOMAINS) {
+      const files = readdirSync(path.join(here, domain)).filter(
         (file) => file.endsWith(".ts") && !file.endsWith(".test.ts"),
-      ),
-    );
-    const expected = files.map((file) => file.replace(/\.ts$/, "").replace(/-/g, "_")).sort();
-    expect(TOOLS.map((tool) => tool.name).sort()).toEqual(expected);
+      );
+      for (const file of files) {
+        const module = (await import(`./${domain}/${file}`)) as { default?: { name?: unknown } };
+        if (module.default === undefined) continue;
+        const tool = module.default;
+        found.push({ file: `${domain}/${file}`, name: tool.name, registered: TOOLS.some((t) => t === tool) });
+      }
+    }
+    expect(found.filter((entry) => !entry.registered)).toEqual([]);
+    for (const entry of found) {
+      const fileName = path.basename(entry.file, ".ts");
+      expect(entry.name, entry.file).toBe(fileName.replace(/-/g, "_"));
+    }
+    expect(found.map((entry) => entry.name).sort()).toEqual(TOOLS.map((tool) => tool.name).sort());
   });
 
   it("lists tools in a deterministic order (by domain, then name)", () => {
@@ -165,7 +178,7 @@ function keywords(schema: unknown, where: string): Array<[string, string]> {
 describe("tools/list on the wire", () => {
   /**
    * All four domains' tools/list result, in bytes of JSON. Issue 16 asked for 45,000; what is left
-   * after every lossless rewrite (src/tools/schema-compaction.ts) is information, most of it the output
+   * after every lossless rewrite (src/tools/core/schema-compaction.ts) is information, most of it the output
    * schemas' property names, types and required lists, so the bound holds today's size.
    */
   const MAX_BYTES = 77_000;

@@ -1,3 +1,4 @@
+import type { AnyTool } from "./core/tool.js";
 import createAccessApplication from "./dsm/create-access-application.js";
 import createForm from "./dsm/create-form.js";
 import getAccessApplication from "./dsm/get-access-application.js";
@@ -21,7 +22,6 @@ import relateParties from "./prm/relate-parties.js";
 import searchParties from "./prm/search-parties.js";
 import unrelateParties from "./prm/unrelate-parties.js";
 import updateParty from "./prm/update-party.js";
-import type { AnyTool } from "./tool.js";
 import addRoleMemory from "./wrm/add-role-memory.js";
 import appendRunStep from "./wrm/append-run-step.js";
 import assignWorker from "./wrm/assign-worker.js";
@@ -36,7 +36,7 @@ import listWrmEntities from "./wrm/list-wrm-entities.js";
 import saveWrmEntity from "./wrm/save-wrm-entity.js";
 import startAgentRun from "./wrm/start-agent-run.js";
 
-export type { AnyTool, BaseDomain, ToolAnnotations, ToolContext, ToolDefinition } from "./tool.js";
+export type { AnyTool, BaseDomain, ToolAnnotations, ToolContext, ToolDefinition } from "./core/tool.js";
 
 /**
  * The one registry. Everything else (domains, tools/list, --list-tools, docs/tools.md) is derived from

@@ -7,14 +7,14 @@ import { PrmData } from "../prm/data.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import type { TokenSource } from "../raytio/auth.js";
 import { WrmData } from "../wrm/data.js";
-import type { ToolContext } from "./tool.js";
+import type { ToolContext } from "./core/tool.js";
 
 /**
  * What running a tool takes beyond its definition: the choke point and each domain's operations.
  * Loaded on the first tool call (its own chunk of the bundle, with the tool definitions), so a server
  * that only answers its handshake never compiles the domain modules, crypto or sign-in.
  */
-export { errorResult, executeTool, parseArguments } from "./execute.js";
+export { errorResult, executeTool, parseArguments } from "./core/execute.js";
 export { TOOLS } from "./registry.js";
 
 /** Who and what a principal's tools run with. */

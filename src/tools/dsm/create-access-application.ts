@@ -2,7 +2,7 @@ import { z } from "zod";
 import { generateKeyPair, importPublicJwk, sealPrivateKey } from "../../crypto/maxcryptor.js";
 import { accessApplicationSchema } from "../../dsm/projection.js";
 import { assertKnownSchemas } from "../../schemas/loader.js";
-import { defineTool } from "../tool.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),

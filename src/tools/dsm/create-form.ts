@@ -3,8 +3,8 @@ import { type FormPage, formPageSchema, PAGE_FILTERS } from "../../dsm/projectio
 import { RaytioError } from "../../errors.js";
 import { assertKnownSchemas, getSystemSchema } from "../../schemas/loader.js";
 import { thirdParty } from "../../untrusted-text.js";
-import { emailAddress, idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { emailAddress, idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const pageInput = z.strictObject({
   name: z.string().trim().min(1).max(100),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { accessApplicationSchema, formListItemSchema } from "../../dsm/projection.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 export default defineTool({
   name: "get_access_application",

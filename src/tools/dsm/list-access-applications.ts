@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { accessApplicationListItemSchema } from "../../dsm/projection.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   name: z.string().min(1).max(200).optional().describe("Substring of the application's name"),

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { requestSchema } from "../../dsm/projection.js";
 import { REQUEST_STATUSES } from "../../dsm/status.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam, oneOrMany } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { idParam, oneOrMany } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   application_id: idParam("Only requests for this access application").optional(),

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { RaytioError } from "../../errors.js";
 import { listSystemSchemas } from "../../schemas/loader.js";
-import type { ToolContext } from "../tool.js";
+import type { ToolContext } from "../core/tool.js";
 import tool from "./list-schemas.js";
 
 /** Any touch of the API, tokens or config fails the test: the catalogue is local. */

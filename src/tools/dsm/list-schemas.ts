@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { getSystemSchema, listSystemSchemas, schemaFields } from "../../schemas/loader.js";
-import { decodeCursor, pageOf, paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { defineTool } from "../tool.js";
+import {
+  decodeCursor,
+  pageOf,
+  paginationInput,
+  paginationOutput,
+  summarizePage,
+} from "../core/pagination.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   query: z

@@ -5,7 +5,7 @@ import { groupBySchema } from "../../dsm/records.js";
 import { SUBMISSION_STATUSES, SUBMISSION_TRANSITIONS, type SubmissionStatus } from "../../dsm/status.js";
 import { RaytioError } from "../../errors.js";
 import { thirdParty } from "../../untrusted-text.js";
-import { defineTool } from "../tool.js";
+import { defineTool } from "../core/tool.js";
 
 const MAX_WAIT_SECONDS = 3_600;
 

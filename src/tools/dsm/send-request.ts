@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { requestSchema } from "../../dsm/projection.js";
 import { RaytioError } from "../../errors.js";
-import { emailAddress, idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { emailAddress, idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const MAX_EXPIRY_MINUTES = 30 * 24 * 60;
 

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { submissionSchema } from "../../dsm/projection.js";
 import { assertSubmissionTransition, RECEIVER_STATUSES } from "../../dsm/status.js";
 import { RaytioError } from "../../errors.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   id: idParam("Submission id (list_submissions)"),

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { RaytioError } from "../../errors.js";
 import { activitySchema } from "../../ppm/projection.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 /** A day's work is the most one entry may record; longer spans are separate entries. */
 const MAX_MINUTES = 24 * 60;

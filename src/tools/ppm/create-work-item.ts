@@ -2,8 +2,8 @@ import { z } from "zod";
 import { workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_PRIORITIES, WORK_ITEM_TYPES } from "../../ppm/status.js";
 import { TRANSITION_INTENTS } from "../../ppm/transitions.js";
-import { idParam, isoDate } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam, isoDate } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   title: z.string().trim().min(1).max(300),

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { activitySchema, workItemSchema } from "../../ppm/projection.js";
 import { legalIntents, TRANSITION_INTENTS } from "../../ppm/transitions.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   id: idParam("Work item id"),

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { activitySchema } from "../../ppm/projection.js";
 import { ACTIVITY_KINDS } from "../../ppm/status.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam, isoDateTime } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { idParam, isoDateTime } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   work_item_id: idParam("Work item id"),

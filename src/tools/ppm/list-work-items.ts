@@ -2,9 +2,9 @@ import { z } from "zod";
 import { WORK_ITEM_SORTS } from "../../ppm/filters.js";
 import { workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_STATUSES } from "../../ppm/status.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam, isoDate, isoDateTime, oneOrMany } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { idParam, isoDate, isoDateTime, oneOrMany } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   status: oneOrMany(WORK_ITEM_STATUSES, "Only these statuses: one or a list").optional(),

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { workItemSchema } from "../../ppm/projection.js";
 import { WORK_ITEM_STATUSES } from "../../ppm/status.js";
 import { legalIntents, TRANSITION_INTENTS } from "../../ppm/transitions.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   id: idParam("Work item id"),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { contactPoints, email, externalRefs, notes, partyName, partyTags, phone } from "../../prm/fields.js";
 import { PARTY_TYPES, partyDetailSchema } from "../../prm/projection.js";
-import { defineTool } from "../tool.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   type: z.enum(PARTY_TYPES),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { partyDetailSchema, partyRelationshipSchema } from "../../prm/projection.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 export default defineTool({
   name: "get_party",

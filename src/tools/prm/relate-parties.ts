@@ -2,8 +2,8 @@ import { z } from "zod";
 import { RaytioError } from "../../errors.js";
 import { partyRefSchema, relationshipSchema } from "../../prm/projection.js";
 import { RELATIONSHIP_KINDS } from "../../prm/relationships.js";
-import { idParam, isoDate } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam, isoDate } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 /** A party named where its id belongs is the usual slip: the refusal points to the search. */
 const PARTY = { of: "party", tool: "search_parties" };

@@ -2,9 +2,9 @@ import { z } from "zod";
 import { RaytioError } from "../../errors.js";
 import { PARTY_TYPES, partyListItemSchema } from "../../prm/projection.js";
 import { RELATIONSHIP_KINDS } from "../../prm/relationships.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   type: z.enum(PARTY_TYPES).optional(),

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { RaytioError } from "../../errors.js";
 import { relationshipSchema } from "../../prm/projection.js";
 import { today } from "../../prm/relationships.js";
-import { idParam, isoDate } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam, isoDate } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   relationship_id: idParam("Relationship id (from get_party)"),

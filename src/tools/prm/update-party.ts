@@ -3,8 +3,8 @@ import { RaytioError } from "../../errors.js";
 import { PARTY_FIELDS } from "../../prm/data.js";
 import { contactPoints, email, externalRefs, notes, partyName, partyTags, phone } from "../../prm/fields.js";
 import { partyDetailSchema } from "../../prm/projection.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   party_id: idParam("Party id (from search_parties)", { of: "party", tool: "search_parties" }),

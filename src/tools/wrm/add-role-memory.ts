@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { memoryReceiptSchema } from "../../wrm/projection.js";
 import { MEMORY_KINDS } from "../../wrm/types.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   role_id: idParam("Role id (from list_wrm_entities kind role)"),

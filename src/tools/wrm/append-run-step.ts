@@ -2,8 +2,8 @@ import { z } from "zod";
 import { wrmValidation } from "../../wrm/errors.js";
 import { stepReceiptSchema } from "../../wrm/projection.js";
 import { STEP_KINDS } from "../../wrm/types.js";
-import { idParam, isoDateTime } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam, isoDateTime } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   run_id: idParam("Running run id (from start_agent_run)"),

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { wrmValidation } from "../../wrm/errors.js";
 import { artifactReceiptSchema } from "../../wrm/projection.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   run_id: idParam("Running run id"),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { listToolsAsClientSeesThem } from "../../tool-listing.js";
-import { toolsForDomains } from "../domains.js";
-import { approximateTokens } from "../listing.js";
+import { toolsForDomains } from "../core/domains.js";
+import { approximateTokens } from "../core/listing.js";
 import { TOOLS } from "../registry.js";
 
 /** The WRM share of the tools/list budget: the domain has the most entities, so it is held to a cap. */

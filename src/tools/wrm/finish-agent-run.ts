@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { runSchema } from "../../wrm/projection.js";
 import { FINISHED_RUN_STATUSES } from "../../wrm/types.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   run_id: idParam("Running run id"),

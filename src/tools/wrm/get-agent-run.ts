@@ -2,8 +2,8 @@ import { z } from "zod";
 import { budgetBytes, jsonBytes } from "../../budget.js";
 import { artifactSchema, runSchema, stepSchema } from "../../wrm/projection.js";
 import { clipFields, clippedAmong, leadingWithin, nextFrom } from "../../wrm/run-page.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 /** Room left for the run record, the summary and the JSON framing within the response budget. */
 const BUDGET_SHARE = 0.9;

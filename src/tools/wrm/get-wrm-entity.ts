@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { entitySchema } from "../../wrm/projection.js";
 import { count, ENTITY_KINDS, kindLabel } from "../../wrm/types.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   kind: z.enum(ENTITY_KINDS),

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { runSchema } from "../../wrm/projection.js";
 import { RUN_STATUSES } from "../../wrm/types.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam, isoDateTime, oneOrMany } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { idParam, isoDateTime, oneOrMany } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   worker_id: idParam("Only runs of this worker").optional(),

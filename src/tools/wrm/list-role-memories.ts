@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { memorySchema } from "../../wrm/projection.js";
 import { MEMORY_KINDS } from "../../wrm/types.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   role_id: idParam("Role id (from list_wrm_entities kind role)"),

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { WORKER_STATUSES, workerListItemSchema } from "../../wrm/projection.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam, oneOrMany } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { idParam, oneOrMany } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   status: oneOrMany(WORKER_STATUSES, "Only these statuses: one or a list").optional(),

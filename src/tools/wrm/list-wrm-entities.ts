@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { entitySchema } from "../../wrm/projection.js";
 import { CONFIG_KINDS } from "../../wrm/types.js";
-import { paginationInput, paginationOutput, summarizePage } from "../pagination.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { paginationInput, paginationOutput, summarizePage } from "../core/pagination.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   kind: z.enum(CONFIG_KINDS),

@@ -3,9 +3,9 @@ import { missingOnCreate } from "../../wrm/entities.js";
 import { wrmValidation } from "../../wrm/errors.js";
 import { entitySchema } from "../../wrm/projection.js";
 import { ENTITY_KINDS, kindLabel, withArticle } from "../../wrm/types.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
-import { savePayloadSchema } from "../wrm-entity-payload.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
+import { savePayloadSchema } from "./wrm-entity-payload.js";
 
 const inputSchema = z.strictObject({
   id: idParam("Omit to create; give to update").optional(),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { runSchema } from "../../wrm/projection.js";
-import { idParam } from "../schemas.js";
-import { defineTool } from "../tool.js";
+import { idParam } from "../core/schemas.js";
+import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   worker_id: idParam("Active worker id (from list_workers)"),

@@ -1,4 +1,4 @@
-import { RaytioError } from "../errors.js";
+import { RaytioError } from "../../errors.js";
 import { BASE_DOMAINS, type BaseDomain, type ToolSummary } from "./tool.js";
 
 /**

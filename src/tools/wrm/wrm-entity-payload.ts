@@ -5,8 +5,8 @@ import {
   MCP_TRANSPORTS,
   SCORER_KINDS,
   WORKER_STATUSES,
-} from "../wrm/types.js";
-import { idParam } from "./schemas.js";
+} from "../../wrm/types.js";
+import { idParam } from "../core/schemas.js";
 
 /** save_wrm_entity payloads: every field optional, so one shape serves create and partial update. */
 const name = z.string().trim().min(1).max(200);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RaytioError } from "../errors.js";
+import { RaytioError } from "../../errors.js";
 import { decodeCursor, encodeCursor, pageOf } from "./pagination.js";
 
 describe("cursors", () => {

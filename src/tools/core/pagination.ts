@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from "../paging.js";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from "../../paging.js";
 
 export {
   DEFAULT_PAGE_SIZE,
@@ -11,7 +11,7 @@ export {
   type PageOrigin,
   pageOf,
   queryFingerprint,
-} from "../paging.js";
+} from "../../paging.js";
 
 /** Every list tool takes `limit` and `cursor` and returns `next_cursor`; the codec is in src/paging.ts. */
 export const paginationInput = {

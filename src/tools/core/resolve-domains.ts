@@ -1,6 +1,6 @@
-import type { Config } from "../config.js";
-import { isRaytioError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import type { Config } from "../../config.js";
+import { isRaytioError } from "../../errors.js";
+import type { Logger } from "../../logger.js";
 import { DOMAINS, type Domain, parseDomains } from "./domains.js";
 import { domainsForRoles } from "./role-mapping.js";
 

@@ -1,11 +1,11 @@
 import type { z } from "zod";
-import type { Config } from "../config.js";
-import type { DsmData } from "../dsm/data.js";
-import type { Logger } from "../logger.js";
-import type { PpmData } from "../ppm/data.js";
-import type { PrmData } from "../prm/data.js";
-import type { TokenSource } from "../raytio/auth.js";
-import type { WrmData } from "../wrm/data.js";
+import type { Config } from "../../config.js";
+import type { DsmData } from "../../dsm/data.js";
+import type { Logger } from "../../logger.js";
+import type { PpmData } from "../../ppm/data.js";
+import type { PrmData } from "../../prm/data.js";
+import type { TokenSource } from "../../raytio/auth.js";
+import type { WrmData } from "../../wrm/data.js";
 import type { Redirect } from "./validation.js";
 
 export const BASE_DOMAINS = ["dsm", "ppm", "prm", "wrm"] as const;

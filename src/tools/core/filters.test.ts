@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RaytioError } from "../errors.js";
+import { RaytioError } from "../../errors.js";
+import { TOOLS } from "../registry.js";
 import { applyToolFilters, assertKnownToolNames } from "./filters.js";
-import { TOOLS } from "./registry.js";
 
 const names = (filters: Parameters<typeof applyToolFilters>[1]) =>
   applyToolFilters(TOOLS, filters).map((tool) => tool.name);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RaytioError } from "../errors.js";
+import { RaytioError } from "../../errors.js";
+import { TOOLS } from "../registry.js";
 import { DOMAINS, normalizeDomains, parseDomains, toolsForDomains } from "./domains.js";
-import { TOOLS } from "./registry.js";
 import { domainsForRoles } from "./role-mapping.js";
 
 describe("domains", () => {

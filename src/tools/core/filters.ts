@@ -1,5 +1,5 @@
-import type { SurfaceSettings } from "../config.js";
-import { RaytioError } from "../errors.js";
+import type { SurfaceSettings } from "../../config.js";
+import { RaytioError } from "../../errors.js";
 import type { Domain } from "./domains.js";
 import type { ToolSummary } from "./tool.js";
 

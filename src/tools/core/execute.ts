@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { ZodError } from "zod";
-import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../budget.js";
-import { isRaytioError, RaytioError } from "../errors.js";
-import type { Logger } from "../logger.js";
-import { carriesThirdPartyText } from "../untrusted-text.js";
+import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../../budget.js";
+import { isRaytioError, RaytioError } from "../../errors.js";
+import type { Logger } from "../../logger.js";
+import { carriesThirdPartyText } from "../../untrusted-text.js";
 import { withoutHiddenMentions } from "./mentions.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
 import { decodeFallbacks, prepareInputSchema } from "./schema-fallback.js";

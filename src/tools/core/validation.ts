@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { RaytioError } from "../errors.js";
+import { RaytioError } from "../../errors.js";
 import { withoutHiddenMentions } from "./mentions.js";
 
 /**

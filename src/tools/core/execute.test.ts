@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { RaytioError } from "../errors.js";
-import { createLogger } from "../logger.js";
-import { thirdParty } from "../untrusted-text.js";
+import { RaytioError } from "../../errors.js";
+import { createLogger } from "../../logger.js";
+import { thirdParty } from "../../untrusted-text.js";
 import { executeTool, fenceUntrusted } from "./execute.js";
 import { decodeCursor, pageOf, paginationOutput, summarizePage } from "./pagination.js";
 import { defineTool, type ToolContext } from "./tool.js";

@@ -2,7 +2,7 @@ import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { TOOLS } from "./registry.js";
+import { TOOLS } from "../registry.js";
 import { compactJsonSchema, type JsonSchema } from "./schema-compaction.js";
 import { prepareInputSchema } from "./schema-fallback.js";
 import { withTruncatedFlag } from "./tool-list.js";
