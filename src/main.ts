@@ -1,4 +1,8 @@
-import type { McpServer } from "@modelcontextprotocol/server";
+import {
+  CLIENT_INFO_META_KEY,
+  type McpServer,
+  PROTOCOL_VERSION_META_KEY,
+} from "@modelcontextprotocol/server";
 import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { AgentServices } from "./agent.js";
 import { type CliValues, fail, flagEnvironment } from "./cli.js";
@@ -14,7 +18,7 @@ import { StdioLineTransport } from "./stdio-transport.js";
 import { MemoryTaskKv } from "./tasks/kv.js";
 import { LegacyTaskCalls, sendTaskStatus } from "./tasks/legacy.js";
 import { TaskService } from "./tasks/service.js";
-import { type ToolCatalogue, loadCatalogue } from "./tools/catalogue.js";
+import { loadCatalogue, type ToolCatalogue } from "./tools/catalogue.js";
 import { parseDomains, toolsForDomains } from "./tools/core/domains.js";
 import {
   applyToolFilters,
@@ -94,7 +98,18 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   });
 
   const stdio = new StdioLineTransport();
-  const transport = new GatedTransport(new LegacyTaskCalls(stdio), GATED_METHODS);
+  let opened = false;
+  const transport = new GatedTransport(new LegacyTaskCalls(stdio), GATED_METHODS, (request) => {
+    if (opened) return;
+    const meta = (request.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+    const version = meta?.[PROTOCOL_VERSION_META_KEY];
+    if (request.method === "initialize" || typeof version !== "string") return;
+    opened = true;
+    const client = meta?.[CLIENT_INFO_META_KEY] as { name?: unknown; version?: unknown } | undefined;
+    logger.info(
+      `MCP client ${describeClient(client)} opened with ${request.method} at protocol ${version} (the 2026-07-28 era: stateless, no initialize)`,
+    );
+  });
   let initialized!: () => void;
   const legacyReady = new Promise<void>((resolve) => {
     initialized = resolve;
@@ -104,7 +119,12 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
       const server = surface.newServer(era);
       if (era === "legacy") {
         legacy = server;
-        server.server.oninitialized = initialized;
+        server.server.oninitialized = () => {
+          initialized();
+          logger.info(
+            `MCP client ${describeClient(server.server.getClientVersion())} connected with initialize at protocol ${server.server.getNegotiatedProtocolVersion() ?? "unknown"} (the 2025 era)`,
+          );
+        };
       }
       return server;
     },
@@ -202,6 +222,15 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   );
   transport.open();
   if (!fixed) proveEncryptionPassword();
+}
+
+/** A client's self-reported name and version, for a log line: printable, and short. */
+function describeClient(info: { name?: unknown; version?: unknown } | undefined): string {
+  const clean = (value: unknown) =>
+    typeof value === "string" ? value.replace(/[^\x20-\x7e]/g, "?").slice(0, 80) : undefined;
+  const name = clean(info?.name) ?? "(unnamed)";
+  const version = clean(info?.version);
+  return version ? `${name} ${version}` : name;
 }
 
 function describeFilters(surface: SurfaceSettings): string {

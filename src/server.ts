@@ -1,6 +1,8 @@
 import {
   type CacheHint,
   type CallToolResult,
+  LOG_LEVEL_META_KEY,
+  type LoggingLevel,
   McpServer,
   type McpServerFactory,
   ProtocolError,
@@ -11,12 +13,13 @@ import {
 import { PROMPTS } from "./catalogue/prompts.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
 import { RaytioError } from "./errors.js";
+import { isLevelShown } from "./logging-levels.js";
 import { registerLegacyTasks } from "./tasks/legacy.js";
 import type { TaskService } from "./tasks/service.js";
 import type { CatalogueTool, ToolCatalogue } from "./tools/catalogue.js";
-import type { ToolRuntime, ToolServices } from "./tools/runtime.js";
 import type { AnyTool, ToolContext } from "./tools/core/tool.js";
 import { exposedEntries } from "./tools/core/tool-list.js";
+import type { ToolRuntime, ToolServices } from "./tools/runtime.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 export type ServerServices = ToolServices;
@@ -148,9 +151,13 @@ export class RaytioSurface {
       );
     }
     const notice = this.#notice;
-    if (notice !== undefined && ctx.mcpReq.envelope) {
-      this.#notice = undefined;
-      await ctx.mcpReq.log("error", notice, "raytio").catch(() => undefined);
+    // Only a 2026-07-28 request that asked for errors hears it; the notice waits for one that does.
+    const threshold = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY];
+    if (notice !== undefined && typeof threshold === "string") {
+      if (isLevelShown("error", threshold as LoggingLevel)) {
+        this.#notice = undefined;
+        await ctx.mcpReq.log("error", notice, "raytio").catch(() => undefined);
+      }
     }
     const tool = await this.definition(name);
     if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);

@@ -61,7 +61,10 @@ export class PrincipalCache {
    * The principal of a verified grant: this replica's, or one built from the grant's secrets (undefined
    * when they cannot be read, e.g. the token was revoked a moment ago).
    */
-  async get(grant: AccessGrant, secrets: () => Promise<GrantSecrets | undefined>): Promise<Principal | undefined> {
+  async get(
+    grant: AccessGrant,
+    secrets: () => Promise<GrantSecrets | undefined>,
+  ): Promise<Principal | undefined> {
     const key = grant.familyId;
     const known = this.#entries.get(key);
     if (known) {

@@ -16,8 +16,8 @@ import { RaytioError } from "../errors.js";
 import { createLogger, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
-import { handleShutdown } from "../shutdown.js";
 import type { RaytioSurface } from "../server.js";
+import { handleShutdown } from "../shutdown.js";
 import { loadCatalogue } from "../tools/catalogue.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import { clientAddress } from "./client-address.js";
@@ -144,10 +144,19 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
   if (Object.keys(headers).length === 0) return response;
   const merged = new Headers(response.headers);
   for (const [name, value] of Object.entries(headers)) merged.set(name, value);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: merged });
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: merged,
+  });
 }
 
-function jsonRpcErrorResponse(status: number, code: number, message: string, headers: Record<string, string>) {
+function jsonRpcErrorResponse(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string>,
+) {
   return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
     status,
     headers: { "Content-Type": "application/json", ...headers },
@@ -355,7 +364,11 @@ function onBodyDone(response: Response, done: () => void): Response {
       return reader.cancel(reason);
     },
   });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 export async function startHttpServer(

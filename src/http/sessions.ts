@@ -7,6 +7,7 @@ import {
 import { z } from "zod";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { LOGGING_LEVELS } from "../logging-levels.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import { loadToolRuntime, RaytioSurface } from "../server.js";
 import { LegacyTaskCalls, sendTaskStatus } from "../tasks/legacy.js";
@@ -34,7 +35,6 @@ import type { StateStore } from "./store.js";
  * it from the record, replaying the client's real initialize parameters and log level so nothing the
  * client declared is lost. Idle sessions are closed.
  */
-const LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] as const;
 
 const sessionRecordSchema = z.object({
   id: z.string(),
@@ -46,7 +46,7 @@ const sessionRecordSchema = z.object({
     capabilities: z.record(z.string(), z.unknown()),
     clientInfo: z.record(z.string(), z.unknown()),
   }),
-  logLevel: z.enum(LEVELS).optional(),
+  logLevel: z.enum(LOGGING_LEVELS as [LoggingLevel, ...LoggingLevel[]]).optional(),
   createdAt: z.number(),
 });
 export type SessionRecord = z.infer<typeof sessionRecordSchema>;
@@ -157,7 +157,11 @@ export class SessionManager {
   }
 
   /** A new session for an initialize request; the record is written before the client hears its id. */
-  async create(grant: AccessGrant, principal: Principal, initialize: InitializeParams): Promise<LocalSession> {
+  async create(
+    grant: AccessGrant,
+    principal: Principal,
+    initialize: InitializeParams,
+  ): Promise<LocalSession> {
     const record: SessionRecord = {
       id: newId(),
       clientId: grant.clientId,

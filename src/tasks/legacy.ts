@@ -34,7 +34,10 @@ const anyResult = z.looseObject({});
 
 /** Passes everything through, except that a 2025-era task-augmented tools/call takes its own method. */
 export class LegacyTaskCalls extends ForwardingTransport {
-  protected override received(message: JSONRPCMessage, extra?: Parameters<ForwardingTransport["received"]>[1]) {
+  protected override received(
+    message: JSONRPCMessage,
+    extra?: Parameters<ForwardingTransport["received"]>[1],
+  ) {
     this.onmessage?.(isLegacyTaskCall(message) ? { ...message, method: TASK_CALL_METHOD } : message, extra);
   }
 }
@@ -66,31 +69,35 @@ export function registerLegacyTasks(server: McpServer, routing: LegacyTaskRoutin
   const { tasks } = routing;
   const low = server.server;
 
-  low.setRequestHandler(TASK_CALL_METHOD, { params: taskCallParams, result: anyResult }, async (params, ctx) => {
-    const tool = await routing.tool(params.name);
-    if (!tool?.task) {
-      // What the specification asks of a tool that does not declare task support.
-      throw new ProtocolError(
-        ProtocolErrorCode.MethodNotFound,
-        `Tool ${params.name} does not run as a task: call it without the task parameter.`,
-      );
-    }
-    const args = params.arguments ?? {};
-    const hidden = routing.hiddenTools();
-    const input = hidden.has(tool.name)
-      ? undefined
-      : ((await routing.validate(tool, args).catch(() => undefined)) as Record<string, unknown> | undefined);
-    if (!input) {
-      // The refusal a plain call gets (VALIDATION, TOOL_NOT_EXPOSED), as an error: no task was created.
-      const refusal = await routing.callWithoutTask(tool.name, args, ctx);
-      const text = refusal.content
-        .map((item) => (item as { text?: string }).text ?? "")
-        .join("\n");
-      throw invalidParams(text || "The task could not be created.");
-    }
-    const task = await tasks.start(tool, input, params.task.ttl, ctx.mcpReq.signal);
-    return { task };
-  });
+  low.setRequestHandler(
+    TASK_CALL_METHOD,
+    { params: taskCallParams, result: anyResult },
+    async (params, ctx) => {
+      const tool = await routing.tool(params.name);
+      if (!tool?.task) {
+        // What the specification asks of a tool that does not declare task support.
+        throw new ProtocolError(
+          ProtocolErrorCode.MethodNotFound,
+          `Tool ${params.name} does not run as a task: call it without the task parameter.`,
+        );
+      }
+      const args = params.arguments ?? {};
+      const hidden = routing.hiddenTools();
+      const input = hidden.has(tool.name)
+        ? undefined
+        : ((await routing.validate(tool, args).catch(() => undefined)) as
+            | Record<string, unknown>
+            | undefined);
+      if (!input) {
+        // The refusal a plain call gets (VALIDATION, TOOL_NOT_EXPOSED), as an error: no task was created.
+        const refusal = await routing.callWithoutTask(tool.name, args, ctx);
+        const text = refusal.content.map((item) => (item as { text?: string }).text ?? "").join("\n");
+        throw invalidParams(text || "The task could not be created.");
+      }
+      const task = await tasks.start(tool, input, params.task.ttl, ctx.mcpReq.signal);
+      return { task };
+    },
+  );
 
   low.setRequestHandler("tasks/get", { params: taskIdParams, result: anyResult }, async (params) => {
     try {

@@ -4,8 +4,8 @@ import { z } from "zod";
 import { sleep } from "../dsm/poll.js";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { ToolRuntime } from "../tools/runtime.js";
 import type { AnyTool, TaskCheck, ToolContext } from "../tools/core/tool.js";
+import type { ToolRuntime } from "../tools/runtime.js";
 import type { TaskKv } from "./kv.js";
 
 /**
