@@ -1,12 +1,18 @@
+import { randomBytes } from "node:crypto";
 import {
   type CacheHint,
   type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
+  createRequestStateCodec,
+  type InputRequiredResult,
   LOG_LEVEL_META_KEY,
   type LoggingLevel,
   McpServer,
   type McpServerFactory,
   ProtocolError,
   ProtocolErrorCode,
+  type RequestStateCodec,
   type ServerContext,
   type Tool,
 } from "@modelcontextprotocol/server";
@@ -17,6 +23,7 @@ import { isLevelShown } from "./logging-levels.js";
 import { registerLegacyTasks } from "./tasks/legacy.js";
 import type { TaskService } from "./tasks/service.js";
 import type { CatalogueTool, ToolCatalogue } from "./tools/catalogue.js";
+import { type ConfirmState, supportsFormElicitation } from "./tools/core/confirmation.js";
 import type { AnyTool, ToolContext } from "./tools/core/tool.js";
 import { exposedEntries } from "./tools/core/tool-list.js";
 import type { ToolRuntime, ToolServices } from "./tools/runtime.js";
@@ -32,6 +39,14 @@ const INSTRUCTIONS =
  * process (stdio) or of a person's sign-in (HTTP), and depend on who signed in, hence private.
  */
 const LIST_CACHE: CacheHint = { ttlMs: 5 * 60 * 1000, cacheScope: "private" };
+
+function validArguments(parse: () => unknown): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: parse() };
+  } catch {
+    return { ok: false };
+  }
+}
 
 /** Loaded on the first tool call: the tool definitions, the choke point and the domain modules. */
 let runtime: Promise<ToolRuntime> | undefined;
@@ -49,6 +64,13 @@ export interface RaytioSurfaceOptions {
   wrapTool?: (tool: AnyTool) => AnyTool;
   /** 2025-11-25 tasks for this principal; none without it. */
   tasks?: (surface: RaytioSurface) => TaskService;
+  /**
+   * Seals the state a confirmation round trips through the client. Every replica that may receive the
+   * answer needs the same key (HTTP shares one through the store); a process serving alone makes its own.
+   */
+  requestStateKey?: Uint8Array;
+  /** Who this surface serves, bound into sealed state so one person's answer never serves another. */
+  principal?: string;
 }
 
 /**
@@ -69,10 +91,19 @@ export class RaytioSurface {
   /** 2025-11-25 tasks, served to instances of that era only (the 2026-07-28 revision has none). */
   readonly tasks: TaskService | undefined;
 
+  readonly #stateCodec: RequestStateCodec<ConfirmState>;
+
   constructor(options: RaytioSurfaceOptions) {
     this.catalogue = options.catalogue;
     this.#options = options;
     this.tasks = options.tasks?.(this);
+    const principal = options.principal ?? "stdio";
+    this.#stateCodec = createRequestStateCodec<ConfirmState>({
+      key: options.requestStateKey ?? randomBytes(32),
+      // A person may take a while to answer; a question older than this is asked again.
+      ttlSeconds: 15 * 60,
+      bind: (ctx) => `${ctx.mcpReq.method}\0${principal}`,
+    });
   }
 
   get hiddenTools(): ReadonlySet<string> {
@@ -136,11 +167,18 @@ export class RaytioSurface {
     return toolContext(await this.#options.services(), { signal, hiddenTools: this.#hidden, progress });
   }
 
-  async callTool(name: string, args: unknown, ctx: ServerContext): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: unknown,
+    ctx: ServerContext,
+    /** Whether the client can show a form, for tools that ask the person first. */
+    canAsk: () => boolean = () => false,
+  ): Promise<CallToolResult | InputRequiredResult> {
     const known = this.catalogue.find((tool) => tool.name === name);
     // As the SDK's own tools/call answers an unknown name.
     if (!known) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
-    const { errorResult, executeTool } = await loadToolRuntime();
+    const { confirmationStep, errorResult, executeTool, failedResult, parseArguments } =
+      await loadToolRuntime();
     if (this.#hidden.has(name)) {
       return errorResult(
         new RaytioError(
@@ -174,6 +212,27 @@ export class RaytioSurface {
         },
       });
     });
+    if (tool.confirmation) {
+      // Arguments the tool would refuse are refused by executeTool below, before anyone is asked.
+      const valid = validArguments(() => parseArguments(tool, args, this.#hidden));
+      if (valid.ok) {
+        let step: Awaited<ReturnType<typeof confirmationStep>>;
+        try {
+          step = await confirmationStep(tool, valid.value, context, {
+            policy: context.config.confirm,
+            canAsk: canAsk(),
+            responses: ctx.mcpReq.inputResponses,
+            state: ctx.mcpReq.requestState<ConfirmState>(),
+            mint: (state) => this.#stateCodec.mint(state, ctx),
+          });
+        } catch (error) {
+          // Describing the act failed (e.g. the access application is not there): say why, as a call would.
+          return failedResult(tool, error, context);
+        }
+        if (step.kind === "answer") return step.result;
+        context.confirmation = step.outcome;
+      }
+    }
     return executeTool(tool, args, context);
   }
 
@@ -196,6 +255,7 @@ export class RaytioSurface {
           ...(tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
         },
         instructions: INSTRUCTIONS,
+        requestState: { verify: (state, ctx) => this.#stateCodec.verify(state, ctx) },
         cacheHints: {
           "tools/list": LIST_CACHE,
           "prompts/list": LIST_CACHE,
@@ -206,7 +266,12 @@ export class RaytioSurface {
     );
     server.server.setRequestHandler("tools/list", () => ({ tools: this.listedTools() }));
     server.server.setRequestHandler("tools/call", (request, ctx) =>
-      this.callTool(request.params.name, request.params.arguments ?? {}, ctx),
+      this.callTool(request.params.name, request.params.arguments ?? {}, ctx, () => {
+        const declared = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
+          CLIENT_CAPABILITIES_META_KEY
+        ] as ClientCapabilities | undefined;
+        return supportsFormElicitation(declared ?? server.server.getClientCapabilities());
+      }),
     );
     if (tasks) {
       registerLegacyTasks(server, {

@@ -30,9 +30,16 @@ export interface Principal {
   lastSeen: number;
 }
 
+/** Who a grant speaks for, as sealed state binds it: the person, with the client they signed in with. */
+export function principalOf(grant: AccessGrant): string {
+  return JSON.stringify([grant.clientId, grant.sub]);
+}
+
 export interface PrincipalCacheOptions {
   config: Config;
   catalogue: ToolCatalogue;
+  /** Seals confirmation state, the same on every replica (src/http/shared-secret.ts). */
+  requestStateKey: Uint8Array;
   idleSeconds: number;
   now?: () => number;
 }
@@ -137,7 +144,12 @@ export class PrincipalCache {
       );
       return exposed.size;
     };
-    const surface = new RaytioSurface({ catalogue, services: () => services });
+    const surface = new RaytioSurface({
+      catalogue,
+      services: () => services,
+      requestStateKey: this.#options.requestStateKey,
+      principal: principalOf(grant),
+    });
     expose(surface);
     logger.info(
       `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}); ${exposed.size} tools`,

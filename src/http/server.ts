@@ -33,6 +33,7 @@ import { type AccessGrant, OAuthService } from "./oauth/service.js";
 import { type Principal, PrincipalCache } from "./principals.js";
 import { BodyTooLargeError, RequestAbortedError, readBody, sendJsonRpcError } from "./respond.js";
 import { authInfoOf, type LocalSession, SessionManager } from "./sessions.js";
+import { sharedSecret } from "./shared-secret.js";
 import { openStore, type StateStore } from "./store.js";
 
 /**
@@ -424,11 +425,18 @@ export async function startHttpServer(
     signIn: dependencies.signIn ?? raytioSignIn(loaded),
   });
   const catalogue = await loadCatalogue();
-  const principals = new PrincipalCache({ config, catalogue, idleSeconds: http.sessionIdleSeconds });
+  const requestStateKey = await sharedSecret(store, "request-state");
+  const principals = new PrincipalCache({
+    config,
+    catalogue,
+    requestStateKey,
+    idleSeconds: http.sessionIdleSeconds,
+  });
   const sessions = new SessionManager({
     store,
     config,
     catalogue,
+    requestStateKey,
     logger,
     idleSeconds: http.sessionIdleSeconds,
     endpoint: endpointUrl.href,

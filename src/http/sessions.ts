@@ -24,7 +24,7 @@ import {
 } from "./notifications.js";
 import { newId } from "./oauth/secrets.js";
 import type { AccessGrant } from "./oauth/service.js";
-import type { Principal } from "./principals.js";
+import { type Principal, principalOf } from "./principals.js";
 import type { StateStore } from "./store.js";
 
 /**
@@ -58,6 +58,8 @@ export interface SessionManagerOptions {
   store: StateStore;
   config: Config;
   catalogue: ToolCatalogue;
+  /** Seals confirmation state (one replica's shim serves a whole round, but a key is needed all the same). */
+  requestStateKey: Uint8Array;
   logger: Logger;
   idleSeconds: number;
   /** The MCP endpoint URL, used for the synthetic requests that rebuild a session. */
@@ -263,6 +265,8 @@ export class SessionManager {
       catalogue: this.#options.catalogue,
       services: () => services,
       wrapTool: (tool) => this.#withEvents(tool, api, () => session),
+      requestStateKey: this.#options.requestStateKey,
+      principal: principalOf(principal.grant),
       // A task belongs to the person and the client they signed in with, not to one session: the same
       // person reconnecting with the same client finds their tasks; anyone else is told they do not exist.
       tasks: (self) =>

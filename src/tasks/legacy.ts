@@ -58,7 +58,7 @@ export interface LegacyTaskRouting {
   /** The arguments as the tool's schema gives them; throws as a plain call would refuse them. */
   validate(tool: AnyTool, args: unknown): Promise<unknown>;
   /** The result of the same call without a task: used to explain a refusal (e.g. a hidden tool). */
-  callWithoutTask(name: string, args: unknown, ctx: ServerContext): Promise<{ content: unknown[] }>;
+  callWithoutTask(name: string, args: unknown, ctx: ServerContext): Promise<object>;
 }
 
 function invalidParams(message: string): ProtocolError {
@@ -91,7 +91,8 @@ export function registerLegacyTasks(server: McpServer, routing: LegacyTaskRoutin
       if (!input) {
         // The refusal a plain call gets (VALIDATION, TOOL_NOT_EXPOSED), as an error: no task was created.
         const refusal = await routing.callWithoutTask(tool.name, args, ctx);
-        const text = refusal.content.map((item) => (item as { text?: string }).text ?? "").join("\n");
+        const content = "content" in refusal && Array.isArray(refusal.content) ? refusal.content : [];
+        const text = content.map((item: { text?: string }) => item.text ?? "").join("\n");
         throw invalidParams(text || "The task could not be created.");
       }
       const task = await tasks.start(tool, input, params.task.ttl, ctx.mcpReq.signal);

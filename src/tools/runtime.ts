@@ -14,7 +14,8 @@ import type { ToolContext } from "./core/tool.js";
  * Loaded on the first tool call (its own chunk of the bundle, with the tool definitions), so a server
  * that only answers its handshake never compiles the domain modules, crypto or sign-in.
  */
-export { errorResult, executeTool, parseArguments } from "./core/execute.js";
+export { confirmationStep } from "./core/confirmation.js";
+export { errorResult, executeTool, failedResult, parseArguments } from "./core/execute.js";
 export { TOOLS } from "./registry.js";
 
 /** Who and what a principal's tools run with. */

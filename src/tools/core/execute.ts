@@ -43,9 +43,14 @@ export async function executeTool(
     }
     return renderResult(tool, output, budgetNote, hidden);
   } catch (error) {
-    const failure = toRaytioError(error, tool.name, context.logger);
-    return errorResult(failure, withoutHiddenMentions(failure.message, hidden));
+    return failedResult(tool, error, context);
   }
+}
+
+/** A failure of `tool` as the result the model reads: a stable code, and no pointer to a hidden tool. */
+export function failedResult(tool: AnyTool, error: unknown, context: ToolContext): CallToolResult {
+  const failure = toRaytioError(error, tool.name, context.logger);
+  return errorResult(failure, withoutHiddenMentions(failure.message, context.hiddenTools));
 }
 
 /** The output schema as tools/list publishes it (any result may carry the truncated flag), per tool. */
