@@ -1,15 +1,17 @@
 import { isLoopback } from "./oauth/redirect-uri.js";
-import type { RegisteredClient } from "./oauth/service.js";
+import type { ClientIdentity } from "./oauth/service.js";
 import { escapeHtml } from "./respond.js";
 
 /**
  * The page a person sees when their MCP client asks for access. It says plainly which application is
- * asking (its self-declared name, marked unverified, because registration is open to anyone) and
- * where the authorization code will be sent, before the person types anything. Every value is
+ * asking and where the authorization code will be sent, before the person types anything. The name is
+ * the application's own claim either way: a registered one is marked unverified (registration is open
+ * to anyone); one from a metadata document is shown as the document's words with the host that serves
+ * it, the only part a third party cannot choose (CIMD draft, "OAuth Phishing Attacks"). Every value is
  * escaped; passwords are never written back into the page.
  */
 export interface AuthorizePageInput {
-  client: RegisteredClient;
+  client: ClientIdentity;
   redirectUri: string;
   pendingId: string;
   /** Echoed after a failed attempt so the person need not retype it; never a password. */
@@ -30,12 +32,20 @@ label{display:block;margin:.8rem 0 .2rem;font-weight:600}input{width:100%;box-si
 
 export function renderAuthorizePage(input: AuthorizePageInput): string {
   const { client, redirectUri } = input;
-  const name = client.client_name
-    ? `“${escapeHtml(client.client_name)}”`
-    : "An application that gave no name";
+  const name = client.name ? `“${escapeHtml(client.name)}”` : "An application that gave no name";
+  const said =
+    client.documentHost === undefined
+      ? "<small>(name not verified)</small>"
+      : `<small>(as it names itself in a document published at</small> <strong>${escapeHtml(client.documentHost)}</strong><small>)</small>`;
   const target = new URL(redirectUri);
   const host = escapeHtml(target.host);
-  const local = isLoopback(redirectUri) ? " (a program on your own computer)" : "";
+  const loopback = isLoopback(redirectUri);
+  const local = loopback ? " (a program on your own computer)" : "";
+  // MCP 2026-07-28 asks for a warning here: a document cannot prove which local program receives the code.
+  const localWarning =
+    loopback && client.documentHost !== undefined
+      ? `<p class="hint">Any program on your computer can use ${escapeHtml(client.documentHost)}'s document: it does not prove which program gets the code.</p>`
+      : "";
   const error = input.error ? `<div class="error" role="alert">${escapeHtml(input.error)}</div>` : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -43,10 +53,10 @@ export function renderAuthorizePage(input: AuthorizePageInput): string {
 <body><main>
 <h1>Sign in to Raytio</h1>
 <div class="who">
-<p><strong>${name}</strong> <small>(name not verified)</small> wants to use Raytio as you, with your permissions.</p>
+<p><strong>${name}</strong> ${said} wants to use Raytio as you, with your permissions.</p>
 <p>If you approve, the sign-in code goes to <strong>${host}</strong>${local}:</p>
 <p class="where">${escapeHtml(redirectUri)}</p>
-<p class="hint">Approve only if you just connected this application yourself.</p>
+${localWarning}<p class="hint">Approve only if you just connected this application yourself.</p>
 </div>
 ${error}
 <form method="post" action="${escapeHtml(input.actionPath)}" autocomplete="on">

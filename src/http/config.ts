@@ -45,6 +45,14 @@ export interface HttpConfig {
   /** Concurrent connections one peer address may hold (0: no cap); not applied behind a proxy. */
   maxConnectionsPerAddress: number;
   redisUrl: string | undefined;
+  /** Client ID Metadata Documents: https `client_id`s whose document this server fetches. */
+  clientMetadataDocuments: {
+    enabled: boolean;
+    /** Longest wait for one document: connection, headers and body. */
+    timeoutMs: number;
+    /** Lets documents come from loopback addresses; for tests on a loopback-bound server only. */
+    allowLoopbackForTests: boolean;
+  };
 }
 
 const seconds = (fallback: number) =>
@@ -84,6 +92,14 @@ const proxyHops = z
     context.addIssue({ code: "custom", message: "must be true, false or a number of proxies (0 to 99)" });
     return z.NEVER;
   });
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", ""], { error: "must be true or false" })
+    .optional()
+    .transform((value) =>
+      value === undefined || value === "" ? fallback : value === "true" || value === "1" || value === "yes",
+    );
 
 const maybeZero = (fallback: number) =>
   z.coerce
@@ -147,6 +163,14 @@ const httpSchema = z.object({
   MCP_HEADERS_TIMEOUT: seconds(10),
   MCP_REQUEST_TIMEOUT: seconds(30),
   MCP_MAX_CONNECTIONS_PER_IP: maybeZero(64),
+  MCP_OAUTH_CIMD: flag(true),
+  MCP_OAUTH_CIMD_TIMEOUT: z.coerce
+    .number({ error: "must be a number of seconds" })
+    .positive({ error: "must be greater than 0" })
+    .max(60, { error: "must be 60 seconds or less" })
+    .default(5),
+  // Named so that nobody mistakes it for a production setting: it opens the SSRF guard to this machine.
+  MCP_TEST_ONLY_CIMD_ALLOW_LOOPBACK: flag(false),
   REDIS_URL: z
     .string()
     .trim()
@@ -205,6 +229,12 @@ function applyAliases(values: Record<string, string | undefined>): string[] {
   return problems;
 }
 
+/**
+ * Addresses that keep the server on this machine. The CIMD draft's SSRF section allows fetching from
+ * loopback only when the authorization server itself runs on a loopback address.
+ */
+const LOOPBACK_BINDINGS = new Set(["127.0.0.1", "::1", "[::1]", "localhost"]);
+
 export interface LoadedHttpConfig {
   http: HttpConfig;
   service: LoadedConfig;
@@ -249,6 +279,12 @@ export function loadHttpConfig(sources: ConfigSources = { env: process.env }): L
     );
   }
   const raw = parsed.data;
+  if (raw.MCP_TEST_ONLY_CIMD_ALLOW_LOOPBACK && !LOOPBACK_BINDINGS.has(raw.MCP_HOST)) {
+    throw new RaytioError(
+      "CONFIG_INVALID",
+      `MCP_TEST_ONLY_CIMD_ALLOW_LOOPBACK lets client metadata documents be fetched from this machine's loopback addresses, which is only for tests: it needs MCP_HOST to be a loopback address (127.0.0.1, ::1 or localhost), not ${raw.MCP_HOST}. Unset it in production.`,
+    );
+  }
   return {
     service,
     http: {
@@ -272,6 +308,11 @@ export function loadHttpConfig(sources: ConfigSources = { env: process.env }): L
       requestTimeoutSeconds: raw.MCP_REQUEST_TIMEOUT,
       maxConnectionsPerAddress: raw.MCP_MAX_CONNECTIONS_PER_IP,
       redisUrl: raw.REDIS_URL,
+      clientMetadataDocuments: {
+        enabled: raw.MCP_OAUTH_CIMD,
+        timeoutMs: Math.round(raw.MCP_OAUTH_CIMD_TIMEOUT * 1000),
+        allowLoopbackForTests: raw.MCP_TEST_ONLY_CIMD_ALLOW_LOOPBACK,
+      },
     },
   };
 }

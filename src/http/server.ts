@@ -23,12 +23,14 @@ import { PACKAGE_NAME, VERSION } from "../version.js";
 import { clientAddress } from "./client-address.js";
 import { type HttpConfig, type LoadedHttpConfig, loadHttpConfig } from "./config.js";
 import { capConnectionsPerAddress, timeoutCheckIntervalMs } from "./connections.js";
+import { ClientMetadataDocuments, MAX_DOCUMENT_BYTES } from "./oauth/client-metadata.js";
 import {
   type OAuthEndpoints as Endpoints,
   OAuthEndpoints,
   type RequestContext,
   type SignedInPerson,
 } from "./oauth/endpoints.js";
+import { MetadataFetcher } from "./oauth/metadata-fetch.js";
 import { type AccessGrant, OAuthService } from "./oauth/service.js";
 import { type Principal, PrincipalCache } from "./principals.js";
 import { BodyTooLargeError, RequestAbortedError, readBody, sendJsonRpcError } from "./respond.js";
@@ -407,13 +409,32 @@ export async function startHttpServer(
   const gates = gatesFor(http, port);
   const endpointUrl = new URL(http.route, gates.origin);
 
-  const oauth = new OAuthService(store, {
-    resource: endpointUrl.href,
-    codeTtlSeconds: http.codeTtlSeconds,
-    clientTtlSeconds: http.clientTtlSeconds,
-    accessTokenTtlSeconds: http.accessTokenTtlSeconds,
-    refreshTokenTtlSeconds: http.refreshTokenTtlSeconds,
-  });
+  const cimd = http.clientMetadataDocuments;
+  if (cimd.allowLoopbackForTests) {
+    logger.warn(
+      "MCP_TEST_ONLY_CIMD_ALLOW_LOOPBACK is set: client metadata documents may be fetched from this machine's loopback addresses. This is for tests only; never set it in production.",
+    );
+  }
+  const fetcher = cimd.enabled
+    ? new MetadataFetcher({
+        timeoutMs: cimd.timeoutMs,
+        maxBytes: MAX_DOCUMENT_BYTES,
+        allowLoopback: cimd.allowLoopbackForTests,
+        userAgent: `${PACKAGE_NAME}/${VERSION} (OAuth client metadata)`,
+      })
+    : undefined;
+  const oauth = new OAuthService(
+    store,
+    {
+      resource: endpointUrl.href,
+      codeTtlSeconds: http.codeTtlSeconds,
+      clientTtlSeconds: http.clientTtlSeconds,
+      accessTokenTtlSeconds: http.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: http.refreshTokenTtlSeconds,
+    },
+    Date.now,
+    fetcher && new ClientMetadataDocuments(store, fetcher, logger),
+  );
   const endpoints = new OAuthEndpoints({
     service: oauth,
     store,
@@ -512,6 +533,7 @@ export async function startHttpServer(
       principals.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fetcher?.close();
       await store.close();
     },
   };

@@ -25,7 +25,8 @@ import {
 
 /**
  * The authorization server's HTTP face: RFC 9728 protected resource metadata, RFC 8414 server
- * metadata, RFC 7591 registration, the authorization page, the token endpoint and RFC 7009 revocation.
+ * metadata, RFC 7591 registration (deprecated, kept for clients without client ID metadata
+ * documents), the authorization page, the token endpoint and RFC 7009 revocation.
  */
 export const OAUTH_PATHS = {
   authorize: "/oauth/authorize",
@@ -37,6 +38,15 @@ export const OAUTH_PATHS = {
 } as const;
 
 const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * MCP 2026-07-28 deprecates dynamic registration in favour of client ID metadata documents; RFC 9745's
+ * headers say so to any client that reads them, without changing what registration does.
+ */
+const REGISTRATION_DEPRECATION = {
+  Deprecation: "@1785196800",
+  Link: '<https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/client-registration#client-id-metadata-documents>; rel="deprecation"; type="text/html"',
+} as const;
 
 export interface SignedInPerson {
   sub: string;
@@ -169,7 +179,7 @@ export class OAuthEndpoints {
       revocation_endpoint_auth_methods_supported: ["none"],
       code_challenge_methods_supported: ["S256"],
       authorization_response_iss_parameter_supported: true,
-      client_id_metadata_document_supported: false,
+      client_id_metadata_document_supported: this.options.service.acceptsMetadataDocuments,
     };
     sendJson(context.res, 200, metadata, { ...context.cors, "Cache-Control": "max-age=300" });
   }
@@ -211,7 +221,7 @@ export class OAuthEndpoints {
       name: client.client_name,
     });
     const { expires_at: _expires, ...response } = client;
-    sendJson(context.res, 201, response, context.cors);
+    sendJson(context.res, 201, response, { ...context.cors, ...REGISTRATION_DEPRECATION });
   }
 
   async #token(context: RequestContext): Promise<void> {
@@ -285,7 +295,7 @@ export class OAuthEndpoints {
     }
     const pendingId = form.get("request") ?? "";
     const request = pendingId ? await service.pending(pendingId) : undefined;
-    const client = request ? await service.client(request.clientId) : undefined;
+    const client = request ? await service.pendingClient(request) : undefined;
     if (!request || !client) {
       return this.#errorPage(
         context,

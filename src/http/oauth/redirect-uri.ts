@@ -10,7 +10,7 @@ const MAX_LENGTH = 2_000;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** What makes a URI change when parsed, with the reason a client author can act on. */
-function unstableShape(uri: string): string | undefined {
+export function unstableShape(uri: string): string | undefined {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
   if (/[\u0000-\u001f\u007f]/.test(uri)) return "must not contain control characters (such as CR or LF)";
   if (uri.includes("\\")) return "must not contain backslashes";

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../store.js";
+import { ClientMetadataDocuments } from "./client-metadata.js";
 import { redirectUriProblem } from "./redirect-uri.js";
 import { seal, unseal, verifyPkce } from "./secrets.js";
 import {
@@ -220,6 +221,108 @@ describe("registration of redirect URIs", () => {
     );
     expect(error).toBeInstanceOf(OAuthError);
     expect((error as OAuthError).error).toBe("invalid_redirect_uri");
+  });
+});
+
+describe("clients named by a metadata document (CIMD)", () => {
+  const DOCUMENT_ID = "https://app.example.com/oauth/client.json";
+  const documentService = (document: Record<string, unknown>) => {
+    const store = new MemoryStore(() => clock.now);
+    const source = {
+      fetched: 0,
+      fetch: async () => {
+        source.fetched += 1;
+        return {
+          status: 200,
+          headers: { "cache-control": "max-age=300" },
+          body: Buffer.from(JSON.stringify(document)),
+        };
+      },
+    };
+    const service = new OAuthService(
+      store,
+      {
+        resource: RESOURCE,
+        codeTtlSeconds: 300,
+        clientTtlSeconds: 3600,
+        accessTokenTtlSeconds: 600,
+        refreshTokenTtlSeconds: 86_400,
+      },
+      () => clock.now,
+      new ClientMetadataDocuments(store, source, undefined, () => clock.now),
+    );
+    return { service, source };
+  };
+  const authorizeParams = (clientId: string, redirect = REDIRECT) => {
+    const verifier = randomBytes(32).toString("base64url");
+    const params = new URLSearchParams({
+      response_type: "code",
+      client_id: clientId,
+      redirect_uri: redirect,
+      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+      code_challenge_method: "S256",
+    });
+    return { verifier, params };
+  };
+
+  it("takes the name and redirect URIs from the document and issues tokens to the URL client id", async () => {
+    const { service } = documentService({
+      client_id: DOCUMENT_ID,
+      client_name: "Example MCP Client",
+      redirect_uris: [REDIRECT],
+    });
+    expect(service.acceptsMetadataDocuments).toBe(true);
+    const { verifier, params } = authorizeParams(DOCUMENT_ID);
+    const { client, request } = await service.validateAuthorization(params);
+    expect(client).toEqual({
+      clientId: DOCUMENT_ID,
+      name: "Example MCP Client",
+      documentHost: "app.example.com",
+    });
+    const pendingId = await service.savePending(request);
+    const pending = await service.pending(pendingId);
+    expect(pending && (await service.pendingClient(pending))).toEqual(client);
+    const { code } = await service.approve(pendingId, { sub: "user-1" }, SECRETS);
+    const tokens = await service.token(
+      new URLSearchParams({
+        grant_type: "authorization_code",
+        code,
+        client_id: DOCUMENT_ID,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      }),
+    );
+    expect(await service.verifyAccessToken(tokens.access_token)).toMatchObject({ clientId: DOCUMENT_ID });
+  });
+
+  it("shows document problems on the page, never redirecting, and checks redirect URIs exactly", async () => {
+    const { service } = documentService({
+      client_id: "https://app.example.com/other.json",
+      client_name: "Impostor",
+      redirect_uris: [REDIRECT],
+    });
+    const error = await failure(service.validateAuthorization(authorizeParams(DOCUMENT_ID).params));
+    expect(error).toBeInstanceOf(UntrustedRequestError);
+    expect((error as Error).message).toBe(
+      `This application identifies itself by the document at "${DOCUMENT_ID}", which cannot be used: its client_id is "https://app.example.com/other.json", not the document's own address. Tell the application's developer.`,
+    );
+
+    const good = documentService({ client_id: DOCUMENT_ID, client_name: "Good", redirect_uris: [REDIRECT] });
+    const unlisted = await failure(
+      good.service.validateAuthorization(authorizeParams(DOCUMENT_ID, `${REDIRECT}/other`).params),
+    );
+    expect(unlisted).toBeInstanceOf(UntrustedRequestError);
+    expect((unlisted as Error).message).toBe(
+      "The redirect address does not exactly match one listed in this application's metadata document.",
+    );
+  });
+
+  it("refuses URL client ids with a reason when documents are turned off", async () => {
+    const { service } = setup();
+    expect(service.acceptsMetadataDocuments).toBe(false);
+    const error = await failure(service.validateAuthorization(authorizeParams(DOCUMENT_ID).params));
+    expect(error).toBeInstanceOf(UntrustedRequestError);
+    expect((error as Error).message).toContain("this server does not accept client ID metadata documents");
   });
 });
 

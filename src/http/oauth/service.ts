@@ -1,5 +1,11 @@
 import { z } from "zod";
 import type { StateStore } from "../store.js";
+import {
+  type ClientMetadataDocuments,
+  cleanName,
+  isUrlClientId,
+  MetadataDocumentError,
+} from "./client-metadata.js";
 import { normalisedRedirectUri, redirectUriProblem } from "./redirect-uri.js";
 import {
   constantTimeEqual,
@@ -13,8 +19,9 @@ import {
 } from "./secrets.js";
 
 /**
- * The authorization server's protocol logic, free of HTTP: dynamic client registration (RFC 7591),
- * pending authorization requests, single-use codes with S256 PKCE, audience-bound access tokens
+ * The authorization server's protocol logic, free of HTTP: clients named by a metadata document
+ * (CIMD) or by dynamic client registration (RFC 7591, deprecated by MCP 2026-07-28 but kept for older
+ * clients), pending authorization requests, single-use codes with S256 PKCE, audience-bound access tokens
  * (RFC 8707), rotating refresh tokens with reuse detection, and revocation (RFC 7009). Every record
  * lives in the state store under the SHA-256 of its secret.
  */
@@ -39,8 +46,19 @@ export interface RegisteredClient {
   expires_at: number;
 }
 
+/** Who asks for access, as the consent page names them. */
+export interface ClientIdentity {
+  clientId: string;
+  /** Declared at registration, or published in the client's metadata document: never verified. */
+  name: string | undefined;
+  /** The host serving the client's metadata document; undefined for a dynamically registered client. */
+  documentHost: string | undefined;
+}
+
 export interface AuthorizationRequest {
   clientId: string;
+  /** Kept with the pending request, so the approval shows what the page showed without a refetch. */
+  client: ClientIdentity;
   redirectUri: string;
   codeChallenge: string;
   state: string | undefined;
@@ -119,12 +137,25 @@ type FamilyRecord = z.infer<typeof familyRecordSchema>;
 
 const pendingSchema = z.object({
   clientId: z.string(),
+  // Optional only for pages opened before an upgrade (a rolling deploy sharing Redis).
+  client: z
+    .object({ clientId: z.string(), name: z.string().optional(), documentHost: z.string().optional() })
+    .optional(),
   redirectUri: z.string(),
   codeChallenge: z.string(),
   state: z.string().optional(),
   resource: z.string(),
   scope: z.string(),
 });
+
+function pendingRequest(saved: z.infer<typeof pendingSchema>): AuthorizationRequest {
+  const client = saved.client;
+  return {
+    ...saved,
+    state: saved.state,
+    client: { clientId: saved.clientId, name: client?.name, documentHost: client?.documentHost },
+  };
+}
 
 const registrationSchema = z.object({
   redirect_uris: z.array(z.string()).min(1).max(10),
@@ -160,15 +191,6 @@ function parse<T>(schema: z.ZodType<T>, text: string | undefined): T | undefined
   }
 }
 
-/** Strips control characters so a client name cannot break the consent page's layout or a log line. */
-function cleanName(name: string | undefined): string | undefined {
-  const cleaned = name
-    ?.replace(/\p{Cc}|\p{Cf}/gu, "")
-    .trim()
-    .slice(0, 80);
-  return cleaned ? cleaned : undefined;
-}
-
 /** RFC 8707 resource values are compared without a trailing slash or fragment. */
 export function canonicalResource(value: string): string | undefined {
   if (!URL.canParse(value)) return undefined;
@@ -184,6 +206,8 @@ export class OAuthService {
     private readonly store: StateStore,
     private readonly settings: OAuthSettings,
     private readonly now: () => number = Date.now,
+    /** Client ID Metadata Documents; without it, URL client ids are refused (MCP_OAUTH_CIMD=false). */
+    private readonly documents?: ClientMetadataDocuments,
   ) {
     this.resource = canonicalResource(settings.resource) ?? settings.resource;
   }
@@ -242,6 +266,46 @@ export class OAuthService {
     return text === undefined ? undefined : (JSON.parse(text) as RegisteredClient);
   }
 
+  get acceptsMetadataDocuments(): boolean {
+    return this.documents !== undefined;
+  }
+
+  /** The client behind a client_id: its metadata document for a URL, else its registration. */
+  async #identify(clientId: string): Promise<{ identity: ClientIdentity; redirectUris: string[] }> {
+    if (!isUrlClientId(clientId)) {
+      const client = await this.client(clientId);
+      if (!client)
+        throw new UntrustedRequestError(
+          "This application is not registered here, or its registration has expired. Reconnect it from your MCP client.",
+        );
+      const identity = { clientId, name: client.client_name, documentHost: undefined };
+      return { identity, redirectUris: client.redirect_uris };
+    }
+    const shown = JSON.stringify(clientId.slice(0, 200));
+    if (!this.documents) {
+      throw new UntrustedRequestError(
+        `This application identifies itself by the address ${shown}, but this server does not accept client ID metadata documents. Ask its administrator, or connect with a client that registers itself.`,
+      );
+    }
+    try {
+      const document = await this.documents.resolve(clientId);
+      const identity = { clientId, name: document.client_name, documentHost: new URL(clientId).host };
+      return { identity, redirectUris: document.redirect_uris };
+    } catch (error) {
+      if (!(error instanceof MetadataDocumentError)) throw error;
+      throw new UntrustedRequestError(
+        `This application identifies itself by the document at ${shown}, which cannot be used: ${error.message}. Tell the application's developer.`,
+      );
+    }
+  }
+
+  /** The client of a pending request, as its page showed it; undefined once a registration lapsed. */
+  async pendingClient(request: AuthorizationRequest): Promise<ClientIdentity | undefined> {
+    if (request.client.documentHost !== undefined) return request.client;
+    const client = await this.client(request.clientId);
+    return client && { clientId: client.client_id, name: client.client_name, documentHost: undefined };
+  }
+
   // Authorization ----------------------------------------------------------------------------------
 
   /**
@@ -251,17 +315,15 @@ export class OAuthService {
    */
   async validateAuthorization(
     params: URLSearchParams,
-  ): Promise<{ client: RegisteredClient; request: AuthorizationRequest }> {
+  ): Promise<{ client: ClientIdentity; request: AuthorizationRequest }> {
     const clientId = params.get("client_id") ?? "";
-    const client = await this.client(clientId);
-    if (!client)
-      throw new UntrustedRequestError(
-        "This application is not registered here, or its registration has expired. Reconnect it from your MCP client.",
-      );
+    const { identity, redirectUris } = await this.#identify(clientId);
     const redirectUri = params.get("redirect_uri") ?? "";
-    if (!client.redirect_uris.includes(redirectUri)) {
+    if (!redirectUris.includes(redirectUri)) {
       throw new UntrustedRequestError(
-        "The redirect address does not exactly match one this application registered.",
+        identity.documentHost === undefined
+          ? "The redirect address does not exactly match one this application registered."
+          : "The redirect address does not exactly match one listed in this application's metadata document.",
       );
     }
     const state = params.get("state") ?? undefined;
@@ -281,8 +343,16 @@ export class OAuthService {
     const scopes = (params.get("scope") ?? SCOPE).split(" ").filter(Boolean);
     if (!scopes.every((scope) => scope === SCOPE)) throw fail("invalid_scope", `The only scope is ${SCOPE}.`);
     return {
-      client,
-      request: { clientId, redirectUri, codeChallenge: challenge, state, resource, scope: SCOPE },
+      client: identity,
+      request: {
+        clientId,
+        client: identity,
+        redirectUri,
+        codeChallenge: challenge,
+        state,
+        resource,
+        scope: SCOPE,
+      },
     };
   }
 
@@ -299,7 +369,7 @@ export class OAuthService {
 
   async pending(id: string): Promise<AuthorizationRequest | undefined> {
     const saved = parse(pendingSchema, await this.store.get(KEY.pending(digest(id))));
-    return saved ? { ...saved, state: saved.state } : undefined;
+    return saved ? pendingRequest(saved) : undefined;
   }
 
   /** Consumes the pending request (one approval per page) and issues a single-use code for it. */
@@ -324,12 +394,12 @@ export class OAuthService {
       sealed: seal(code, SEAL.code, JSON.stringify(secrets)),
     };
     await this.store.set(KEY.code(digest(code)), JSON.stringify(record), this.settings.codeTtlSeconds);
-    return { code, request: { ...request, state: request.state } };
+    return { code, request: pendingRequest(request) };
   }
 
   async deny(pendingId: string): Promise<AuthorizationRequest | undefined> {
     const request = parse(pendingSchema, await this.store.take(KEY.pending(digest(pendingId))));
-    return request ? { ...request, state: request.state } : undefined;
+    return request ? pendingRequest(request) : undefined;
   }
 
   // Token endpoint ---------------------------------------------------------------------------------
