@@ -42,6 +42,21 @@ interface Def {
 }
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
+/** Schema types that hold another schema rather than a value of their own. */
+const WRAPPERS = new Set([
+  "optional",
+  "nullable",
+  "default",
+  "prefault",
+  "nonoptional",
+  "readonly",
+  "catch",
+  "pipe",
+  "union",
+  "lazy",
+  "promise",
+]);
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
@@ -127,7 +142,8 @@ export function resultIdentifiers(schema: z.ZodType, output: unknown): Record<st
         return "handled";
       }
       if (isThirdParty(node)) return "handled";
-      if (typeof value === "string") {
+      // Only at a leaf: a wrapper (`thirdParty(z.string()).nullable()`) may hold the mark one level down.
+      if (typeof value === "string" && !WRAPPERS.has(defOf(node).type)) {
         if (UUID.test(value)) found.add(path, value);
         return "handled";
       }
