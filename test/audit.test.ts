@@ -13,6 +13,7 @@ import {
   startTestSandbox,
   structured,
 } from "./support/harness.js";
+import { connectAs, startHttpServerProcess } from "./support/http-harness.js";
 
 /**
  * The audit log end to end over stdio: the DSM flow to a decrypted answer, then the log it left. One
@@ -66,17 +67,25 @@ interface Record {
 const lines = () => readFileSync(AUDIT_FILE, "utf8").split("\n").slice(0, -1);
 const records = () => lines().map((line) => JSON.parse(line) as Record);
 
-async function verifyAudit(file: string): Promise<{ code: number; stdout: string }> {
+/** Runs the built CLI; resolves with the exit code instead of throwing on a non-zero one. */
+async function cli(
+  args: string[],
+  env: { [name: string]: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [SERVER_ENTRY, "--verify-audit", file], {
-      env: serverEnv({}),
+    // The timeout only bounds a regression (a server that starts when it should not); a pass never nears it.
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [SERVER_ENTRY, ...args], {
+      env: serverEnv(env),
+      timeout: 60_000,
     });
-    return { code: 0, stdout };
+    return { code: 0, stdout, stderr };
   } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, stdout: failed.stdout };
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
+
+const verifyAudit = (file: string) => cli(["--verify-audit", file]);
 
 /** Every id and refresh token the flow used, from the sandbox's own record of the requests. */
 function tokensUsed(): string[] {
@@ -235,5 +244,59 @@ describe("the audit log of the DSM flow", () => {
     );
     expect(records().at(-1)).toMatchObject({ seq: 7, tool: "update_submission_status", outcome: "done" });
     expect(await verifyAudit(AUDIT_FILE)).toMatchObject({ code: 0 });
+  });
+
+  it("--check says where the audit goes; a log that cannot be continued fails --check and stops a start", async () => {
+    const checked = await cli(["--check"], sandbox.configFor("agent", FAST));
+    expect(checked.stdout).toContain(`ok    Audit log: ${AUDIT_FILE} (continuing the chain after record 7`);
+
+    const cut = path.join(directory, "cut.jsonl");
+    writeFileSync(cut, readFileSync(AUDIT_FILE, "utf8").slice(0, -20));
+    const env = sandbox.configFor("agent", { ...FAST, RAYTIO_AUDIT_LOG: cut });
+    const failedCheck = await cli(["--check"], env);
+    expect(failedCheck.code).toBe(1);
+    expect(failedCheck.stdout).toContain(`FAIL  The audit log ${cut} ends in a broken line`);
+    const failedStart = await cli([], env);
+    expect(failedStart.code).toBe(1);
+    expect(failedStart.stderr).toContain(`The audit log ${cut} ends in a broken line`);
+  });
+});
+
+describe("the audit log over HTTP", () => {
+  it("names the signed-in person and the OAuth client they approved, in the replica's own chain", async () => {
+    const file = path.join(directory, "replica.jsonl");
+    const server = await startHttpServerProcess(sandbox, { RAYTIO_AUDIT_LOG: file });
+    try {
+      expect(server.stderr.join("\n")).toContain(`Audit log: ${file} (a new chain)`);
+      const person = accountByKey("project_admin");
+      const session = await connectAs(server.url, "project_admin");
+      try {
+        const created = structured<{ work_item: { id: string } }>(
+          await session.call("create_work_item", { title: "Title a person wrote, never logged" }),
+        );
+        const [record, ...rest] = readFileSync(file, "utf8")
+          .split("\n")
+          .slice(0, -1)
+          .map((line) => JSON.parse(line) as Record);
+        expect(rest).toEqual([]);
+        expect(record).toMatchObject({
+          seq: 1,
+          user: person.sub,
+          client: session.provider.clientInformation()?.client_id,
+          tool: "create_work_item",
+          targets: {},
+          result: { "work_item.id": created.work_item.id },
+          outcome: "done",
+          confirmation: "not_asked",
+        });
+        expect(record?.client).toEqual(expect.any(String));
+        expect(readFileSync(file, "utf8")).not.toContain("never logged");
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await server.stop();
+    }
+    expect(await verifyAudit(file)).toMatchObject({ code: 0 });
   });
 });

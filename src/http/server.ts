@@ -295,6 +295,8 @@ export async function startHttpServer(
   for (const warning of loaded.service.warnings) logger.warn(warning);
   // One log per process, shared by every session: each replica's file is its own chain.
   const audit = await openAuditLog(config.auditLog);
+  if (audit.log.destination === "off") logger.warn(audit.description);
+  else logger.info(audit.description);
   const store = await openStore(http.redisUrl).catch((error: unknown) => {
     throw new RaytioError(
       "CONFIG_INVALID",
@@ -408,8 +410,6 @@ export async function startHttpServer(
     store: store.kind,
     config: loaded.service.file ?? "environment only",
   });
-  if (audit.log.destination === "off") logger.warn(audit.description);
-  else logger.info(audit.description);
 
   return {
     url: endpointUrl.href,
