@@ -73,6 +73,10 @@ export const VARIABLES: Record<string, VariableInfo> = {
   RAYTIO_EXCLUDE_TOOLS: { description: "Comma-separated tools to hide" },
   RAYTIO_READ_ONLY: { description: "true exposes only read-only tools", default: "false", bundle: true },
   RAYTIO_LOG_LEVEL: { description: "stderr log level: debug, info, warn, error, silent", default: "info" },
+  RAYTIO_AUDIT_LOG: {
+    description:
+      "Audit log of consequential acts and decryptions: an absolute file path, stderr or off (default: audit.jsonl in the user's state directory)",
+  },
 };
 
 interface PackageJson {

@@ -1,4 +1,5 @@
 import { accountRoles } from "./account/roles.js";
+import { openAuditLog } from "./audit/log.js";
 import { runCheck } from "./check.js";
 import { type CliValues, fail } from "./cli.js";
 import {
@@ -67,8 +68,12 @@ export async function serve(loaded: LoadedAgentConfig, early?: EarlyAnswers): Pr
 
   // One per process: the keyring inside must outlive every call so PBKDF2 runs once per process.
   const dsm = new DsmServices({ config, credentials, logger });
+  // Opened before serving: a log that cannot be continued stops the server rather than losing records.
+  const opened = await openAuditLog(config.auditLog);
+  // Over stdio the process acts for its one agent account, whatever client started it.
+  const audit = { log: opened.log, actor: () => ({ user: auth.signedInUserId() ?? null, client: "stdio" }) };
   // Over stdio the process is the only client, so tasks live in its memory and end with it.
-  const app = createRaytioMcpServer(TOOLS, () => ({ config, logger, api, tokens: auth, dsm }), {
+  const app = createRaytioMcpServer(TOOLS, () => ({ config, logger, api, tokens: auth, dsm, audit }), {
     kv: new MemoryTaskKv(),
     owner: "stdio",
   });
@@ -93,6 +98,8 @@ export async function serve(loaded: LoadedAgentConfig, early?: EarlyAnswers): Pr
 
   await app.server.connect(transport);
   logger.info(`${PACKAGE_NAME} ${VERSION} serving on stdio`, { config: loaded.file ?? "environment only" });
+  if (opened.log.destination === "off") logger.warn(opened.description);
+  else logger.info(opened.description);
 
   // Sign-in runs in the background: a failure is reported per tool call, never by exiting.
   let signedIn = false;

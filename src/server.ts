@@ -9,6 +9,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { AuditCall, type AuditTrail } from "./audit/record.js";
 import { PROMPTS } from "./catalogue/prompts.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
 import type { Config } from "./config.js";
@@ -34,6 +35,8 @@ export interface ServerServices {
   api: RaytioApiClient;
   tokens: TokenSource;
   dsm: DsmServices;
+  /** Where this server's audit records go and who its calls act for (person and client). */
+  audit: AuditTrail;
 }
 
 export interface RaytioMcpServer {
@@ -72,10 +75,12 @@ export function createRaytioMcpServer(
     signal: AbortSignal,
     progress: ToolContext["progress"] = async () => undefined,
   ): ToolContext => {
-    const { api, dsm, ...base } = services();
+    const { api, dsm, audit: trail, ...base } = services();
+    const audit = new AuditCall(trail);
     return {
       ...base,
-      dsm: new DsmData(api, dsm, signal),
+      audit,
+      dsm: new DsmData(api, dsm, signal, () => audit.decrypting()),
       ppm: new PpmData(api, signal),
       prm: new PrmData(api, signal),
       wrm: new WrmData(api, signal),

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { openAuditLog } from "../audit/log.js";
 import type { ConfigSources } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { AgentKeyring } from "../crypto/maxcryptor.js";
@@ -294,6 +295,10 @@ export async function startHttpServer(
   const config = loaded.service.config;
   const logger = dependencies.logger ?? createLogger({ level: config.logLevel });
   for (const warning of loaded.service.warnings) logger.warn(warning);
+  // One log per process, shared by every session: each replica's file is its own chain.
+  const audit = await openAuditLog(config.auditLog);
+  if (audit.log.destination === "off") logger.warn(audit.description);
+  else logger.info(audit.description);
   const store = await openStore(http.redisUrl).catch((error: unknown) => {
     throw new RaytioError(
       "CONFIG_INVALID",
@@ -364,6 +369,7 @@ export async function startHttpServer(
     logger,
     idleSeconds: http.sessionIdleSeconds,
     endpoint: endpointUrl.href,
+    audit: audit.log,
   });
   await sessions.start();
   const mcp = new McpEndpoint(oauth, endpoints, sessions, endpointUrl, logger);

@@ -3,6 +3,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { type LoggingLevel, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { accountRoles } from "../account/roles.js";
+import type { AuditLog } from "../audit/record.js";
 import type { Config } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { DsmServices } from "../dsm/services.js";
@@ -61,6 +62,8 @@ export interface SessionManagerOptions {
   idleSeconds: number;
   /** The MCP endpoint URL, used for the synthetic requests that rebuild a session. */
   endpoint: string;
+  /** The process's audit log; every session's records name its person (sub) and OAuth client. */
+  audit: AuditLog;
   now?: () => number;
 }
 
@@ -283,7 +286,8 @@ export class SessionManager {
     const store = this.#options.store;
     // A task belongs to the person and the client they signed in with, not to one session: the same
     // person reconnecting with the same client finds their tasks; anyone else is told they do not exist.
-    const app = createRaytioMcpServer(tools, () => ({ config, logger, api, tokens: auth, dsm }), {
+    const audit = { log: this.#options.audit, actor: () => ({ user: record.sub, client: record.clientId }) };
+    const app = createRaytioMcpServer(tools, () => ({ config, logger, api, tokens: auth, dsm, audit }), {
       kv: store,
       owner: JSON.stringify([record.clientId, record.sub]),
       sessionId: record.id,

@@ -5,6 +5,7 @@ import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../../
 import { isRaytioError, RaytioError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { carriesThirdPartyText } from "../../untrusted-text.js";
+import { type CallTrace, recordCall } from "./audit.js";
 import { withoutHiddenMentions } from "./mentions.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
 import { decodeFallbacks, prepareInputSchema } from "./schema-fallback.js";
@@ -21,17 +22,34 @@ import { argumentsError } from "./validation.js";
  * structuredContent match the outputSchema published in tools/list (the SDK is not given the schema,
  * so it does not parse the same result a second time). A result cut to the response budget is checked
  * again against the published schema, since cutting changed it.
+ *
+ * Every call that is a consequential act or opens encrypted data is put on record here, once its
+ * outcome is known (src/tools/audit.ts).
  */
 export async function executeTool(
   tool: AnyTool,
   input: unknown,
   context: ToolContext,
 ): Promise<CallToolResult> {
+  const trace: CallTrace = {};
+  const result = await runTool(tool, input, context, trace);
+  await recordCall(tool, context, trace);
+  return result;
+}
+
+async function runTool(
+  tool: AnyTool,
+  input: unknown,
+  context: ToolContext,
+  trace: CallTrace,
+): Promise<CallToolResult> {
   const hidden = context.hiddenTools;
   try {
     const args = parseArguments(tool, input, hidden);
+    trace.args = args;
     const raw = await tool.handler(args, context);
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
+    trace.output = output;
     const json = JSON.stringify(output);
     const budgetNote = fitToBudget(output, json, raw, context.config.maxResponseTokens);
     if (!budgetNote) return renderResult(tool, output, undefined, hidden, json);
@@ -44,6 +62,7 @@ export async function executeTool(
     return renderResult(tool, output, budgetNote, hidden);
   } catch (error) {
     const failure = toRaytioError(error, tool.name, context.logger);
+    trace.failure = failure;
     return errorResult(failure, withoutHiddenMentions(failure.message, hidden));
   }
 }

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { AuditCall } from "../../audit/record.js";
 import type { Config } from "../../config.js";
 import type { DsmData } from "../../dsm/data.js";
 import type { Logger } from "../../logger.js";
@@ -50,6 +51,11 @@ export interface ToolContext {
   hiddenTools: ReadonlySet<string>;
   /** Sends an MCP progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /**
+   * This call's audit facts (who acts, where records go, whether it decrypted, what a person
+   * confirmed); executeTool writes the record from it (src/tools/audit.ts).
+   */
+  audit: AuditCall;
 }
 
 export interface ToolDefinition<
