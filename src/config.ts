@@ -98,6 +98,12 @@ const serviceShape = {
       error: "must be debug, info, warn, error or silent",
     })
     .default("info"),
+  RAYTIO_LOG_FORMAT: z.enum(["text", "json"], { error: "must be text or json" }).default("text"),
+  // Both transports: how long in-flight calls get to finish once SIGTERM or SIGINT arrives.
+  MCP_DRAIN_TIMEOUT: z.coerce
+    .number({ error: "must be a number of seconds" })
+    .min(0, { error: "must be 0 or more" })
+    .default(30),
 };
 
 /** The stdio agent account: the one person a stdio server acts for. */
@@ -149,6 +155,9 @@ export interface Config {
   /** Largest tool result, in tokens (bytes / 4), before it is truncated with a way to continue. */
   maxResponseTokens: number;
   logLevel: RawConfig["RAYTIO_LOG_LEVEL"];
+  logFormat: RawConfig["RAYTIO_LOG_FORMAT"];
+  /** How long in-flight calls may take to finish after SIGTERM before the process closes anyway. */
+  drainTimeoutSeconds: number;
 }
 
 export interface SurfaceSettings {
@@ -350,6 +359,8 @@ function toConfig(raw: ServiceRaw, signIn: SignInSettings): Config {
     surface: toSurface(raw),
     maxResponseTokens: raw.RAYTIO_MAX_RESPONSE_TOKENS,
     logLevel: raw.RAYTIO_LOG_LEVEL,
+    logFormat: raw.RAYTIO_LOG_FORMAT,
+    drainTimeoutSeconds: raw.MCP_DRAIN_TIMEOUT,
   };
 }
 

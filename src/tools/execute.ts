@@ -4,6 +4,7 @@ import { ZodError } from "zod";
 import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../budget.js";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { telemetry } from "../telemetry.js";
 import { carriesThirdPartyText } from "../untrusted-text.js";
 import { withoutHiddenMentions } from "./mentions.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
@@ -27,6 +28,17 @@ export async function executeTool(
   input: unknown,
   context: ToolContext,
 ): Promise<CallToolResult> {
+  const started = performance.now();
+  const { result, outcome } = await runTool(tool, input, context);
+  telemetry().toolCall(tool.name, outcome, (performance.now() - started) / 1000);
+  return result;
+}
+
+async function runTool(
+  tool: AnyTool,
+  input: unknown,
+  context: ToolContext,
+): Promise<{ result: CallToolResult; outcome: string }> {
   const hidden = context.hiddenTools;
   try {
     const args = parseArguments(tool, input, hidden);
@@ -34,17 +46,20 @@ export async function executeTool(
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
     const json = JSON.stringify(output);
     const budgetNote = fitToBudget(output, json, raw, context.config.maxResponseTokens);
-    if (!budgetNote) return renderResult(tool, output, undefined, hidden, json);
+    if (!budgetNote) return { result: renderResult(tool, output, undefined, hidden, json), outcome: "ok" };
     if (!publishedOutputSchema(tool).safeParse(output).success) {
       throw new RaytioError(
         "INTERNAL_ERROR",
         `${tool.name} could not cut its result to the response budget. Ask for less (a smaller limit, or single records).`,
       );
     }
-    return renderResult(tool, output, budgetNote, hidden);
+    return { result: renderResult(tool, output, budgetNote, hidden), outcome: "ok" };
   } catch (error) {
     const failure = toRaytioError(error, tool.name, context.logger);
-    return errorResult(failure, withoutHiddenMentions(failure.message, hidden));
+    return {
+      result: errorResult(failure, withoutHiddenMentions(failure.message, hidden)),
+      outcome: failure.code,
+    };
   }
 }
 
