@@ -74,7 +74,8 @@ export const VARIABLES: Record<string, VariableInfo> = {
   RAYTIO_READ_ONLY: { description: "true exposes only read-only tools", default: "false", bundle: true },
   RAYTIO_LOG_LEVEL: { description: "stderr log level: debug, info, warn, error, silent", default: "info" },
   RAYTIO_LOG_FORMAT: {
-    description: "stderr log format: text, or json (one object per line with time, level, message, request id)",
+    description:
+      "stderr log format: text, or json (one object per line with time, level, message, request id)",
     default: "text",
   },
   MCP_DRAIN_TIMEOUT: {
