@@ -129,7 +129,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  (await import("node:fs")).writeFileSync("/tmp/ops25http-server.log", server.stderr.join("\n"));
   await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
   await server?.stop();
   await sandbox?.stop();
