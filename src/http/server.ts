@@ -251,7 +251,10 @@ class McpEndpoint {
         body = JSON.parse((await readBody(req, MAX_MCP_BODY_BYTES)).toString("utf8"));
       } catch (error) {
         if (error instanceof BodyTooLargeError)
-          return sendJsonRpcError(res, 413, -32000, "Request body too large", cors);
+          return sendJsonRpcError(res, 413, -32000, "Request body too large", {
+            ...cors,
+            Connection: "close",
+          });
         return sendJsonRpcError(res, 400, -32700, "Parse error: Invalid JSON", cors);
       }
       // Checked before anything walks the message: validation and storage recurse through it.

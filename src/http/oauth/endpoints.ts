@@ -144,12 +144,13 @@ export class OAuthEndpoints {
         sendOAuthError(context.res, error.status, error.error, error.description, context.cors);
       } else if (error instanceof BodyTooLargeError) {
         // A client's mistake (or a probe), answered like every other endpoint: not a server error.
+        // The rest of the body was never read: the connection cannot carry another request.
         sendOAuthError(
           context.res,
           413,
           "invalid_request",
           `The body is larger than ${MAX_FORM_BYTES / 1024} KiB.`,
-          context.cors,
+          { ...context.cors, Connection: "close" },
         );
       } else if (error instanceof SyntaxError) {
         sendOAuthError(context.res, 400, "invalid_request", "The body is not valid JSON.", context.cors);
@@ -343,7 +344,7 @@ export class OAuthEndpoints {
       form = formOf(context.req, await readBody(context.req, MAX_FORM_BYTES));
     } catch (error) {
       if (error instanceof BodyTooLargeError)
-        return this.#errorPage(context, 413, "The sign-in form is too large.");
+        return this.#errorPage(context, 413, "The sign-in form is too large.", { Connection: "close" });
       return this.#errorPage(context, 400, "The sign-in form could not be read.");
     }
     const pendingId = form.get("request") ?? "";
