@@ -453,8 +453,8 @@ describe("limits behind a proxy (F1, F2, F5)", () => {
     method.socket.write("GET");
     // The server closes each; the test's own timeout is the only bound.
     await Promise.all([silent.closed, letter.closed, method.closed]);
-    expect(silent.received()).toBe("");
     expect(letter.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(method.received()).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   const register = async (address: string) => {
