@@ -77,6 +77,15 @@ export const VARIABLES: Record<string, VariableInfo> = {
     description:
       "Audit log of consequential acts and decryptions: an absolute file path, stderr or off (default: audit.jsonl in the user's state directory)",
   },
+  RAYTIO_LOG_FORMAT: {
+    description:
+      "stderr log format: text, or json (one object per line with time, level, message, request id)",
+    default: "text",
+  },
+  MCP_DRAIN_TIMEOUT: {
+    description: "Seconds in-flight calls get to finish after SIGTERM before the server closes",
+    default: "30",
+  },
 };
 
 interface PackageJson {

@@ -110,6 +110,12 @@ const serviceShape = {
       })
       .optional(),
   ),
+  RAYTIO_LOG_FORMAT: z.enum(["text", "json"], { error: "must be text or json" }).default("text"),
+  // Both transports: how long in-flight calls get to finish once SIGTERM or SIGINT arrives.
+  MCP_DRAIN_TIMEOUT: z.coerce
+    .number({ error: "must be a number of seconds" })
+    .min(0, { error: "must be 0 or more" })
+    .default(30),
 };
 
 /** The stdio agent account: the one person a stdio server acts for. */
@@ -163,6 +169,9 @@ export interface Config {
   logLevel: RawConfig["RAYTIO_LOG_LEVEL"];
   /** Where audit records go (RAYTIO_AUDIT_LOG): a file, stderr, or off. */
   auditLog: AuditSetting;
+  logFormat: RawConfig["RAYTIO_LOG_FORMAT"];
+  /** How long in-flight calls may take to finish after SIGTERM before the process closes anyway. */
+  drainTimeoutSeconds: number;
 }
 
 export interface SurfaceSettings {
@@ -407,6 +416,8 @@ function toConfig(raw: ServiceRaw, signIn: SignInSettings, read: ConfigSourceVal
     maxResponseTokens: raw.RAYTIO_MAX_RESPONSE_TOKENS,
     logLevel: raw.RAYTIO_LOG_LEVEL,
     auditLog: auditSetting(raw.RAYTIO_AUDIT_LOG, read),
+    logFormat: raw.RAYTIO_LOG_FORMAT,
+    drainTimeoutSeconds: raw.MCP_DRAIN_TIMEOUT,
   };
 }
 

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   "WRONG_KEY",
   "DECRYPTION_FAILED",
   "TOOL_NOT_EXPOSED",
+  "LIMIT_REACHED",
   "INTERNAL_ERROR",
 ] as const;
 

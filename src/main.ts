@@ -10,6 +10,7 @@ import {
   type SurfaceSettings,
 } from "./config.js";
 import { type Credentials, credentialSecrets } from "./credentials.js";
+import { DrainingTransport } from "./draining-transport.js";
 import { DsmServices } from "./dsm/services.js";
 import type { EarlyAnswers } from "./early-answers.js";
 import { isRaytioError } from "./errors.js";
@@ -55,7 +56,11 @@ function services(loaded: LoadedAgentConfig): {
   api: RaytioApiClient;
 } {
   const { config, credentials } = loaded;
-  const logger = createLogger({ level: config.logLevel, secrets: credentialSecrets(credentials) });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: credentialSecrets(credentials),
+  });
   for (const warning of loaded.warnings) logger.warn(warning);
   const auth = new RaytioAuth(config, credentials, logger);
   const api = RaytioApiClient.fromConfig(config, auth, logger);
@@ -79,9 +84,20 @@ export async function serve(loaded: LoadedAgentConfig, early?: EarlyAnswers): Pr
   });
   const stdio = new StdioLineTransport();
   // After early answers, the SDK is handed the handshake they answered and the rest of stdin.
-  const transport = new GatedTransport(early ? early.transportOver(stdio) : stdio, GATED_METHODS);
+  const gated = new GatedTransport(early ? early.transportOver(stdio) : stdio, GATED_METHODS);
+  const transport = new DrainingTransport(gated);
 
-  const shutdown = handleShutdown(logger, () => app.server.close());
+  const shutdown = handleShutdown(logger, async (why) => {
+    // With stdin closed nobody can read an answer, so there is nothing to wait for.
+    if (why !== "stdin closed" && transport.inFlight > 0) {
+      logger.info(
+        `Waiting up to ${config.drainTimeoutSeconds} s for ${transport.inFlight} call(s) in flight`,
+      );
+      const finished = await transport.drain(config.drainTimeoutSeconds * 1000);
+      if (!finished) logger.warn("Calls still in flight after MCP_DRAIN_TIMEOUT; closing anyway");
+    }
+    await app.server.close();
+  });
   process.stdin.on("end", () => void shutdown("stdin closed"));
 
   // Problems found in the background go to stderr and, once the session is initialised, to the
@@ -139,7 +155,7 @@ export async function serve(loaded: LoadedAgentConfig, early?: EarlyAnswers): Pr
     else {
       const warmUp = setTimeout(() => void signIn().then(proveEncryptionPassword), 2_000);
       warmUp.unref();
-      void transport.toolListServed.then(() => {
+      void gated.toolListServed.then(() => {
         clearTimeout(warmUp);
         void signIn().then(proveEncryptionPassword);
       });
@@ -157,7 +173,7 @@ export async function serve(loaded: LoadedAgentConfig, early?: EarlyAnswers): Pr
   logger.info(
     `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}: ${resolution.reason}); ${exposed.length} tools${describeFilters(config.surface)}`,
   );
-  transport.open();
+  gated.open();
   if (!fixed) proveEncryptionPassword();
 }
 

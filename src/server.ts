@@ -15,7 +15,7 @@ import { registerSchemaResources } from "./catalogue/resources.js";
 import type { Config } from "./config.js";
 import { DsmData } from "./dsm/data.js";
 import type { DsmServices } from "./dsm/services.js";
-import { RaytioError } from "./errors.js";
+import { isRaytioError, RaytioError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { PpmData } from "./ppm/data.js";
 import { PrmData } from "./prm/data.js";
@@ -149,8 +149,14 @@ export function createRaytioMcpServer(
             // The same VALIDATION result a plain call gets; the task routing turns it into the error.
             return executeTool(tool, args, contextFor(extra.signal));
           }
-          // A CreateTaskResult, not a CallToolResult: the SDK returns it as is for a task-augmented call.
-          return (await tasks.start(tool, input, taskRequest, extra.signal)) as never;
+          try {
+            // A CreateTaskResult, not a CallToolResult: the SDK returns it as is for a task-augmented call.
+            return (await tasks.start(tool, input, taskRequest, extra.signal)) as never;
+          } catch (error) {
+            // Refused before a task existed (e.g. LIMIT_REACHED): the task routing turns it into the error.
+            if (isRaytioError(error)) return errorResult(error);
+            throw error;
+          }
         }
         const progressToken = extra._meta?.progressToken;
         const context = contextFor(extra.signal, async (progress, total, message) => {
@@ -184,7 +190,7 @@ export function createRaytioMcpServer(
   const schemaResources = registerSchemaResources(server);
   const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
 
-  server.server.onclose = () => tasks?.close();
+  server.server.onclose = () => void tasks?.close();
 
   return {
     server,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { type LoggingLevel, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -11,6 +12,7 @@ import { createLogger, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
 import { createRaytioMcpServer, type RaytioMcpServer } from "../server.js";
+import { telemetry } from "../telemetry.js";
 import { toolsForDomains } from "../tools/core/domains.js";
 import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/core/filters.js";
 import { resolveDomainsInTime } from "../tools/core/resolve-domains.js";
@@ -53,6 +55,11 @@ export type SessionRecord = z.infer<typeof sessionRecordSchema>;
 export type InitializeParams = SessionRecord["initialize"];
 
 const sessionKey = (id: string) => `mcp:session:${id}`;
+/** A person's sessions, in the order they were opened (the score is the opening time plus a week). */
+const personSessionsKey = (sub: string) =>
+  `mcp:person-sessions:${createHash("sha256").update(sub).digest("hex")}`;
+/** How long a session counts against its person's cap without a new one being opened. */
+const MEMBERSHIP_MS = 7 * 24 * 3600 * 1000;
 
 export interface SessionManagerOptions {
   store: StateStore;
@@ -64,6 +71,10 @@ export interface SessionManagerOptions {
   endpoint: string;
   /** The process's audit log; every session's records name its person (sub) and OAuth client. */
   audit: AuditLog;
+  /** Open sessions one person may have; opening one more closes their oldest (0: no cap). */
+  maxSessionsPerPerson?: number;
+  /** Unfinished MCP tasks one person may have (0: no cap). */
+  maxTasksPerPerson?: number;
   now?: () => number;
 }
 
@@ -109,6 +120,8 @@ export class LocalSession {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // First, while the task service still knows which tasks it watches: their leases are given up.
+    await this.app.tasks?.close();
     for (const controller of this.#watches) controller.abort();
     await this.app.server.close().catch(() => undefined);
   }
@@ -173,10 +186,46 @@ export class SessionManager {
       initialize,
       createdAt: this.#now(),
     };
+    await this.#makeRoomFor(grant.sub);
     await this.#options.store.set(sessionKey(record.id), JSON.stringify(record), this.#options.idleSeconds);
+    if (this.#options.maxSessionsPerPerson) {
+      await this.#options.store.addMember(
+        personSessionsKey(grant.sub),
+        record.id,
+        record.createdAt + MEMBERSHIP_MS,
+      );
+    }
     const session = await this.#build(record, secrets);
     this.#local.set(record.id, session);
     return session;
+  }
+
+  /**
+   * Keeps a person under MCP_MAX_SESSIONS_PER_PERSON by closing their oldest sessions everywhere. Every
+   * session holds a server and may poll Raytio, so they cannot be left to pile up; closing the oldest
+   * rather than refusing the new one means a person whose clients never said goodbye is not locked out
+   * for the idle time (a client of a closed session gets 404 and opens a new one).
+   */
+  async #makeRoomFor(sub: string): Promise<void> {
+    const max = this.#options.maxSessionsPerPerson;
+    if (!max) return;
+    const { store } = this.#options;
+    const key = personSessionsKey(sub);
+    const live: string[] = [];
+    for (const id of await store.members(key)) {
+      if ((await store.get(sessionKey(id))) !== undefined) live.push(id);
+      else await store.addMember(key, id, 0);
+    }
+    while (live.length >= max) {
+      const oldest = live.shift() as string;
+      await this.terminate(oldest);
+      await store.addMember(key, oldest, 0);
+      telemetry().rateLimited("sessions_per_person");
+      this.#options.logger.info("Closed a person's oldest session: MCP_MAX_SESSIONS_PER_PERSON reached", {
+        session: oldest,
+        max,
+      });
+    }
   }
 
   /**
@@ -269,6 +318,7 @@ export class SessionManager {
     // Each session has its own logger so the secrets it must scrub leave memory with the session.
     const logger = createLogger({
       level: config.logLevel,
+      format: config.logFormat,
       secrets: secrets.encryptionPassword ? [secrets.encryptionPassword] : [],
     });
     const auth = new RaytioAuth(config, credentials, logger, { session: secrets.cognito });
@@ -297,6 +347,9 @@ export class SessionManager {
         // The session exists by the time a tool runs; a watch outlives neither it nor this replica.
         if (session) session.watch(start);
       },
+      ...(this.#options.maxTasksPerPerson
+        ? { limit: { person: record.sub, max: this.#options.maxTasksPerPerson } }
+        : {}),
     });
     // Declared here, before connecting: without the capability the SDK silently drops every logging message.
     app.server.server.registerCapabilities({ logging: {} });

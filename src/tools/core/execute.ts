@@ -4,6 +4,7 @@ import { ZodError } from "zod";
 import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../../budget.js";
 import { isRaytioError, RaytioError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
+import { telemetry } from "../../telemetry.js";
 import { carriesThirdPartyText } from "../../untrusted-text.js";
 import { type CallTrace, recordCall } from "./audit.js";
 import { withoutHiddenMentions } from "./mentions.js";
@@ -32,7 +33,9 @@ export async function executeTool(
   context: ToolContext,
 ): Promise<CallToolResult> {
   const trace: CallTrace = {};
-  const result = await runTool(tool, input, context, trace);
+  const started = performance.now();
+  const { result, outcome } = await runTool(tool, input, context, trace);
+  telemetry().toolCall(tool.name, outcome, (performance.now() - started) / 1000);
   await recordCall(tool, context, trace);
   return result;
 }
@@ -42,7 +45,7 @@ async function runTool(
   input: unknown,
   context: ToolContext,
   trace: CallTrace,
-): Promise<CallToolResult> {
+): Promise<{ result: CallToolResult; outcome: string }> {
   const hidden = context.hiddenTools;
   try {
     const args = parseArguments(tool, input, hidden);
@@ -52,18 +55,21 @@ async function runTool(
     trace.output = output;
     const json = JSON.stringify(output);
     const budgetNote = fitToBudget(output, json, raw, context.config.maxResponseTokens);
-    if (!budgetNote) return renderResult(tool, output, undefined, hidden, json);
+    if (!budgetNote) return { result: renderResult(tool, output, undefined, hidden, json), outcome: "ok" };
     if (!publishedOutputSchema(tool).safeParse(output).success) {
       throw new RaytioError(
         "INTERNAL_ERROR",
         `${tool.name} could not cut its result to the response budget. Ask for less (a smaller limit, or single records).`,
       );
     }
-    return renderResult(tool, output, budgetNote, hidden);
+    return { result: renderResult(tool, output, budgetNote, hidden), outcome: "ok" };
   } catch (error) {
     const failure = toRaytioError(error, tool.name, context.logger);
     trace.failure = failure;
-    return errorResult(failure, withoutHiddenMentions(failure.message, hidden));
+    return {
+      result: errorResult(failure, withoutHiddenMentions(failure.message, hidden)),
+      outcome: failure.code,
+    };
   }
 }
 
