@@ -7,7 +7,7 @@
 # BASE_IMAGE is any Debian-like image with Node 22 and npm on PATH and a `node` user, as the
 # official image has. `npm run container:check -- --base local` builds such a base without a
 # registry (debootstrap plus Node from npm) and builds this same file on it.
-ARG BASE_IMAGE=node:22-bookworm-slim
+ARG BASE_IMAGE=docker.io/library/node:22-bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
 WORKDIR /build

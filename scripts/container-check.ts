@@ -310,7 +310,13 @@ async function build(engine: Engine, baseImage: string | undefined): Promise<voi
     );
     args.push("--secret", `id=extra_ca,src=${extraCa}`);
   }
-  await must(engine, [...args, root]);
+  try {
+    await must(engine, [...args, root]);
+  } catch (error) {
+    if (options.base === "registry" && /pull|registry|resolve/i.test(String(error)))
+      throw new Error(`${(error as Error).message}\nNo reachable registry? --base local makes a base here.`);
+    throw error;
+  }
 }
 
 /** The Dockerfile's own default, so the output names the base a plain `docker build` uses. */
