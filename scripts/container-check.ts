@@ -399,19 +399,25 @@ async function waitUntilReady(engine: Engine, origin: string): Promise<void> {
   while (Date.now() < deadline) {
     const state = await sh(engine, ["inspect", "--format", "{{.State.Status}}", containerName]);
     if (state.stdout.trim() === "exited") fail("The container exited before it was ready");
-    try {
-      const ready = await fetch(`${origin}/readyz`, { signal: AbortSignal.timeout(5_000) });
+    const ready = await fetch(`${origin}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(
+      (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
+    );
+    if (typeof ready === "string") last = ready;
+    else {
       last = `/readyz ${ready.status} ${await ready.text()}`;
       if (ready.status === 200) return void console.log(`Ready: ${last}`);
-      // TEMPORARY, remove once /readyz is on main (branch ops25http): lets this check run against a
-      // server that has only /healthz, and only when asked to.
-      if (ready.status === 404 && process.env.CONTAINER_CHECK_ALLOW_HEALTHZ === "1") {
-        const live = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(5_000) });
-        last = `/healthz ${live.status} (this server has no /readyz)`;
-        if (live.status === 200) return void console.log(`Ready (fallback, no /readyz): ${last}`);
+      if (ready.status === 404) {
+        // TEMPORARY, remove once /readyz is on main (branch ops25http): lets this check run against
+        // a server that has only /healthz, and only when asked to.
+        if (process.env.CONTAINER_CHECK_ALLOW_HEALTHZ === "1") {
+          const live = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(5_000) });
+          if (live.status === 200)
+            return void console.log(
+              `Ready (CONTAINER_CHECK_ALLOW_HEALTHZ, no /readyz): /healthz ${live.status}`,
+            );
+        }
+        fail("/readyz answered 404: this server has no readiness endpoint");
       }
-    } catch (error) {
-      last = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
