@@ -177,9 +177,9 @@ async function chooseEngine(): Promise<Engine> {
     );
   // crun refuses cgroups v1 (and v1/v2 hybrid) hosts; runc runs on them.
   const globalArgs = cgroups.stdout.trim() === "v1" ? ["--runtime", "runc"] : [];
-  // Podman running as root raises each container's open-file and process limits to 1048576 and
-  // 4194304, which a host whose hard limits are lower (this project's CI VM) refuses with "error
-  // setting rlimit". The server under this check needs a few dozen of each.
+  // Podman running as root asks for open-file and process limits above the hard limits some hosts
+  // allow (this project's CI VM: 20000 files), and runc then fails with "error setting rlimit type 7"
+  // (RLIMIT_NOFILE). The server under this check needs a few dozen of each.
   const limits = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];
   return {
     name: "podman",
