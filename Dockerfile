@@ -41,10 +41,16 @@ COPY --from=build /build/package.json ./
 COPY --from=build /build/dist dist/
 # The server writes no file (Node's compile cache falls back to none when it cannot create its
 # folder), so the container runs with a read-only root file system and no tmpfs.
+# The audit log (README "Audit log") is the one file the server writes: a volume of its own, so the
+# root file system stays read-only and the records outlive the container. Mount a named or host
+# volume at /audit to keep them; RAYTIO_AUDIT_LOG=stderr sends them to the container's log instead.
+RUN mkdir /audit && chown 1000:1000 /audit && chmod 700 /audit
+VOLUME ["/audit"]
 ENV NODE_ENV=production \
     MCP_TRANSPORT=http \
     MCP_HOST=0.0.0.0 \
-    MCP_PORT=8808
+    MCP_PORT=8808 \
+    RAYTIO_AUDIT_LOG=/audit/audit.jsonl
 # The official image's `node` user, by number so that a runtime can prove the user is not root
 # (Kubernetes runAsNonRoot) without reading /etc/passwd.
 USER 1000:1000

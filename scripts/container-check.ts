@@ -188,7 +188,7 @@ async function chooseEngine(): Promise<Engine> {
     // network: rootful podman's default bridge needs CNI set up, which a CI host may not have.
     buildArgs: ["--format", "docker", "--network", "host", ...limits],
     // `--read-only` alone gives podman containers tmpfs on /tmp, /var/tmp and /run; the server needs
-    // no writable path at all, and this proves it.
+    // no writable path but its audit volume, and this proves it.
     runArgs: ["--read-only-tmpfs=false", ...limits],
   };
 }
