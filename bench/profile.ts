@@ -195,6 +195,7 @@ export function staticDomainsEnv(): Record<string, string> {
     RAYTIO_AGENT_USERNAME: "profile@example.invalid",
     RAYTIO_AGENT_PASSWORD: "not-used-before-tools-list",
     RAYTIO_LOG_LEVEL: "error",
+    RAYTIO_AUDIT_LOG: path.join(tmpdir(), `raytio-bench-audit-${process.pid}.jsonl`),
   };
 }
 

@@ -140,6 +140,8 @@ function ourEnv(sandbox: Sandbox): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "",
     RAYTIO_CONFIG_FILE: "",
+    // Measured as shipped (audit on, to a file), but never into the user's own audit log.
+    RAYTIO_AUDIT_LOG: path.join(tmpdir(), `raytio-bench-audit-${process.pid}.jsonl`),
     ...sandbox.configFor("agent", { RAYTIO_TOOL_DOMAINS: "dsm,ppm,prm,wrm" }),
   };
 }

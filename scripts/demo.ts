@@ -101,6 +101,8 @@ const transport = new StdioClientTransport({
   env: {
     PATH: process.env.PATH ?? "",
     RAYTIO_CONFIG_FILE: configFile,
+    // The sandbox's acts stay out of the person's own audit log (the default file).
+    RAYTIO_AUDIT_LOG: path.join(workDir, "audit.jsonl"),
     RAYTIO_POLL_INTERVAL_SECONDS: "1",
     RAYTIO_TOOL_DOMAINS: DEMO_DOMAINS,
   },

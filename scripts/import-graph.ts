@@ -34,6 +34,7 @@ export function layerOf(relative: string): number {
         "probe.ts",
         "stdio-transport.ts",
         "gated-transport.ts",
+        "draining-transport.ts",
         "forwarding-transport.ts",
         "stdio-guard.ts",
       ].includes(head)

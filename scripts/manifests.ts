@@ -73,6 +73,19 @@ export const VARIABLES: Record<string, VariableInfo> = {
   RAYTIO_EXCLUDE_TOOLS: { description: "Comma-separated tools to hide" },
   RAYTIO_READ_ONLY: { description: "true exposes only read-only tools", default: "false", bundle: true },
   RAYTIO_LOG_LEVEL: { description: "stderr log level: debug, info, warn, error, silent", default: "info" },
+  RAYTIO_AUDIT_LOG: {
+    description:
+      "Audit log of consequential acts and decryptions: an absolute file path, stderr or off (default: audit.jsonl in the user's state directory)",
+  },
+  RAYTIO_LOG_FORMAT: {
+    description:
+      "stderr log format: text, or json (one object per line with time, level, message, request id)",
+    default: "text",
+  },
+  MCP_DRAIN_TIMEOUT: {
+    description: "Seconds in-flight calls get to finish after SIGTERM before the server closes",
+    default: "30",
+  },
 };
 
 interface PackageJson {

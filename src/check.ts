@@ -1,4 +1,5 @@
 import { accountRoles } from "./account/roles.js";
+import { openAuditLog } from "./audit/log.js";
 import type { Config, LoadedConfig } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import { DsmServices } from "./dsm/services.js";
@@ -51,6 +52,14 @@ export async function runCheck({
   write("");
   pass("configuration is valid");
   for (const warning of loaded.warnings) warn(warning);
+  // Opened as serving opens it, so a log the server could not continue fails here first.
+  try {
+    const audit = await openAuditLog(config.auditLog);
+    if (audit.log.destination === "off") warn(audit.description);
+    else pass(audit.description);
+  } catch (error) {
+    failLine(error instanceof Error ? error.message : String(error));
+  }
 
   const started = Date.now();
   try {

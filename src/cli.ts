@@ -14,6 +14,8 @@ Usage: raytio-mcp-server [options]
   --check                validate the configuration, sign in, resolve tool domains, print a report;
                          exits 1 on any problem
   --list-tools [--json]  print the tools the filters below allow, without signing in
+  --verify-audit <file>  check that an audit log (RAYTIO_AUDIT_LOG) is one unbroken chain; exits 1
+                         naming the first line that was edited, removed, inserted or moved
   --domains <list>       tool domains (RAYTIO_TOOL_DOMAINS); default: from the account's roles
   --tools <list>         only these tools (RAYTIO_TOOLS)
   --exclude-tools <list> never these tools (RAYTIO_EXCLUDE_TOOLS)
@@ -55,6 +57,7 @@ export interface CliValues {
   check?: boolean;
   probe?: boolean;
   "list-tools"?: boolean;
+  "verify-audit"?: string;
   json?: boolean;
   domains?: string;
   tools?: string;
@@ -75,6 +78,7 @@ export function parseCli(argv: readonly string[]): CliValues {
         check: { type: "boolean" },
         probe: { type: "boolean" },
         "list-tools": { type: "boolean" },
+        "verify-audit": { type: "string" },
         json: { type: "boolean" },
         domains: { type: "string" },
         tools: { type: "string" },

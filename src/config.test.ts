@@ -168,4 +168,49 @@ describe("loadConfig", () => {
       expect(error.message).toContain("RAYTIO_AUTH_FLOW must be srp, token-endpoint or auto");
     });
   });
+  describe("RAYTIO_AUDIT_LOG", () => {
+    const audit = (env: Record<string, string>, platform: NodeJS.Platform = "linux") =>
+      loadConfig({ env: { ...VALID, ...env }, platform, defaultFile: noDefaultFile }).config.auditLog;
+
+    it("is on by default, to a file in the user's state directory on each platform", () => {
+      expect(audit({ HOME: "/home/ana" })).toEqual({
+        to: "file",
+        path: "/home/ana/.local/state/raytio-mcp-server/audit.jsonl",
+        byDefault: true,
+      });
+      expect(audit({ HOME: "/home/ana", XDG_STATE_HOME: "/var/state/ana" })).toMatchObject({
+        path: "/var/state/ana/raytio-mcp-server/audit.jsonl",
+      });
+      // The XDG spec ignores a relative XDG_STATE_HOME.
+      expect(audit({ HOME: "/home/ana", XDG_STATE_HOME: "state" })).toMatchObject({
+        path: "/home/ana/.local/state/raytio-mcp-server/audit.jsonl",
+      });
+      expect(audit({ HOME: "/Users/ana" }, "darwin")).toMatchObject({
+        path: "/Users/ana/Library/Logs/raytio-mcp-server/audit.jsonl",
+      });
+      expect(audit({ LOCALAPPDATA: "C:\\Users\\ana\\AppData\\Local" }, "win32")).toMatchObject({
+        path: path.join("C:\\Users\\ana\\AppData\\Local\\raytio-mcp-server", "audit.jsonl"),
+      });
+    });
+
+    it("takes an absolute path or ~/, stderr or off", () => {
+      expect(audit({ RAYTIO_AUDIT_LOG: "/srv/audit/raytio.jsonl" })).toEqual({
+        to: "file",
+        path: "/srv/audit/raytio.jsonl",
+        byDefault: false,
+      });
+      expect(audit({ HOME: "/home/ana", RAYTIO_AUDIT_LOG: "~/audit.jsonl" })).toMatchObject({
+        path: "/home/ana/audit.jsonl",
+      });
+      expect(audit({ RAYTIO_AUDIT_LOG: "stderr" })).toEqual({ to: "stderr" });
+      expect(audit({ RAYTIO_AUDIT_LOG: "OFF" })).toEqual({ to: "off" });
+    });
+
+    it("refuses a relative path, which would land wherever a client starts the server", () => {
+      const error = configError(() => audit({ RAYTIO_AUDIT_LOG: "audit.jsonl" }));
+      expect(error.message).toContain(
+        "RAYTIO_AUDIT_LOG must be an absolute file path (or ~/…), stderr or off",
+      );
+    });
+  });
 });

@@ -1,8 +1,10 @@
 import { readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import type { AuditSetting } from "./audit/log.js";
 import type { Credentials } from "./credentials.js";
 import { RaytioError } from "./errors.js";
 
@@ -110,6 +112,22 @@ const serviceShape = {
       error: "must be debug, info, warn, error or silent",
     })
     .default("info"),
+  // Unset: a file under the user's state directory (see auditSetting). MCP clients start servers from
+  // any working directory, so a relative path would land somewhere different each time: refused.
+  RAYTIO_AUDIT_LOG: optionalText.pipe(
+    z
+      .string()
+      .refine((value) => /^(off|stderr)$/i.test(value) || value.startsWith("~/") || path.isAbsolute(value), {
+        error: "must be an absolute file path (or ~/…), stderr or off",
+      })
+      .optional(),
+  ),
+  RAYTIO_LOG_FORMAT: z.enum(["text", "json"], { error: "must be text or json" }).default("text"),
+  // Both transports: how long in-flight calls get to finish once SIGTERM or SIGINT arrives.
+  MCP_DRAIN_TIMEOUT: z.coerce
+    .number({ error: "must be a number of seconds" })
+    .min(0, { error: "must be 0 or more" })
+    .default(30),
 };
 
 /** The stdio agent account: the one person a stdio server acts for. */
@@ -163,6 +181,11 @@ export interface Config {
   /** RAYTIO_CONFIRM; over HTTP the operator's setting applies to everyone. */
   confirm: ConfirmPolicy;
   logLevel: RawConfig["RAYTIO_LOG_LEVEL"];
+  /** Where audit records go (RAYTIO_AUDIT_LOG): a file, stderr, or off. */
+  auditLog: AuditSetting;
+  logFormat: RawConfig["RAYTIO_LOG_FORMAT"];
+  /** How long in-flight calls may take to finish after SIGTERM before the process closes anyway. */
+  drainTimeoutSeconds: number;
 }
 
 export interface SurfaceSettings {
@@ -228,6 +251,32 @@ export interface ConfigSourceValues {
   values: Record<string, string | undefined>;
   file: string | undefined;
   warnings: string[];
+  /** This user's home directory, from the same environment (for `~/` and the default audit log). */
+  home: string;
+  /** Where this user's state belongs on this platform; the default audit log lives in it. */
+  stateDirectory: string;
+}
+
+/**
+ * The per-user state directory: $XDG_STATE_HOME (else ~/.local/state) on Linux and other Unixes,
+ * ~/Library/Logs on macOS, %LOCALAPPDATA% on Windows; each with a raytio-mcp-server folder. Read from
+ * the configuration's environment, so a test or a service manager that sets it is obeyed.
+ */
+export function stateDirectory(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: string): string {
+  if (platform === "win32") {
+    const local = env.LOCALAPPDATA?.trim() || path.win32.join(home, "AppData", "Local");
+    return path.win32.join(local, "raytio-mcp-server");
+  }
+  if (platform === "darwin") return path.posix.join(home, "Library", "Logs", "raytio-mcp-server");
+  // The XDG spec says to ignore a relative value.
+  const xdg = env.XDG_STATE_HOME?.trim();
+  const base = xdg && path.posix.isAbsolute(xdg) ? xdg : path.posix.join(home, ".local", "state");
+  return path.posix.join(base, "raytio-mcp-server");
+}
+
+function homeDirectory(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
+  const fromEnv = (platform === "win32" ? env.USERPROFILE : env.HOME)?.trim();
+  return fromEnv || homedir();
 }
 
 /** The merged values of every source (file values for every key; the environment wins for config keys). */
@@ -258,7 +307,8 @@ export function readSources(sources: ConfigSources): ConfigSourceValues {
     const fromEnv = env[key];
     if (fromEnv !== undefined && fromEnv !== "") values[key] = fromEnv;
   }
-  return { values, file, warnings };
+  const home = homeDirectory(env, platform);
+  return { values, file, warnings, home, stateDirectory: stateDirectory(env, platform, home) };
 }
 
 interface Problem {
@@ -349,7 +399,22 @@ function signInSettings(raw: ServiceRaw): SignInSettings | undefined {
   return { flow, cognito: { userPoolId, clientId, region, endpoint: raw.RAYTIO_COGNITO_ENDPOINT } };
 }
 
-function toConfig(raw: ServiceRaw, signIn: SignInSettings): Config {
+/**
+ * On by default, to a file: an organisation that asks people for their data must be able to show
+ * what its agents did, and a default that records nothing shows nothing. Not stderr by default: a
+ * stdio client decides what becomes of a server's stderr (kept for a while, or dropped), and there the
+ * records would be mixed with diagnostics.
+ */
+function auditSetting(value: string | undefined, read: ConfigSourceValues): AuditSetting {
+  if (value === undefined)
+    return { to: "file", path: path.join(read.stateDirectory, "audit.jsonl"), byDefault: true };
+  if (/^off$/i.test(value)) return { to: "off" };
+  if (/^stderr$/i.test(value)) return { to: "stderr" };
+  const file = value.startsWith("~/") ? path.join(read.home, value.slice(2)) : value;
+  return { to: "file", path: path.resolve(file), byDefault: false };
+}
+
+function toConfig(raw: ServiceRaw, signIn: SignInSettings, read: ConfigSourceValues): Config {
   return {
     apiBaseUrl: raw.RAYTIO_API_BASE_URL.replace(/\/+$/, ""),
     signIn,
@@ -365,6 +430,9 @@ function toConfig(raw: ServiceRaw, signIn: SignInSettings): Config {
     maxResponseTokens: raw.RAYTIO_MAX_RESPONSE_TOKENS,
     confirm: raw.RAYTIO_CONFIRM,
     logLevel: raw.RAYTIO_LOG_LEVEL,
+    auditLog: auditSetting(raw.RAYTIO_AUDIT_LOG, read),
+    logFormat: raw.RAYTIO_LOG_FORMAT,
+    drainTimeoutSeconds: raw.MCP_DRAIN_TIMEOUT,
   };
 }
 
@@ -385,7 +453,7 @@ export function parseConfig(
   const problems = [...zodProblems(service.error), ...missingForFlow(values), ...zodProblems(agent?.error)];
   const signIn = service.success ? signInSettings(service.data) : undefined;
   if (!service.success || !signIn || problems.length > 0) throw invalid(problems, values, file);
-  const config = toConfig(service.data, signIn);
+  const config = toConfig(service.data, signIn, read);
   if (!agent?.success) return { file, warnings, config };
   return {
     file,

@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   "TOOL_NOT_EXPOSED",
   "DECLINED",
   "CONFIRMATION_UNAVAILABLE",
+  "LIMIT_REACHED",
   "INTERNAL_ERROR",
 ] as const;
 

@@ -9,6 +9,8 @@ import { type CliValues, fail, flagEnvironment } from "./cli.js";
 import { type LoadedAgentConfig, loadConfig, loadSurfaceSettings, type SurfaceSettings } from "./config.js";
 import { credentialSecrets } from "./credentials.js";
 import { isRaytioError } from "./errors.js";
+import { openAuditLog } from "./audit/log.js";
+import { DrainingTransport } from "./draining-transport.js";
 import { GatedTransport } from "./gated-transport.js";
 import { selectTransport } from "./http/mode.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -45,6 +47,7 @@ const GATED_METHODS = new Set([
 function agentLogger(loaded: LoadedAgentConfig): Logger {
   const logger = createLogger({
     level: loaded.config.logLevel,
+    format: loaded.config.logFormat,
     secrets: credentialSecrets(loaded.credentials),
   });
   for (const warning of loaded.warnings) logger.warn(warning);
@@ -69,10 +72,18 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   const catalogue = await loadCatalogue();
 
   let agent: Promise<AgentServices> | undefined;
+  let signedInAs: (() => string | undefined) | undefined;
   const services = () => {
-    agent ??= loadAgentServices(loaded, logger);
+    agent ??= loadAgentServices(loaded, logger).then((loadedServices) => {
+      signedInAs = () => loadedServices.auth.signedInUserId();
+      return loadedServices;
+    });
     return agent;
   };
+  // Opened before serving: a log that cannot be continued stops the server rather than losing records.
+  const opened = await openAuditLog(config.auditLog);
+  // Over stdio the process acts for its one agent account, whatever client started it.
+  const audit = { log: opened.log, actor: () => ({ user: signedInAs?.() ?? null, client: "stdio" }) };
 
   // The pinned instance of a 2025-era connection: it alone can carry unsolicited messages.
   let legacy: McpServer | undefined;
@@ -80,7 +91,7 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
     catalogue,
     services: async () => {
       const { auth, api, dsm } = await services();
-      return { config, logger, tokens: auth, api, dsm };
+      return { config, logger, tokens: auth, api, dsm, audit };
     },
     // Over stdio the process is the only client, so tasks live in its memory and end with it.
     tasks: (self) =>
@@ -98,18 +109,20 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   });
 
   const stdio = new StdioLineTransport();
-  let opened = false;
-  const transport = new GatedTransport(new LegacyTaskCalls(stdio), GATED_METHODS, (request) => {
-    if (opened) return;
+  let clientOpened = false;
+  const gated = new GatedTransport(new LegacyTaskCalls(stdio), GATED_METHODS, (request) => {
+    if (clientOpened) return;
     const meta = (request.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
     const version = meta?.[PROTOCOL_VERSION_META_KEY];
     if (request.method === "initialize" || typeof version !== "string") return;
-    opened = true;
+    clientOpened = true;
     const client = meta?.[CLIENT_INFO_META_KEY] as { name?: unknown; version?: unknown } | undefined;
     logger.info(
       `MCP client ${describeClient(client)} opened with ${request.method} at protocol ${version} (the 2026-07-28 era: stateless, no initialize)`,
     );
   });
+  // Outermost: it knows which requests are in flight, so a SIGTERM lets them finish.
+  const transport = new DrainingTransport(gated);
   let initialized!: () => void;
   const legacyReady = new Promise<void>((resolve) => {
     initialized = resolve;
@@ -134,8 +147,14 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
     },
   );
 
-  const shutdown = handleShutdown(logger, async () => {
-    surface.tasks?.close();
+  const shutdown = handleShutdown(logger, async (why) => {
+    // With stdin closed nobody can read an answer, so there is nothing to wait for.
+    if (why !== "stdin closed" && transport.inFlight > 0) {
+      logger.info(`Waiting up to ${config.drainTimeoutSeconds} s for ${transport.inFlight} call(s) in flight`);
+      const finished = await transport.drain(config.drainTimeoutSeconds * 1000);
+      if (!finished) logger.warn("Calls still in flight after MCP_DRAIN_TIMEOUT; closing anyway");
+    }
+    await surface.tasks?.close();
     await handle.close();
   });
   process.stdin.on("end", () => void shutdown("stdin closed"));
@@ -151,6 +170,8 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   };
 
   logger.info(`${PACKAGE_NAME} ${VERSION} serving on stdio`, { config: loaded.file ?? "environment only" });
+  if (opened.log.destination === "off") logger.warn(opened.description);
+  else logger.info(opened.description);
 
   // Sign-in runs in the background: a failure is reported per tool call, never by exiting.
   let signedIn = false;
@@ -197,7 +218,7 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
     };
     const timer = setTimeout(warmUp, 2_000);
     timer.unref();
-    void transport.toolListServed.then(() => {
+    void gated.toolListServed.then(() => {
       clearTimeout(timer);
       warmUp();
     });
@@ -220,7 +241,7 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   logger.info(
     `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}: ${resolution.reason}); ${exposed.length} tools${describeFilters(config.surface)}`,
   );
-  transport.open();
+  gated.open();
   if (!fixed) proveEncryptionPassword();
 }
 

@@ -177,7 +177,7 @@ export class RaytioSurface {
     const known = this.catalogue.find((tool) => tool.name === name);
     // As the SDK's own tools/call answers an unknown name.
     if (!known) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
-    const { confirmationStep, errorResult, executeTool, failedResult, parseArguments } =
+    const { confirmationStep, errorResult, executeTool, failedResult, parseArguments, recordCall } =
       await loadToolRuntime();
     if (this.#hidden.has(name)) {
       return errorResult(
@@ -229,8 +229,12 @@ export class RaytioSurface {
           // Describing the act failed (e.g. the access application is not there): say why, as a call would.
           return failedResult(tool, error, context);
         }
-        if (step.kind === "answer") return step.result;
-        context.confirmation = step.outcome;
+        context.audit.confirmed(step.outcome);
+        if (step.kind === "answer") {
+          // A refusal is an act that did not happen, and on record as such; a question is not an act.
+          if (step.refusal) await recordCall(tool, context, { args: valid.value, failure: step.refusal });
+          return step.result;
+        }
       }
     }
     return executeTool(tool, args, context);

@@ -17,6 +17,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
+  // Needs no configuration: an auditor checks a copy of the log wherever it is.
+  if (values["verify-audit"] !== undefined) {
+    const { runVerifyAudit } = await import("./audit/verify.js");
+    process.exitCode = await runVerifyAudit(values["verify-audit"], (line) =>
+      process.stdout.write(`${line}\n`),
+    );
+    return;
+  }
   const { runCommand } = await import("./main.js");
   await runCommand(values);
 }

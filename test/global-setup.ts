@@ -7,6 +7,8 @@ import { startSandbox } from "../sandbox/sandbox.js";
 declare module "vitest" {
   export interface ProvidedContext {
     sandboxSnapshot: string;
+    /** Where spawned servers write their audit logs unless a test names its own (never the real home). */
+    auditDirectory: string;
   }
 }
 
@@ -22,5 +24,6 @@ export default async function setup(project: TestProject) {
   const file = path.join(dir, "sandbox.tar");
   writeFileSync(file, Buffer.from(await snapshot.arrayBuffer()));
   project.provide("sandboxSnapshot", file);
+  project.provide("auditDirectory", dir);
   return () => rmSync(dir, { recursive: true, force: true });
 }

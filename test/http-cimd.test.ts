@@ -11,7 +11,7 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { ClientMetadataDocuments } from "../src/http/oauth/client-metadata.js";
 import type { FetchedResponse } from "../src/http/oauth/metadata-fetch.js";
 import { RedisStore } from "../src/http/store.js";
-import { type Domain, toolsForDomains } from "../src/tools/domains.js";
+import { type Domain, toolsForDomains } from "../src/tools/core/domains.js";
 import { TOOLS } from "../src/tools/registry.js";
 import { ROOT, startTestSandbox } from "./support/harness.js";
 import {

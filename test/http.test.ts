@@ -97,8 +97,9 @@ beforeAll(async () => {
   sandbox = await startTestSandbox();
   server = await startHttpServerProcess(sandbox, {
     MCP_TRUST_PROXY: "true",
-    // Sign-in limits are tested on their own server below; here every test signs in from one address.
+    // Sign-in and page limits are tested on their own servers; here every test signs in from one address.
     MCP_OAUTH_SIGNIN_LIMIT: "1000",
+    MCP_OAUTH_AUTHORIZE_LIMIT: "1000",
     RAYTIO_DSM_KEY_BITS: "2048",
     RAYTIO_POLL_INTERVAL_SECONDS: "0.2",
   });

@@ -72,6 +72,8 @@ export class DsmData {
     private readonly api: RaytioApiClient,
     private readonly services: DsmServices,
     private readonly signal: AbortSignal,
+    /** Told before a submission is opened, so the call's audit record says it decrypted. */
+    private readonly beforeOpening: () => void = () => undefined,
   ) {}
 
   /** RSA size for new application keys (see DsmServices.keyBits). */
@@ -315,6 +317,7 @@ export class DsmData {
     applicationId: string,
     records: readonly unknown[],
   ): Promise<Array<{ schema: string; value: unknown }>> {
+    this.beforeOpening();
     return this.services.openRecords(this.api, applicationId, records);
   }
 }

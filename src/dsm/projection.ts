@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auditTarget } from "../audit/targets.js";
 import { thirdParty } from "../untrusted-text.js";
 import {
   REQUEST_STATUSES,
@@ -72,10 +73,11 @@ export type RequestRow = z.infer<typeof requestRowSchema>;
 
 /** What tools show for a request: the status is derived, so an expired request says so. */
 export const requestSchema = z.object({
-  request_short_code: z.string(),
+  // The request and the person it reaches are what an audit record of send_request names.
+  request_short_code: auditTarget(z.string()),
   application_id: z.string(),
   form_id: z.string(),
-  recipient_email: thirdParty(z.string()),
+  recipient_email: thirdParty(auditTarget(z.string())),
   status: z.enum(REQUEST_STATUSES),
   expires_at: z.string(),
   created_at: z.string(),

@@ -7,6 +7,7 @@ import {
   readSources,
 } from "../config.js";
 import { RaytioError } from "../errors.js";
+import { agentSettingsWarning, publicAddressProblems } from "./safety.js";
 
 /**
  * Settings of the Streamable HTTP transport. They come from the same sources as the rest of the
@@ -44,6 +45,16 @@ export interface HttpConfig {
   requestTimeoutSeconds: number;
   /** Concurrent connections one peer address may hold (0: no cap); not applied behind a proxy. */
   maxConnectionsPerAddress: number;
+  /** How long an idle keep-alive connection is kept open between requests. */
+  keepAliveTimeoutSeconds: number;
+  /** Views of the authorization page per address per window, and in all per pending lifetime. */
+  authorizeLimit: { max: number; windowSeconds: number };
+  pendingAuthorizationsMax: number;
+  /** Open MCP sessions and unfinished MCP tasks one person may have (0: no cap). */
+  maxSessionsPerPerson: number;
+  maxTasksPerPerson: number;
+  /** Where Prometheus metrics are served; undefined: not served. */
+  metrics: { host: string; port: number } | undefined;
   redisUrl: string | undefined;
   /** Client ID Metadata Documents: https `client_id`s whose document this server fetches. */
   clientMetadataDocuments: {
@@ -171,6 +182,28 @@ const httpSchema = z.object({
     .default(5),
   // Named so that nobody mistakes it for a production setting: it opens the SSRF guard to this machine.
   MCP_TEST_ONLY_CIMD_ALLOW_LOOPBACK: flag(false),
+  MCP_KEEP_ALIVE_TIMEOUT: seconds(5),
+  MCP_OAUTH_AUTHORIZE_LIMIT: count(30),
+  MCP_OAUTH_AUTHORIZE_WINDOW: seconds(600),
+  MCP_OAUTH_PENDING_MAX: count(10_000),
+  MCP_MAX_SESSIONS_PER_PERSON: maybeZero(16),
+  MCP_MAX_TASKS_PER_PERSON: maybeZero(20),
+  MCP_METRICS_PORT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined || value === "") return undefined;
+      const port = Number(value);
+      if (/^\d{1,5}$/.test(value) && port <= 65_535) return port;
+      context.addIssue({ code: "custom", message: "must be a port number from 0 to 65535" });
+      return z.NEVER;
+    }),
+  MCP_METRICS_HOST: z.string().trim().min(1).default("127.0.0.1"),
+  MCP_ALLOW_INSECURE_HTTP: z
+    .enum(["true", "false", "1", "0", "yes", "no", ""], { error: "must be true or false" })
+    .optional()
+    .transform((value) => value === "true" || value === "1" || value === "yes"),
   REDIS_URL: z
     .string()
     .trim()
@@ -285,6 +318,25 @@ export function loadHttpConfig(sources: ConfigSources = { env: process.env }): L
       `MCP_TEST_ONLY_CIMD_ALLOW_LOOPBACK lets client metadata documents be fetched from this machine's loopback addresses, which is only for tests: it needs MCP_HOST to be a loopback address (127.0.0.1, ::1 or localhost), not ${raw.MCP_HOST}. Unset it in production.`,
     );
   }
+  const unsafe = publicAddressProblems({
+    host: raw.MCP_HOST,
+    publicUrl: raw.MCP_PUBLIC_URL,
+    allowInsecureHttp: raw.MCP_ALLOW_INSECURE_HTTP,
+  });
+  if (
+    raw.MCP_METRICS_PORT !== undefined &&
+    raw.MCP_METRICS_PORT !== 0 &&
+    raw.MCP_METRICS_PORT === raw.MCP_PORT
+  )
+    unsafe.push("  - MCP_METRICS_PORT must differ from MCP_PORT: metrics are served on a port of their own");
+  if (unsafe.length > 0) {
+    throw new RaytioError(
+      "CONFIG_INVALID",
+      `Raytio MCP server HTTP configuration is unsafe (read from ${file ? `the environment and ${file}` : "the environment"}):\n${unsafe.join("\n")}`,
+    );
+  }
+  const agentWarning = agentSettingsWarning(read.values);
+  if (agentWarning) service.warnings.push(agentWarning);
   return {
     service,
     http: {
@@ -307,6 +359,15 @@ export function loadHttpConfig(sources: ConfigSources = { env: process.env }): L
       headersTimeoutSeconds: Math.min(raw.MCP_HEADERS_TIMEOUT, raw.MCP_REQUEST_TIMEOUT),
       requestTimeoutSeconds: raw.MCP_REQUEST_TIMEOUT,
       maxConnectionsPerAddress: raw.MCP_MAX_CONNECTIONS_PER_IP,
+      keepAliveTimeoutSeconds: raw.MCP_KEEP_ALIVE_TIMEOUT,
+      authorizeLimit: { max: raw.MCP_OAUTH_AUTHORIZE_LIMIT, windowSeconds: raw.MCP_OAUTH_AUTHORIZE_WINDOW },
+      pendingAuthorizationsMax: raw.MCP_OAUTH_PENDING_MAX,
+      maxSessionsPerPerson: raw.MCP_MAX_SESSIONS_PER_PERSON,
+      maxTasksPerPerson: raw.MCP_MAX_TASKS_PER_PERSON,
+      metrics:
+        raw.MCP_METRICS_PORT === undefined
+          ? undefined
+          : { host: raw.MCP_METRICS_HOST, port: raw.MCP_METRICS_PORT },
       redisUrl: raw.REDIS_URL,
       clientMetadataDocuments: {
         enabled: raw.MCP_OAUTH_CIMD,

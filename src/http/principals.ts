@@ -1,4 +1,5 @@
 import { accountRoles } from "../account/roles.js";
+import type { AuditLog } from "../audit/record.js";
 import type { Config } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { DsmServices } from "../dsm/services.js";
@@ -40,6 +41,8 @@ export interface PrincipalCacheOptions {
   catalogue: ToolCatalogue;
   /** Seals confirmation state, the same on every replica (src/http/shared-secret.ts). */
   requestStateKey: Uint8Array;
+  /** The process's audit log; every record names the person (sub) and the OAuth client. */
+  audit: AuditLog;
   idleSeconds: number;
   now?: () => number;
 }
@@ -121,6 +124,7 @@ export class PrincipalCache {
     // Each person has their own logger, so the secrets it must scrub leave memory with them.
     const logger: Logger = createLogger({
       level: config.logLevel,
+      format: config.logFormat,
       secrets: secrets.encryptionPassword ? [secrets.encryptionPassword] : [],
     });
     const auth = new RaytioAuth(config, credentials, logger, { session: secrets.cognito });
@@ -132,7 +136,8 @@ export class PrincipalCache {
       missingPasswordHint:
         "You signed in without your encryption password: reconnect your MCP client and enter it on the sign-in page.",
     });
-    const services: ServerServices = { config, logger, api, tokens: auth, dsm };
+    const audit = { log: this.#options.audit, actor: () => ({ user: grant.sub, client: grant.clientId }) };
+    const services: ServerServices = { config, logger, api, tokens: auth, dsm, audit };
     const resolution = await resolveDomainsInTime(config, () => accountRoles(api), logger);
     const filters = filtersFromSurface(config.surface);
     const exposed = new Set(

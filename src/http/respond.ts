@@ -25,6 +25,18 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return Buffer.concat(chunks);
 }
 
+/** True when `value` nests arrays and objects deeper than `max` (walked without recursion). */
+export function jsonNestingExceeds(value: unknown, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== "object") continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Form-encoded or JSON bodies, both read as URLSearchParams (OAuth clients send either). */
 export function formOf(req: IncomingMessage, body: Buffer): URLSearchParams {
   const type = String(req.headers["content-type"] ?? "").toLowerCase();

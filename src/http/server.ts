@@ -8,24 +8,36 @@ import {
   isLegacyRequest,
   type McpHttpHandler,
 } from "@modelcontextprotocol/server";
+import { openAuditLog } from "../audit/log.js";
 import type { ConfigSources } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { AgentKeyring } from "../crypto/maxcryptor.js";
 import { DsmServices } from "../dsm/services.js";
 import { RaytioError } from "../errors.js";
-import { createLogger, type Logger } from "../logger.js";
+import { createLogger, errorFields, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
+import { noteRequester } from "../request-context.js";
 import type { RaytioSurface } from "../server.js";
 import { handleShutdown } from "../shutdown.js";
+import { setTelemetry } from "../telemetry.js";
 import { loadCatalogue } from "../tools/catalogue.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
+import { withAccessLog } from "./access-log.js";
 import { clientAddress } from "./client-address.js";
 import { type HttpConfig, type LoadedHttpConfig, loadHttpConfig } from "./config.js";
-import { capConnectionsPerAddress, timeoutCheckIntervalMs } from "./connections.js";
+import {
+  capConnectionsPerAddress,
+  closeConnectionsWithoutRequest,
+  timeoutCheckIntervalMs,
+} from "./connections.js";
+import { countingFailures } from "./counted-store.js";
+import { Drain } from "./drain.js";
+import { answerHealth, ReadinessCheck } from "./health.js";
 import { ClientMetadataDocuments, MAX_DOCUMENT_BYTES } from "./oauth/client-metadata.js";
 import {
   type OAuthEndpoints as Endpoints,
+  OAUTH_PATHS,
   OAuthEndpoints,
   type RequestContext,
   type SignedInPerson,
@@ -33,7 +45,13 @@ import {
 import { MetadataFetcher } from "./oauth/metadata-fetch.js";
 import { type AccessGrant, OAuthService } from "./oauth/service.js";
 import { type Principal, PrincipalCache } from "./principals.js";
-import { BodyTooLargeError, RequestAbortedError, readBody, sendJsonRpcError } from "./respond.js";
+import {
+  BodyTooLargeError,
+  jsonNestingExceeds,
+  RequestAbortedError,
+  readBody,
+  sendJsonRpcError,
+} from "./respond.js";
 import { authInfoOf, type LocalSession, SessionManager } from "./sessions.js";
 import { sharedSecret } from "./shared-secret.js";
 import { openStore, type StateStore } from "./store.js";
@@ -44,6 +62,8 @@ import { openStore, type StateStore } from "./store.js";
  * the MCP endpoint (bearer token, session lookup, owner check) before the SDK transport sees anything.
  */
 const MAX_MCP_BODY_BYTES = 4 * 1024 * 1024;
+/** Far deeper than any MCP message needs; deep enough nesting otherwise overflows a recursive parser. */
+const MAX_JSON_NESTING = 64;
 
 export interface HttpServerDependencies {
   /** Replaces the Raytio sign-in (unit tests). */
@@ -61,7 +81,12 @@ export interface RunningHttpServer {
   origin: string;
   store: StateStore;
   sessions: SessionManager;
+  /** Prometheus metrics, when MCP_METRICS_PORT is set. */
+  metricsUrl: string | undefined;
+  /** Closes at once (tests). */
   close(): Promise<void>;
+  /** SIGTERM: drains in-flight calls (MCP_DRAIN_TIMEOUT), releases task leases, closes streams, closes. */
+  shutdown(): Promise<void>;
 }
 
 function hostOf(host: string): string {
@@ -76,16 +101,21 @@ interface Gates {
   allowedOrigins: Set<string>;
 }
 
+/** The names this server answers to on loopback, each an origin its own pages may be opened on. */
+function loopbackAliases(http: HttpConfig, port: number): string[] {
+  return LOOPBACK_HOSTS.has(http.host)
+    ? ["127.0.0.1", "localhost", "[::1]"].map((name) => `${name}:${port}`)
+    : [];
+}
+
 function gatesFor(http: HttpConfig, port: number): Gates {
   const local = `http://${hostOf(http.host)}:${port}`;
   const origin = http.publicUrl ?? local;
   const allowedHosts = new Set([new URL(origin).host, new URL(local).host, ...http.allowedHosts]);
   const allowedOrigins = new Set([origin, ...http.allowedOrigins]);
-  if (LOOPBACK_HOSTS.has(http.host)) {
-    for (const name of ["127.0.0.1", "localhost", "[::1]"]) {
-      allowedHosts.add(`${name}:${port}`);
-      allowedOrigins.add(`http://${name}:${port}`);
-    }
+  for (const alias of loopbackAliases(http, port)) {
+    allowedHosts.add(alias);
+    allowedOrigins.add(`http://${alias}`);
   }
   return { origin, allowedHosts, allowedOrigins };
 }
@@ -108,7 +138,7 @@ function raytioSignIn(loaded: LoadedHttpConfig) {
     encryptionPassword: string | undefined;
   }): Promise<SignedInPerson> => {
     const secrets = [credentials.password, credentials.encryptionPassword ?? ""];
-    const logger = createLogger({ level: config.logLevel, secrets });
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets });
     const session = await RaytioAuth.signInWithPassword(config, logger, {
       username: credentials.email,
       password: credentials.password,
@@ -226,10 +256,12 @@ class McpEndpoint {
       return;
     }
     const header = req.headers.authorization ?? "";
-    const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header)?.[1];
+    // RFC 6750 via RFC 9110 §11.1: the scheme name is case-insensitive.
+    const token = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header)?.[1];
     if (!token) return this.#unauthorized(context, false);
     const grant = await this.oauth.verifyAccessToken(token);
     if (!grant) return this.#unauthorized(context, true);
+    noteRequester({ clientId: grant.clientId, subject: grant.sub });
 
     let body: unknown;
     if (method === "POST") {
@@ -237,9 +269,21 @@ class McpEndpoint {
         body = JSON.parse((await readBody(req, MAX_MCP_BODY_BYTES)).toString("utf8"));
       } catch (error) {
         if (error instanceof BodyTooLargeError)
-          return sendJsonRpcError(res, 413, -32000, "Request body too large", cors);
+          return sendJsonRpcError(res, 413, -32000, "Request body too large", {
+            ...cors,
+            Connection: "close",
+          });
         return sendJsonRpcError(res, 400, -32700, "Parse error: Invalid JSON", cors);
       }
+      // Checked before anything walks the message: validation and storage recurse through it.
+      if (jsonNestingExceeds(body, MAX_JSON_NESTING))
+        return sendJsonRpcError(
+          res,
+          400,
+          -32600,
+          `Invalid Request: nested deeper than ${MAX_JSON_NESTING} levels`,
+          cors,
+        );
     }
     const authInfo = authInfoOf(token, grant);
     const serve = toNodeHandler({
@@ -380,14 +424,19 @@ export async function startHttpServer(
 ): Promise<RunningHttpServer> {
   const { http } = loaded;
   const config = loaded.service.config;
-  const logger = dependencies.logger ?? createLogger({ level: config.logLevel });
+  const logger = dependencies.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   for (const warning of loaded.service.warnings) logger.warn(warning);
-  const store = await openStore(http.redisUrl).catch((error: unknown) => {
+  // One log per process, shared by every session: each replica's file is its own chain.
+  const audit = await openAuditLog(config.auditLog);
+  if (audit.log.destination === "off") logger.warn(audit.description);
+  else logger.info(audit.description);
+  const opened = await openStore(http.redisUrl).catch((error: unknown) => {
     throw new RaytioError(
       "CONFIG_INVALID",
       `Cannot reach Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`,
     );
   });
+  const store = opened.kind === "redis" ? countingFailures(opened) : opened;
 
   const server: Server = createServer({
     // A client gets this long to send its headers, and its whole request: a stalled body must not hold
@@ -396,6 +445,11 @@ export async function startHttpServer(
     headersTimeout: http.headersTimeoutSeconds * 1000,
     requestTimeout: http.requestTimeoutSeconds * 1000,
     connectionsCheckingInterval: timeoutCheckIntervalMs(http.headersTimeoutSeconds),
+    keepAliveTimeout: http.keepAliveTimeoutSeconds * 1000,
+  });
+  closeConnectionsWithoutRequest(server, {
+    headersMs: http.headersTimeoutSeconds * 1000,
+    keepAliveMs: http.keepAliveTimeoutSeconds * 1000,
   });
   // Behind a proxy every connection comes from the proxy: limiting clients is then the proxy's job.
   if (http.maxConnectionsPerAddress > 0 && http.trustProxy === 0) {
@@ -443,6 +497,9 @@ export async function startHttpServer(
     route: http.route,
     registerLimit: http.registerLimit,
     signInLimit: http.signInLimit,
+    authorizeLimit: http.authorizeLimit,
+    pendingMax: http.pendingAuthorizationsMax,
+    pageOrigins: [gates.origin, ...loopbackAliases(http, port).map((alias) => `http://${alias}`)],
     signIn: dependencies.signIn ?? raytioSignIn(loaded),
   });
   const catalogue = await loadCatalogue();
@@ -451,6 +508,7 @@ export async function startHttpServer(
     config,
     catalogue,
     requestStateKey,
+    audit: audit.log,
     idleSeconds: http.sessionIdleSeconds,
   });
   const sessions = new SessionManager({
@@ -461,8 +519,21 @@ export async function startHttpServer(
     logger,
     idleSeconds: http.sessionIdleSeconds,
     endpoint: endpointUrl.href,
+    maxSessionsPerPerson: http.maxSessionsPerPerson,
+    maxTasksPerPerson: http.maxTasksPerPerson,
   });
   await sessions.start();
+  let metrics: { url: string; close(): Promise<void> } | undefined;
+  let restoreTelemetry = () => {};
+  if (http.metrics) {
+    // Loaded only when asked for: prom-client stays off the start-up path otherwise.
+    const { PrometheusTelemetry, serveMetrics } = await import("../metrics.js");
+    const prometheus = new PrometheusTelemetry({ sessions: () => sessions.size });
+    metrics = await serveMetrics(prometheus.registry, http.metrics, logger);
+    restoreTelemetry = setTelemetry(prometheus);
+  }
+  const drain = new Drain();
+  const readiness = new ReadinessCheck({ store, config, logger, draining: () => drain.draining });
   const mcp = new McpEndpoint(oauth, endpoints, sessions, principals, logger);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -492,30 +563,38 @@ export async function startHttpServer(
     const context: RequestContext = { req, res, url, clientIp, cors };
     if (url.pathname === http.route) return mcp.handle(context);
     if (await endpoints.handle(context)) return;
-    if (url.pathname === "/healthz" && req.method === "GET") {
-      res
-        .writeHead(200, { "Content-Type": "application/json" })
-        .end(JSON.stringify({ status: "ok", store: store.kind }));
-      return;
-    }
     sendJsonRpcError(res, 404, -32000, "Not found", cors);
   };
 
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof RequestAbortedError) {
-        // The client went away or ran out of time mid-body (408 already sent): nothing failed here.
-        logger.info("A request ended before its body arrived", { path: req.url?.split("?")[0] });
-        return;
-      }
-      logger.error("HTTP request failed", {
-        path: req.url?.split("?")[0],
-        error: error instanceof Error ? error.name : typeof error,
+  // Health first (before the Host check, so a probe by IP works), then the drain gate, then the rest.
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (await answerHealth(req, res, readiness, store.kind)) return;
+    if (drain.refuseOrFollow(req, res)) return;
+    await handle(req, res);
+  };
+  const routes = new Set<string>([
+    http.route,
+    ...Object.values(OAUTH_PATHS),
+    `${OAUTH_PATHS.resourceMetadata}${http.route}`,
+    `${OAUTH_PATHS.serverMetadata}${http.route}`,
+    "/healthz",
+    "/readyz",
+  ]);
+  server.on(
+    "request",
+    withAccessLog({ logger, routes, trustProxy: http.trustProxy }, (req, res) => {
+      serve(req, res).catch((error: unknown) => {
+        if (error instanceof RequestAbortedError) {
+          // The client went away or ran out of time mid-body (408 already sent): nothing failed here.
+          logger.info("A request ended before its body arrived", { path: req.url?.split("?")[0] });
+          return;
+        }
+        logger.error("HTTP request failed", { path: req.url?.split("?")[0], ...errorFields(error) });
+        if (!res.headersSent) sendJsonRpcError(res, 500, -32603, "Internal server error");
+        else res.end();
       });
-      if (!res.headersSent) sendJsonRpcError(res, 500, -32603, "Internal server error");
-      else res.end();
-    });
-  });
+    }),
+  );
 
   logger.info(`${PACKAGE_NAME} ${VERSION} listening on ${endpointUrl.href}`, {
     bound: `${hostOf(http.host)}:${port}`,
@@ -523,18 +602,45 @@ export async function startHttpServer(
     config: loaded.service.file ?? "environment only",
   });
 
+  const closeAll = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await metrics?.close();
+    restoreTelemetry();
+    await fetcher?.close();
+    await store.close();
+  };
   return {
     url: endpointUrl.href,
     origin: gates.origin,
     store,
     sessions,
+    metricsUrl: metrics?.url,
     async close() {
       await sessions.close();
       principals.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await fetcher?.close();
-      await store.close();
+      await closeAll();
+    },
+    async shutdown() {
+      const timeoutMs = config.drainTimeoutSeconds * 1000;
+      logger.info(
+        `Draining: no new connections; waiting up to ${config.drainTimeoutSeconds} s for calls in flight`,
+        {
+          in_flight: drain.inFlight,
+        },
+      );
+      const finished = await drain.start(server, timeoutMs);
+      if (!finished)
+        logger.warn("Calls still in flight after MCP_DRAIN_TIMEOUT; closing them", {
+          in_flight: drain.inFlight,
+        });
+      // Task leases are released here, so another replica takes each task over at once; closing the
+      // sessions also ends their streams, which clients reopen on another replica.
+      await sessions.close();
+      principals.close();
+      await drain.allClosed(1_000);
+      await closeAll();
+      logger.info("Drained and closed");
     },
   };
 }
@@ -542,7 +648,8 @@ export async function startHttpServer(
 /** `--transport http`: runs until SIGTERM or SIGINT. */
 export async function runHttpServer(sources: ConfigSources): Promise<void> {
   const loaded = loadHttpConfig(sources);
-  const logger = createLogger({ level: loaded.service.config.logLevel });
+  const { config } = loaded.service;
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const running = await startHttpServer(loaded, { logger });
-  handleShutdown(logger, () => running.close());
+  handleShutdown(logger, () => running.shutdown());
 }

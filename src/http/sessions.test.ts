@@ -51,6 +51,7 @@ function manager(store: MemoryStore, now: () => number = Date.now): SessionManag
     logger: createLogger({ level: "silent" }),
     idleSeconds: 60,
     endpoint: "http://127.0.0.1:1/mcp",
+    audit: { destination: "off", append: async () => undefined },
     now,
   });
   managers.push(created);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   type AuthInfo,
   type LoggingLevel,
@@ -12,6 +13,7 @@ import type { RaytioApiClient } from "../raytio/api-client.js";
 import { loadToolRuntime, RaytioSurface } from "../server.js";
 import { LegacyTaskCalls, sendTaskStatus } from "../tasks/legacy.js";
 import { TaskService } from "../tasks/service.js";
+import { telemetry } from "../telemetry.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import type { AnyTool } from "../tools/core/tool.js";
 import {
@@ -53,6 +55,11 @@ export type SessionRecord = z.infer<typeof sessionRecordSchema>;
 export type InitializeParams = SessionRecord["initialize"];
 
 const sessionKey = (id: string) => `mcp:session:${id}`;
+/** A person's sessions, in the order they were opened (the score is the opening time plus a week). */
+const personSessionsKey = (sub: string) =>
+  `mcp:person-sessions:${createHash("sha256").update(sub).digest("hex")}`;
+/** How long a session counts against its person's cap without a new one being opened. */
+const MEMBERSHIP_MS = 7 * 24 * 3600 * 1000;
 
 export interface SessionManagerOptions {
   store: StateStore;
@@ -64,6 +71,10 @@ export interface SessionManagerOptions {
   idleSeconds: number;
   /** The MCP endpoint URL, used for the synthetic requests that rebuild a session. */
   endpoint: string;
+  /** Open sessions one person may have; opening one more closes their oldest (0: no cap). */
+  maxSessionsPerPerson?: number;
+  /** Unfinished MCP tasks one person may have (0: no cap). */
+  maxTasksPerPerson?: number;
   now?: () => number;
 }
 
@@ -107,8 +118,9 @@ export class LocalSession {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // First, while the task service still knows which tasks it watches: their leases are given up.
+    await this.surface.tasks?.close();
     for (const controller of this.#watches) controller.abort();
-    this.surface.tasks?.close();
     await this.server.close().catch(() => undefined);
   }
 }
@@ -172,10 +184,46 @@ export class SessionManager {
       initialize,
       createdAt: this.#now(),
     };
+    await this.#makeRoomFor(grant.sub);
     await this.#options.store.set(sessionKey(record.id), JSON.stringify(record), this.#options.idleSeconds);
+    if (this.#options.maxSessionsPerPerson) {
+      await this.#options.store.addMember(
+        personSessionsKey(grant.sub),
+        record.id,
+        record.createdAt + MEMBERSHIP_MS,
+      );
+    }
     const session = await this.#build(record, principal);
     this.#local.set(record.id, session);
     return session;
+  }
+
+  /**
+   * Keeps a person under MCP_MAX_SESSIONS_PER_PERSON by closing their oldest sessions everywhere. Every
+   * session holds a server and may poll Raytio, so they cannot be left to pile up; closing the oldest
+   * rather than refusing the new one means a person whose clients never said goodbye is not locked out
+   * for the idle time (a client of a closed session gets 404 and opens a new one).
+   */
+  async #makeRoomFor(sub: string): Promise<void> {
+    const max = this.#options.maxSessionsPerPerson;
+    if (!max) return;
+    const { store } = this.#options;
+    const key = personSessionsKey(sub);
+    const live: string[] = [];
+    for (const id of await store.members(key)) {
+      if ((await store.get(sessionKey(id))) !== undefined) live.push(id);
+      else await store.addMember(key, id, 0);
+    }
+    while (live.length >= max) {
+      const oldest = live.shift() as string;
+      await this.terminate(oldest);
+      await store.addMember(key, oldest, 0);
+      telemetry().rateLimited("sessions_per_person");
+      this.#options.logger.info("Closed a person's oldest session: MCP_MAX_SESSIONS_PER_PERSON reached", {
+        session: oldest,
+        max,
+      });
+    }
   }
 
   /**
@@ -281,6 +329,9 @@ export class SessionManager {
               // The session exists by the time a tool runs; a watch outlives neither it nor this replica.
               if (session) session.watch(start);
             },
+            ...(this.#options.maxTasksPerPerson
+              ? { limit: { person: record.sub, max: this.#options.maxTasksPerPerson } }
+              : {}),
           },
           tool: (name) => self.definition(name),
           context: (signal) => self.contextFor(signal),

@@ -20,6 +20,8 @@ export interface StateStore extends TaskKv {
   increment(key: string, ttlSeconds: number): Promise<number>;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: (message: string) => void): Promise<void>;
+  /** Resolves when the store answers (readiness); rejects with why it does not. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,8 @@ export class MemoryStore extends MemoryTaskKv implements StateStore {
   async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
     this.#events.on(channel, listener);
   }
+
+  async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);

@@ -121,6 +121,11 @@ export class RaytioAuth implements TokenSource {
     return (await this.currentTokens()).claims.sub;
   }
 
+  /** Who is signed in now, without signing in: undefined before the first sign-in succeeds. */
+  signedInUserId(): string | undefined {
+    return this.tokens?.claims.sub;
+  }
+
   async renewAfterRejection(rejectedToken: string): Promise<string> {
     if (this.tokens && this.tokens.idToken !== rejectedToken) return this.tokens.idToken;
     const stale = this.tokens;

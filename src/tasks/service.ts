@@ -4,6 +4,7 @@ import { z } from "zod";
 import { sleep } from "../dsm/poll.js";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { telemetry } from "../telemetry.js";
 import type { AnyTool, TaskCheck, ToolContext } from "../tools/core/tool.js";
 import type { ToolRuntime } from "../tools/runtime.js";
 import type { TaskKv } from "./kv.js";
@@ -34,6 +35,11 @@ export interface TaskHosting {
   notify?(task: Task, sessionId: string | undefined): Promise<void>;
   /** Runs a background watch for as long as this server lives. */
   run?(start: (signal: AbortSignal) => Promise<void>): void;
+  /**
+   * At most `max` unfinished tasks for `person` (hashed before use), however many sessions and clients
+   * they use: each unfinished task polls Raytio until it ends, so one person must not start hundreds.
+   */
+  limit?: { person: string; max: number };
 }
 
 /** How long a task is kept when the client names no ttl, and the most it may ask for. */
@@ -74,7 +80,10 @@ export const isTerminal = (status: Task["status"]) => TERMINAL.has(status);
 
 const taskKey = (id: string) => `mcp:task:${id}`;
 const leaseKey = (id: string) => `mcp:task-lease:${id}`;
-const ownerKey = (owner: string) => `mcp:tasks:${createHash("sha256").update(owner).digest("hex")}`;
+const hashed = (value: string) => createHash("sha256").update(value).digest("hex");
+const ownerKey = (owner: string) => `mcp:tasks:${hashed(owner)}`;
+/** A person's unfinished tasks; a task leaves the set when it ends (or expires). */
+const unfinishedKey = (person: string) => `mcp:tasks-unfinished:${hashed(person)}`;
 
 export interface TaskServiceOptions {
   hosting: TaskHosting;
@@ -129,8 +138,48 @@ export class TaskService {
     return tool?.task ? tool : undefined;
   }
 
-  close(): void {
-    this.#lifetime.abort();
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Stops this server's watches and gives up their leases at once, so that another replica asked about
+   * one of these tasks takes it over now rather than when the lease would have lapsed.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const held = [...this.#watching.keys()];
+      this.#lifetime.abort();
+      for (const controller of this.#watching.values()) controller.abort();
+      // A claim by the holder itself that lapses after a millisecond: released, using only claim.
+      await Promise.all(held.map((id) => this.#kv.claim(leaseKey(id), this.#holder, 1).catch(() => false)));
+      if (held.length > 0) this.#options.logger().info("Released task leases", { tasks: held.length });
+    })();
+    return this.#closing;
+  }
+
+  /** Refuses a new task when its person already has as many unfinished tasks as they may. */
+  async #checkLimit(): Promise<void> {
+    const limit = this.#options.hosting.limit;
+    if (!limit) return;
+    const key = unfinishedKey(limit.person);
+    const ids = await this.#kv.members(key);
+    if (ids.length < limit.max) return;
+    // The set can hold tasks that ended on a replica that died before it could say so: check each.
+    let unfinished = 0;
+    for (const id of ids) {
+      const text = await this.#kv.get(taskKey(id));
+      const status =
+        text === undefined ? undefined : recordSchema.safeParse(JSON.parse(text)).data?.task.status;
+      if (status !== undefined && !isTerminal(status)) unfinished += 1;
+      else await this.#kv.addMember(key, id, 0);
+    }
+    if (unfinished >= limit.max) {
+      telemetry().rateLimited("tasks_per_person");
+      throw new RaytioError(
+        "LIMIT_REACHED",
+        `You already have ${unfinished} unfinished tasks, the most one person may have (MCP_MAX_TASKS_PER_PERSON). Wait for one to finish, or cancel one with tasks/cancel, then try again.`,
+        { details: { unfinished, max: limit.max } },
+      );
+    }
   }
 
   /**
@@ -144,6 +193,7 @@ export class TaskService {
     requestedTtl: number | undefined,
     signal: AbortSignal,
   ): Promise<Task> {
+    await this.#checkLimit();
     const first = await this.#check(tool, input, signal);
     const now = Date.now();
     const requested = requestedTtl ?? DEFAULT_TTL_MS;
@@ -172,6 +222,9 @@ export class TaskService {
     const id = record.task.taskId;
     await this.#kv.set(taskKey(id), JSON.stringify(record), ttl / 1000);
     await this.#kv.addMember(ownerKey(this.#owner), id, record.deleteAt);
+    const limit = this.#options.hosting.limit;
+    if (limit) await this.#kv.addMember(unfinishedKey(limit.person), id, record.deleteAt);
+    telemetry().taskEntered("working");
 
     if ("error" in first) return (await this.#fail(id, first.error)) ?? record.task;
     if (first.done) return (await this.#settle(id, { status: "completed" })) ?? record.task;
@@ -293,6 +346,9 @@ export class TaskService {
       if (!(await this.#kv.swap(taskKey(taskId), text, JSON.stringify(next), ttlSeconds))) continue;
       if (isTerminal(change.status)) {
         this.#options.logger().info("Task finished", { task: taskId, status: change.status });
+        telemetry().taskEntered(change.status);
+        const limit = this.#options.hosting.limit;
+        if (limit) await this.#kv.addMember(unfinishedKey(limit.person), taskId, 0).catch(() => undefined);
         this.#watching.get(taskId)?.abort();
         await this.#notify(next);
       }

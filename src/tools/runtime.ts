@@ -1,3 +1,4 @@
+import { AuditCall, type AuditTrail } from "../audit/record.js";
 import type { Config } from "../config.js";
 import { DsmData } from "../dsm/data.js";
 import type { DsmServices } from "../dsm/services.js";
@@ -15,6 +16,7 @@ import type { ToolContext } from "./core/tool.js";
  * that only answers its handshake never compiles the domain modules, crypto or sign-in.
  */
 export { confirmationStep } from "./core/confirmation.js";
+export { recordCall } from "./core/audit.js";
 export { errorResult, executeTool, failedResult, parseArguments } from "./core/execute.js";
 export { TOOLS } from "./registry.js";
 
@@ -25,18 +27,22 @@ export interface ToolServices {
   api: RaytioApiClient;
   tokens: TokenSource;
   dsm: DsmServices;
+  /** Where this principal's audit records go and who its calls act for (person and client). */
+  audit: AuditTrail;
 }
 
 export function toolContext(
   services: ToolServices,
   call: Pick<ToolContext, "signal" | "hiddenTools" | "progress">,
 ): ToolContext {
-  const { api, dsm, ...base } = services;
+  const { api, dsm, audit: trail, ...base } = services;
   const { signal } = call;
+  const audit = new AuditCall(trail);
   return {
     ...base,
     ...call,
-    dsm: new DsmData(api, dsm, signal),
+    audit,
+    dsm: new DsmData(api, dsm, signal, () => audit.decrypting()),
     ppm: new PpmData(api, signal),
     prm: new PrmData(api, signal),
     wrm: new WrmData(api, signal),

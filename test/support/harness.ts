@@ -32,9 +32,19 @@ export interface ConnectedServer {
   close(): Promise<void>;
 }
 
-/** The environment a spawned server sees: only what the test gives it, plus PATH. */
+/**
+ * The environment a spawned server sees: only what the test gives it, plus PATH. Its audit log goes to
+ * the run's temporary directory (one file shared by every server of the run, as several clients of one
+ * person share the default file), never to the user's own state directory.
+ */
 export function serverEnv(values: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? "", RAYTIO_LOG_LEVEL: "debug", RAYTIO_CONFIG_FILE: "", ...values };
+  return {
+    PATH: process.env.PATH ?? "",
+    RAYTIO_LOG_LEVEL: "debug",
+    RAYTIO_CONFIG_FILE: "",
+    RAYTIO_AUDIT_LOG: path.join(inject("auditDirectory"), "audit.jsonl"),
+    ...values,
+  };
 }
 
 export async function connectServer(

@@ -28,6 +28,9 @@ export interface HttpServerProcess {
   stop(): Promise<void>;
   /** Ends the process at once (SIGKILL), as a crashed replica: nothing is cleaned up. */
   kill(): Promise<void>;
+  /** Sends a signal without waiting; `exited` settles with the exit code. */
+  signal(name: NodeJS.Signals): void;
+  exited: Promise<number | null>;
 }
 
 /** The sandbox's service settings, without any agent account: over HTTP people sign in themselves. */
@@ -82,7 +85,7 @@ export async function startHttpServerProcess(
       for (const line of lines) {
         stderr.push(line);
         httpStderr.push(line);
-        const match = /listening on (\S+)/.exec(line);
+        const match = /listening on ([^\s"]+)/.exec(line);
         if (match?.[1]) {
           bound = /"bound":"([^"]+)"/.exec(line)?.[1] ?? new URL(match[1]).host;
           clearTimeout(timer);
@@ -95,8 +98,16 @@ export async function startHttpServerProcess(
       reject(new Error(`HTTP server exited with ${code}:\n${stderr.join("\n")}`));
     });
   });
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
   return {
     url,
+    exited,
+    signal: (name) => {
+      child.kill(name);
+    },
     localUrl: `http://${bound}${new URL(url).pathname}`,
     origin: new URL(url).origin,
     stderr,

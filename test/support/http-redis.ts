@@ -19,8 +19,9 @@ export function redisServerAvailable(): boolean {
   }
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+/** A redis-server on a free port, or on `port` (to bring one back where it was). */
+export async function startRedis(port?: number): Promise<TestRedis> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

@@ -2,7 +2,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { OAuthMetadata, OAuthProtectedResourceMetadata } from "@modelcontextprotocol/server";
 import { isRaytioError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
+import { noteRequester } from "../../request-context.js";
+import { telemetry } from "../../telemetry.js";
 import { renderAuthorizePage, renderErrorPage } from "../authorize-page.js";
+import { rateLimitKey } from "../client-address.js";
 import {
   BodyTooLargeError,
   formOf,
@@ -38,6 +41,11 @@ export const OAUTH_PATHS = {
 } as const;
 
 const MAX_FORM_BYTES = 16 * 1024;
+/**
+ * The longest `state` a client may send. Clients use it for a random value (the SDK's is 43
+ * characters); it is stored with the pending request and echoed in the redirect, so it is bounded.
+ */
+export const MAX_STATE_LENGTH = 512;
 
 /**
  * MCP 2026-07-28 deprecates dynamic registration in favour of client ID metadata documents; RFC 9745's
@@ -62,6 +70,16 @@ export interface OAuthEndpointOptions {
   route: string;
   registerLimit: { max: number; windowSeconds: number };
   signInLimit: { max: number; windowSeconds: number };
+  /** Views of the sign-in page per address per window (each stores a pending request). */
+  authorizeLimit: { max: number; windowSeconds: number };
+  /**
+   * Sign-in pages opened by everyone together per window of `authorizeLimit`: with the default window
+   * (the 10 minutes a pending request lives) pending requests stay below twice this, whatever the
+   * number of addresses.
+   */
+  pendingMax: number;
+  /** Origins this server's own pages may be opened on: the issuer, and its loopback aliases. */
+  pageOrigins: readonly string[];
   /** Signs the person in with Raytio (Cognito); throws a RaytioError when refused. */
   signIn(credentials: {
     email: string;
@@ -136,12 +154,13 @@ export class OAuthEndpoints {
         sendOAuthError(context.res, error.status, error.error, error.description, context.cors);
       } else if (error instanceof BodyTooLargeError) {
         // A client's mistake (or a probe), answered like every other endpoint: not a server error.
+        // The rest of the body was never read: the connection cannot carry another request.
         sendOAuthError(
           context.res,
           413,
           "invalid_request",
           `The body is larger than ${MAX_FORM_BYTES / 1024} KiB.`,
-          context.cors,
+          { ...context.cors, Connection: "close" },
         );
       } else if (error instanceof SyntaxError) {
         sendOAuthError(context.res, 400, "invalid_request", "The body is not valid JSON.", context.cors);
@@ -184,17 +203,21 @@ export class OAuthEndpoints {
     sendJson(context.res, 200, metadata, { ...context.cors, "Cache-Control": "max-age=300" });
   }
 
+  /**
+   * Counts one more `name` for the caller (IPv6 by its /64), or for everyone with `everyone`; the
+   * seconds until the window ends when over the limit, else undefined.
+   */
   async #rateLimited(
     context: RequestContext,
     name: string,
     limit: { max: number; windowSeconds: number },
+    everyone = false,
   ): Promise<number | undefined> {
     const window = Math.floor(Date.now() / 1000 / limit.windowSeconds);
-    const count = await this.options.store.increment(
-      `rate:${name}:${context.clientIp}:${window}`,
-      limit.windowSeconds,
-    );
+    const who = everyone ? "*" : rateLimitKey(context.clientIp);
+    const count = await this.options.store.increment(`rate:${name}:${who}:${window}`, limit.windowSeconds);
     if (count <= limit.max) return undefined;
+    telemetry().rateLimited(everyone ? `${name}_total` : name);
     return (window + 1) * limit.windowSeconds - Math.floor(Date.now() / 1000);
   }
 
@@ -216,6 +239,7 @@ export class OAuthEndpoints {
     }
     const body = await readBody(context.req, MAX_FORM_BYTES);
     const client = await this.options.service.register(JSON.parse(body.toString("utf8") || "null"));
+    noteRequester({ clientId: client.client_id });
     this.options.logger.info("Registered an OAuth client", {
       client: client.client_id,
       name: client.client_name,
@@ -226,6 +250,7 @@ export class OAuthEndpoints {
 
   async #token(context: RequestContext): Promise<void> {
     const form = formOf(context.req, await readBody(context.req, MAX_FORM_BYTES));
+    this.#noteClient(form.get("client_id"));
     const tokens = await this.options.service.token(form);
     sendJson(context.res, 200, tokens, context.cors);
   }
@@ -251,13 +276,50 @@ export class OAuthEndpoints {
       .end();
   }
 
-  #errorPage(context: RequestContext, status: number, message: string): void {
-    context.res.writeHead(status, pageHeaders(undefined)).end(renderErrorPage(message));
+  /** The client a request names, for its access-log line, when it has the shape of one of our ids. */
+  #noteClient(clientId: string | null): void {
+    if (clientId && /^[A-Za-z0-9_-]{1,64}$/.test(clientId)) noteRequester({ clientId });
+  }
+
+  #errorPage(
+    context: RequestContext,
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
+    context.res.writeHead(status, { ...pageHeaders(undefined), ...headers }).end(renderErrorPage(message));
   }
 
   async #authorizeGet(context: RequestContext): Promise<void> {
+    const params = context.url.searchParams;
+    this.#noteClient(params.get("client_id"));
+    // Every view stores a pending request for ten minutes: bounded per address, in all, and in size.
+    const retryAfter =
+      (await this.#rateLimited(context, "authorize", this.options.authorizeLimit)) ??
+      (await this.#rateLimited(
+        context,
+        "authorize",
+        { max: this.options.pendingMax, windowSeconds: this.options.authorizeLimit.windowSeconds },
+        true,
+      ));
+    if (retryAfter !== undefined) {
+      this.options.logger.warn("Authorization page rate limit reached", { ip: context.clientIp });
+      return this.#errorPage(
+        context,
+        429,
+        `Too many sign-in pages were opened. Try again in ${Math.max(1, Math.ceil(retryAfter / 60))} minutes.`,
+        { "Retry-After": String(Math.max(1, retryAfter)) },
+      );
+    }
+    if ((params.get("state") ?? "").length > MAX_STATE_LENGTH) {
+      return this.#errorPage(
+        context,
+        400,
+        `The application sent a state parameter longer than ${MAX_STATE_LENGTH} characters, which this server does not accept. Report it to the application's makers.`,
+      );
+    }
     try {
-      const { client, request } = await this.options.service.validateAuthorization(context.url.searchParams);
+      const { client, request } = await this.options.service.validateAuthorization(params);
       const pendingId = await this.options.service.savePending(request);
       context.res.writeHead(200, pageHeaders(new URL(request.redirectUri).origin)).end(
         renderAuthorizePage({
@@ -282,7 +344,9 @@ export class OAuthEndpoints {
     // The form is only ever posted from this server's own page. Without an Origin, a browser's
     // Sec-Fetch-Site still tells a post from another site apart.
     const crossSite = origin === undefined && context.req.headers["sec-fetch-site"] === "cross-site";
-    if ((origin !== undefined && origin !== this.options.issuer) || crossSite) {
+    // The page may have been opened on a loopback alias of the issuer (localhost for 127.0.0.1): the
+    // form then posts from there, and it is still this server's own page.
+    if ((origin !== undefined && !this.options.pageOrigins.includes(origin)) || crossSite) {
       return this.#errorPage(context, 403, "This sign-in form was sent from another site.");
     }
     let form: URLSearchParams;
@@ -290,12 +354,13 @@ export class OAuthEndpoints {
       form = formOf(context.req, await readBody(context.req, MAX_FORM_BYTES));
     } catch (error) {
       if (error instanceof BodyTooLargeError)
-        return this.#errorPage(context, 413, "The sign-in form is too large.");
+        return this.#errorPage(context, 413, "The sign-in form is too large.", { Connection: "close" });
       return this.#errorPage(context, 400, "The sign-in form could not be read.");
     }
     const pendingId = form.get("request") ?? "";
     const request = pendingId ? await service.pending(pendingId) : undefined;
     const client = request ? await service.pendingClient(request) : undefined;
+    if (request) noteRequester({ clientId: request.clientId });
     if (!request || !client) {
       return this.#errorPage(
         context,
@@ -329,6 +394,7 @@ export class OAuthEndpoints {
     if (!email || !password) return again(400, "Enter your Raytio email and password.");
     const retryAfter = await this.#rateLimited(context, "sign-in", this.options.signInLimit);
     if (retryAfter !== undefined) {
+      telemetry().signIn("RATE_LIMITED");
       this.options.logger.warn("Sign-in rate limit reached", { ip: context.clientIp });
       return again(
         429,
@@ -341,6 +407,7 @@ export class OAuthEndpoints {
       person = await this.options.signIn({ email, password, encryptionPassword });
     } catch (error) {
       const code = isRaytioError(error) ? error.code : "INTERNAL_ERROR";
+      telemetry().signIn(code);
       this.options.logger.info("Sign-in on the authorization page failed", { reason: code });
       if (code === "AUTH_FAILED") return again(401, "Raytio did not accept that email and password.");
       if (code === "WRONG_KEY" || code === "DECRYPTION_FAILED" || code === "UNSUPPORTED_ENVELOPE") {
@@ -353,6 +420,8 @@ export class OAuthEndpoints {
         );
       return again(503, "Raytio sign-in is not reachable right now. Try again shortly.");
     }
+    telemetry().signIn("ok");
+    noteRequester({ subject: person.sub });
     const approved = await this.#approve(pendingId, person);
     if (!approved)
       return this.#errorPage(

@@ -7,6 +7,7 @@ import {
   inputResponse,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import type { Confirmation as Confirmation_ } from "../../audit/record.js";
 import type { ConfirmPolicy } from "../../config.js";
 import { RaytioError } from "../../errors.js";
 import { errorResult } from "./execute.js";
@@ -25,15 +26,12 @@ export interface Confirmation {
   details: ReadonlyArray<readonly [label: string, value: string]>;
 }
 
-/** What became of the question, for the result and the audit log. */
-export type ConfirmationOutcome =
-  /** The tool asks nothing for this call, or RAYTIO_CONFIRM=never. */
-  | "not_asked"
-  /** The client cannot show a form and RAYTIO_CONFIRM=auto: the act went ahead unconfirmed. */
-  | "unavailable"
-  | "accepted"
-  | "declined"
-  | "cancelled";
+/**
+ * What became of the question, for the result and the audit log: not_asked (the tool asks nothing for
+ * this call, or RAYTIO_CONFIRM=never), unavailable (the client cannot show a form), accepted, declined
+ * or cancelled.
+ */
+export type ConfirmationOutcome = Confirmation_;
 
 /** The form: one yes/no the person must tick; anything else is a no. */
 export const CONFIRM_FIELD = "confirm";
@@ -126,8 +124,13 @@ export interface ConfirmationAsk {
 export type ConfirmationStep =
   /** Go ahead, having recorded what became of the question. */
   | { kind: "proceed"; outcome: ConfirmationOutcome }
-  /** Answer with this instead of acting: the question itself, or a refusal. */
-  | { kind: "answer"; result: CallToolResult | InputRequiredResult; outcome: ConfirmationOutcome };
+  /** Answer with this instead of acting: the question itself, or a refusal (`refusal`, on record). */
+  | {
+      kind: "answer";
+      result: CallToolResult | InputRequiredResult;
+      outcome: ConfirmationOutcome;
+      refusal?: RaytioError;
+    };
 
 const answerSchema = z.object({ [CONFIRM_FIELD]: z.boolean() });
 
@@ -146,8 +149,10 @@ export async function confirmationStep(
   const confirmation = await tool.confirmation(args, context);
   if (!confirmation) return { kind: "proceed", outcome: "not_asked" };
   if (!ask.canAsk) {
-    if (ask.policy === "always")
-      return { kind: "answer", result: errorResult(unavailableError(tool.name)), outcome: "unavailable" };
+    if (ask.policy === "always") {
+      const refusal = unavailableError(tool.name);
+      return { kind: "answer", result: errorResult(refusal), outcome: "unavailable", refusal };
+    }
     return { kind: "proceed", outcome: "unavailable" };
   }
   const call = callDigest(tool.name, args);
@@ -158,7 +163,8 @@ export async function confirmationStep(
       if (answer.action === "accept" && accepted?.[CONFIRM_FIELD] === true)
         return { kind: "proceed", outcome: "accepted" };
       const outcome = answer.action === "cancel" ? "cancelled" : "declined";
-      return { kind: "answer", result: errorResult(declinedError(tool.name, outcome)), outcome };
+      const refusal = declinedError(tool.name, outcome);
+      return { kind: "answer", result: errorResult(refusal), outcome, refusal };
     }
   }
   // First round, or an answer to another question: ask (again) about exactly this call.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { AuditCall } from "../../audit/record.js";
 import { RaytioError } from "../../errors.js";
 import { createLogger } from "../../logger.js";
 import { thirdParty } from "../../untrusted-text.js";
@@ -14,6 +15,10 @@ const context = {
   signal: new AbortController().signal,
   hiddenTools: new Set<string>(),
   progress: async () => undefined,
+  audit: new AuditCall({
+    log: { destination: "off", append: async () => undefined },
+    actor: () => ({ user: null, client: "test" }),
+  }),
 } as unknown as ToolContext;
 
 const base = {

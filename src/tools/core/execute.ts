@@ -4,7 +4,9 @@ import { ZodError } from "zod";
 import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../../budget.js";
 import { isRaytioError, RaytioError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
+import { telemetry } from "../../telemetry.js";
 import { carriesThirdPartyText } from "../../untrusted-text.js";
+import { type CallTrace, recordCall } from "./audit.js";
 import { withoutHiddenMentions } from "./mentions.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
 import { decodeFallbacks, prepareInputSchema } from "./schema-fallback.js";
@@ -21,29 +23,49 @@ import { argumentsError } from "./validation.js";
  * structuredContent match the outputSchema published in tools/list (the SDK is not given the schema,
  * so it does not parse the same result a second time). A result cut to the response budget is checked
  * again against the published schema, since cutting changed it.
+ *
+ * Every call that is a consequential act or opens encrypted data is put on record here, once its
+ * outcome is known (src/tools/audit.ts).
  */
 export async function executeTool(
   tool: AnyTool,
   input: unknown,
   context: ToolContext,
 ): Promise<CallToolResult> {
+  const trace: CallTrace = {};
+  const started = performance.now();
+  const { result, outcome } = await runTool(tool, input, context, trace);
+  telemetry().toolCall(tool.name, outcome, (performance.now() - started) / 1000);
+  await recordCall(tool, context, trace);
+  return result;
+}
+
+async function runTool(
+  tool: AnyTool,
+  input: unknown,
+  context: ToolContext,
+  trace: CallTrace,
+): Promise<{ result: CallToolResult; outcome: string }> {
   const hidden = context.hiddenTools;
   try {
     const args = parseArguments(tool, input, hidden);
+    trace.args = args;
     const raw = await tool.handler(args, context);
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
+    trace.output = output;
     const json = JSON.stringify(output);
     const budgetNote = fitToBudget(output, json, raw, context.config.maxResponseTokens);
-    if (!budgetNote) return renderResult(tool, output, undefined, hidden, json);
+    if (!budgetNote) return { result: renderResult(tool, output, undefined, hidden, json), outcome: "ok" };
     if (!publishedOutputSchema(tool).safeParse(output).success) {
       throw new RaytioError(
         "INTERNAL_ERROR",
         `${tool.name} could not cut its result to the response budget. Ask for less (a smaller limit, or single records).`,
       );
     }
-    return renderResult(tool, output, budgetNote, hidden);
+    return { result: renderResult(tool, output, budgetNote, hidden), outcome: "ok" };
   } catch (error) {
-    return failedResult(tool, error, context);
+    trace.failure = toRaytioError(error, tool.name, context.logger);
+    return { result: failedResult(tool, trace.failure, context), outcome: trace.failure.code };
   }
 }
 

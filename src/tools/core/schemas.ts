@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auditTarget } from "../../audit/targets.js";
 
 /**
  * Shared parameter vocabulary. Formats are checked with refinements rather than zod's built-in
@@ -15,10 +16,22 @@ export function idParam(description: string, find?: { of: string; tool: string }
   const error = find
     ? `must be the ${find.of}'s id (a UUID), not its name; find the id with ${find.tool}`
     : "must be a UUID";
-  return z
-    .string()
-    .refine((value) => UUID.test(value), { error })
-    .describe(description);
+  return auditTarget(
+    z
+      .string()
+      .refine((value) => UUID.test(value), { error })
+      .describe(description),
+  );
+}
+
+/** A DSM form's short_link_key or a request's request_short_code: an identifier the audit log names. */
+export function shortCode(description: string) {
+  return auditTarget(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{6,64}$/)
+      .describe(description),
+  );
 }
 
 function calendarDay(value: string): string | undefined {
@@ -52,6 +65,12 @@ export const emailAddress = z
   .string()
   .max(320)
   .refine((value) => EMAIL.test(value), { error: "must be an email address" });
+
+/**
+ * The person a data request reaches. Unlike any other email address (a party's, say), the audit log
+ * records it: who was asked is what an organisation must be able to show.
+ */
+export const recipientEmail = auditTarget(emailAddress.clone());
 
 /**
  * A filter on one or more values of an enum, e.g. status: a model may send "done" or ["done",

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { AuditCall } from "../../audit/record.js";
 import type { Config } from "../../config.js";
 import type { DsmData } from "../../dsm/data.js";
 import type { Logger } from "../../logger.js";
@@ -6,7 +7,7 @@ import type { PpmData } from "../../ppm/data.js";
 import type { PrmData } from "../../prm/data.js";
 import type { TokenSource } from "../../raytio/auth.js";
 import type { WrmData } from "../../wrm/data.js";
-import type { Confirmation, ConfirmationOutcome } from "./confirmation.js";
+import type { Confirmation } from "./confirmation.js";
 import type { Redirect } from "./validation.js";
 
 export const BASE_DOMAINS = ["dsm", "ppm", "prm", "wrm"] as const;
@@ -51,8 +52,11 @@ export interface ToolContext {
   hiddenTools: ReadonlySet<string>;
   /** Sends an MCP progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
-  /** What became of the person's confirmation of this call (tools that declare `confirmation`). */
-  confirmation?: ConfirmationOutcome;
+  /**
+   * This call's audit facts (who acts, where records go, whether it decrypted, what a person
+   * confirmed); executeTool writes the record from it (src/tools/audit.ts).
+   */
+  audit: AuditCall;
 }
 
 export interface ToolDefinition<

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { auditTarget } from "../../audit/targets.js";
 import { type FormPage, formPageSchema, PAGE_FILTERS } from "../../dsm/projection.js";
 import { RaytioError } from "../../errors.js";
 import { assertKnownSchemas, getSystemSchema } from "../../schemas/loader.js";
 import { thirdParty } from "../../untrusted-text.js";
-import { emailAddress, idParam } from "../core/schemas.js";
+import { idParam, recipientEmail } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
 const pageInput = z.strictObject({
@@ -35,13 +36,15 @@ const inputSchema = z.strictObject({
   pages: z.array(pageInput).min(1).max(20).optional().describe("Full form: named pages"),
   name: z.string().trim().min(1).max(200).optional().describe("Default: the application's name"),
   reference: z.string().trim().min(1).max(200).optional().describe("Your reference, shown on submissions"),
-  recipient_email: emailAddress.optional().describe("Who the form is for; send_request's default recipient"),
+  recipient_email: recipientEmail
+    .optional()
+    .describe("Who the form is for; send_request's default recipient"),
 });
 
 /** v1.17's shape: the payload under `data`, the ids under their documented names. */
 const outputSchema = z.object({
   data: z.object({
-    short_link_key: z.string(),
+    short_link_key: auditTarget(z.string()),
     form_id: z.string(),
     access_application_id: z.string(),
     name: thirdParty(z.string()),

@@ -5,15 +5,13 @@ import { groupBySchema } from "../../dsm/records.js";
 import { SUBMISSION_STATUSES, SUBMISSION_TRANSITIONS, type SubmissionStatus } from "../../dsm/status.js";
 import { RaytioError } from "../../errors.js";
 import { thirdParty } from "../../untrusted-text.js";
+import { shortCode } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
 const MAX_WAIT_SECONDS = 3_600;
 
 const inputSchema = z.strictObject({
-  request_short_code: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{6,64}$/)
-    .describe("The request's code (from send_request)"),
+  request_short_code: shortCode("The request's code (from send_request)"),
   wait_seconds: z
     .number()
     .min(0)

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { requestSchema } from "../../dsm/projection.js";
 import { RaytioError } from "../../errors.js";
-import { emailAddress, idParam } from "../core/schemas.js";
+import { idParam, recipientEmail, shortCode } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
 const MAX_EXPIRY_MINUTES = 30 * 24 * 60;
@@ -15,11 +15,8 @@ const outputSchema = z.object({
 
 const inputSchema = z.strictObject({
   access_application_id: idParam("Optional check: the form's application").optional(),
-  short_link_key: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{6,64}$/)
-    .describe("The form's key (from create_form)"),
-  recipient_email: emailAddress
+  short_link_key: shortCode("The form's key (from create_form)"),
+  recipient_email: recipientEmail
     .optional()
     .describe("Default: the form's recipient_email, then RAYTIO_TARGET_USER_EMAIL"),
   message: z.string().trim().max(2_000).optional().describe("Shown to the person with the request"),

@@ -39,6 +39,7 @@ export default defineTool({
     }
     return { artifact: await wrm.attachArtifact(input) };
   },
-  summarize: ({ artifact }) =>
-    `Attached artifact ${artifact.seq} (${artifact.media_type}) to run ${artifact.run_id}.`,
+  // The media type stays inside the result: its pattern still admits words (text/ignore-previous-…),
+  // and the summary is outside the untrusted-data fence.
+  summarize: ({ artifact }) => `Attached artifact ${artifact.seq} to run ${artifact.run_id}.`,
 });
