@@ -1,4 +1,4 @@
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/server";
 // A real tokenizer (o200k_base, GPT-4o and later) rather than bytes / 4, whose error grows with how
 // much of a text is JSON punctuation. A devDependency: docs and the bench load it, the bundle (built
 // from src/index.ts) never does.
