@@ -27,6 +27,8 @@ export function layerOf(relative: string): number {
       [
         "index.ts",
         "main.ts",
+        // The agent's sign-in, API client and keyring, built for the stdio entry point.
+        "agent.ts",
         "cli.ts",
         "early-answers.ts",
         "start.ts",
@@ -40,7 +42,7 @@ export function layerOf(relative: string): number {
       ].includes(head)
     )
       return 6;
-    if (["server.ts", "listing.ts"].includes(head)) return 5;
+    if (["server.ts", "listing.ts", "tool-listing.ts"].includes(head)) return 5;
     return 1;
   }
   if (head === "http" || head === "probe") return 6;
