@@ -5,12 +5,12 @@ import {
 } from "@modelcontextprotocol/server";
 import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { AgentServices } from "./agent.js";
+import { openAuditLog } from "./audit/log.js";
 import { type CliValues, fail, flagEnvironment } from "./cli.js";
 import { type LoadedAgentConfig, loadConfig, loadSurfaceSettings, type SurfaceSettings } from "./config.js";
 import { credentialSecrets } from "./credentials.js";
-import { isRaytioError } from "./errors.js";
-import { openAuditLog } from "./audit/log.js";
 import { DrainingTransport } from "./draining-transport.js";
+import { isRaytioError } from "./errors.js";
 import { GatedTransport } from "./gated-transport.js";
 import { selectTransport } from "./http/mode.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -150,7 +150,9 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   const shutdown = handleShutdown(logger, async (why) => {
     // With stdin closed nobody can read an answer, so there is nothing to wait for.
     if (why !== "stdin closed" && transport.inFlight > 0) {
-      logger.info(`Waiting up to ${config.drainTimeoutSeconds} s for ${transport.inFlight} call(s) in flight`);
+      logger.info(
+        `Waiting up to ${config.drainTimeoutSeconds} s for ${transport.inFlight} call(s) in flight`,
+      );
       const finished = await transport.drain(config.drainTimeoutSeconds * 1000);
       if (!finished) logger.warn("Calls still in flight after MCP_DRAIN_TIMEOUT; closing anyway");
     }

@@ -45,11 +45,18 @@ const secrets: GrantSecrets = {
 };
 
 const catalogue = TOOLS.map(catalogueTool);
+const requestStateKey = new Uint8Array(32).fill(7);
 
 /** The person as a replica knows them from their grant: built as the HTTP server builds them. */
 const principals: PrincipalCache[] = [];
 async function principalOf(): Promise<Principal> {
-  const cache = new PrincipalCache({ config, catalogue, idleSeconds: 60 });
+  const cache = new PrincipalCache({
+    config,
+    catalogue,
+    requestStateKey,
+    audit: { destination: "off", append: async () => undefined },
+    idleSeconds: 60,
+  });
   principals.push(cache);
   const principal = await cache.get(grant, async () => secrets);
   if (!principal) throw new Error("the grant's principal could not be built");
@@ -65,7 +72,7 @@ function manager(store: MemoryStore, now: () => number = Date.now): SessionManag
     logger: createLogger({ level: "silent" }),
     idleSeconds: 60,
     endpoint: "http://127.0.0.1:1/mcp",
-    audit: { destination: "off", append: async () => undefined },
+    requestStateKey,
     now,
   });
   managers.push(created);

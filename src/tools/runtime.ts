@@ -10,13 +10,13 @@ import type { TokenSource } from "../raytio/auth.js";
 import { WrmData } from "../wrm/data.js";
 import type { ToolContext } from "./core/tool.js";
 
+export { recordCall } from "./core/audit.js";
 /**
  * What running a tool takes beyond its definition: the choke point and each domain's operations.
  * Loaded on the first tool call (its own chunk of the bundle, with the tool definitions), so a server
  * that only answers its handshake never compiles the domain modules, crypto or sign-in.
  */
 export { confirmationStep } from "./core/confirmation.js";
-export { recordCall } from "./core/audit.js";
 export { errorResult, executeTool, failedResult, parseArguments } from "./core/execute.js";
 export { TOOLS } from "./registry.js";
 

@@ -87,7 +87,8 @@ export async function startStdioBridge(entry: string, env: Record<string, string
       connection.waiting.delete(id);
       if (connection.current === onMessage) connection.current = undefined;
       if (streaming) res.end(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-      else res.writeHead(200, { ...headers, "Content-Type": "application/json" }).end(JSON.stringify(message));
+      else
+        res.writeHead(200, { ...headers, "Content-Type": "application/json" }).end(JSON.stringify(message));
     };
     connection.waiting.set(id, onMessage);
     connection.current = onMessage;
@@ -115,7 +116,9 @@ export async function startStdioBridge(entry: string, env: Record<string, string
       body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
     } catch {
       res.writeHead(400, { "Content-Type": "application/json" });
-      return void res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }));
+      return void res.end(
+        JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }),
+      );
     }
     const meta = (body.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
     const isModern = meta?.["io.modelcontextprotocol/protocolVersion"] !== undefined;
@@ -133,7 +136,11 @@ export async function startStdioBridge(entry: string, env: Record<string, string
     if (!connection) {
       res.writeHead(typeof sessionId === "string" ? 404 : 400, { "Content-Type": "application/json" });
       return void res.end(
-        JSON.stringify({ jsonrpc: "2.0", id: body.id ?? null, error: { code: -32000, message: "No session" } }),
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: body.id ?? null,
+          error: { code: -32000, message: "No session" },
+        }),
       );
     }
     return exchange(connection, body, res, {});
