@@ -22,11 +22,11 @@ import { RaytioError } from "./errors.js";
 import { isLevelShown } from "./logging-levels.js";
 import { registerLegacyTasks } from "./tasks/legacy.js";
 import type { TaskService } from "./tasks/service.js";
+import type { ToolRuntime, ToolServices } from "./tool-runtime.js";
 import type { CatalogueTool, ToolCatalogue } from "./tools/catalogue.js";
 import { type ConfirmState, supportsFormElicitation } from "./tools/core/confirmation.js";
 import type { AnyTool, ToolContext } from "./tools/core/tool.js";
 import { exposedEntries } from "./tools/core/tool-list.js";
-import type { ToolRuntime, ToolServices } from "./tools/runtime.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 export type ServerServices = ToolServices;
@@ -51,7 +51,7 @@ function validArguments(parse: () => unknown): { ok: true; value: unknown } | { 
 /** Loaded on the first tool call: the tool definitions, the choke point and the domain modules. */
 let runtime: Promise<ToolRuntime> | undefined;
 export function loadToolRuntime(): Promise<ToolRuntime> {
-  runtime ??= import("./tools/runtime.js");
+  runtime ??= import("./tool-runtime.js");
   return runtime;
 }
 

@@ -7,11 +7,12 @@ import {
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Config } from "../config.js";
+import { LegacyTaskCalls } from "../legacy-task-transport.js";
 import type { Logger } from "../logger.js";
 import { LOGGING_LEVELS } from "../logging-levels.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import { loadToolRuntime, RaytioSurface } from "../server.js";
-import { LegacyTaskCalls, sendTaskStatus } from "../tasks/legacy.js";
+import { sendTaskStatus } from "../tasks/legacy.js";
 import { TaskService } from "../tasks/service.js";
 import { telemetry } from "../telemetry.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";

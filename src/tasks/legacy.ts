@@ -1,5 +1,4 @@
 import {
-  type JSONRPCMessage,
   type McpServer,
   ProtocolError,
   ProtocolErrorCode,
@@ -7,7 +6,6 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { ForwardingTransport } from "../forwarding-transport.js";
 import type { AnyTool } from "../tools/core/tool.js";
 import { isTerminal, TaskFinishedError, TaskNotFoundError, type TaskService } from "./service.js";
 
@@ -18,7 +16,8 @@ import { isTerminal, TaskFinishedError, TaskNotFoundError, type TaskService } fr
  * (which waits for the task to finish), tasks/list, tasks/cancel, and notifications/tasks/status.
  *
  * A task-augmented tools/call is not a tools/call result the SDK would send (its result is a task, not
- * content), so it reaches the server under a method of its own: LegacyTaskCalls renames it as it
+ * content), so it reaches the server under a method of its own: LegacyTaskCalls
+ * (src/legacy-task-transport.ts) renames it as it
  * arrives. The response keeps the request's id, so the client sees an answer to its tools/call.
  */
 export const TASK_CALL_METHOD = "raytio/tools/call-as-task";
@@ -31,24 +30,6 @@ const taskCallParams = z.looseObject({
   task: z.looseObject({ ttl: z.number().optional() }),
 });
 const anyResult = z.looseObject({});
-
-/** Passes everything through, except that a 2025-era task-augmented tools/call takes its own method. */
-export class LegacyTaskCalls extends ForwardingTransport {
-  protected override received(
-    message: JSONRPCMessage,
-    extra?: Parameters<ForwardingTransport["received"]>[1],
-  ) {
-    this.onmessage?.(isLegacyTaskCall(message) ? { ...message, method: TASK_CALL_METHOD } : message, extra);
-  }
-}
-
-function isLegacyTaskCall(message: JSONRPCMessage): message is JSONRPCMessage & { method: string } {
-  if (!("method" in message) || message.method !== "tools/call" || !("id" in message)) return false;
-  const params = message.params as { task?: unknown; _meta?: Record<string, unknown> } | undefined;
-  // A 2026-07-28 request carries its protocol version in _meta; only 2025-era calls ask for a task.
-  const modern = params?._meta?.["io.modelcontextprotocol/protocolVersion"] !== undefined;
-  return !modern && typeof params?.task === "object" && params.task !== null;
-}
 
 export interface LegacyTaskRouting {
   tasks: TaskService;

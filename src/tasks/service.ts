@@ -5,8 +5,8 @@ import { sleep } from "../dsm/poll.js";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { telemetry } from "../telemetry.js";
+import type { ToolRuntime } from "../tool-runtime.js";
 import type { AnyTool, TaskCheck, ToolContext } from "../tools/core/tool.js";
-import type { ToolRuntime } from "../tools/runtime.js";
 import type { TaskKv } from "./kv.js";
 
 /**

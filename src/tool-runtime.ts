@@ -1,24 +1,24 @@
-import { AuditCall, type AuditTrail } from "../audit/record.js";
-import type { Config } from "../config.js";
-import { DsmData } from "../dsm/data.js";
-import type { DsmServices } from "../dsm/services.js";
-import type { Logger } from "../logger.js";
-import { PpmData } from "../ppm/data.js";
-import { PrmData } from "../prm/data.js";
-import type { RaytioApiClient } from "../raytio/api-client.js";
-import type { TokenSource } from "../raytio/auth.js";
-import { WrmData } from "../wrm/data.js";
-import type { ToolContext } from "./core/tool.js";
+import { AuditCall, type AuditTrail } from "./audit/record.js";
+import type { Config } from "./config.js";
+import { DsmData } from "./dsm/data.js";
+import type { DsmServices } from "./dsm/services.js";
+import type { Logger } from "./logger.js";
+import { PpmData } from "./ppm/data.js";
+import { PrmData } from "./prm/data.js";
+import type { RaytioApiClient } from "./raytio/api-client.js";
+import type { TokenSource } from "./raytio/auth.js";
+import type { ToolContext } from "./tools/core/tool.js";
+import { WrmData } from "./wrm/data.js";
 
-export { recordCall } from "./core/audit.js";
+export { recordCall } from "./tools/core/audit.js";
 /**
  * What running a tool takes beyond its definition: the choke point and each domain's operations.
  * Loaded on the first tool call (its own chunk of the bundle, with the tool definitions), so a server
  * that only answers its handshake never compiles the domain modules, crypto or sign-in.
  */
-export { confirmationStep } from "./core/confirmation.js";
-export { errorResult, executeTool, failedResult, parseArguments } from "./core/execute.js";
-export { TOOLS } from "./registry.js";
+export { confirmationStep } from "./tools/core/confirmation.js";
+export { errorResult, executeTool, failedResult, parseArguments } from "./tools/core/execute.js";
+export { TOOLS } from "./tools/registry.js";
 
 /** Who and what a principal's tools run with. */
 export interface ToolServices {
@@ -49,4 +49,4 @@ export function toolContext(
   };
 }
 
-export type ToolRuntime = typeof import("./runtime.js");
+export type ToolRuntime = typeof import("./tool-runtime.js");
