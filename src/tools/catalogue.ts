@@ -63,6 +63,6 @@ export async function loadCatalogue(dir: URL = new URL(".", import.meta.url)): P
   }
   if (Array.isArray(data) && data.length > 0 && data.every(isCatalogueTool)) return data;
   // The definitions themselves, in the chunk a tool call loads anyway.
-  const { TOOLS } = await import("../tool-runtime.js");
+  const { TOOLS } = await import("./registry.js");
   return TOOLS.map(catalogueTool);
 }
