@@ -26,6 +26,16 @@ let redis: TestRedis;
 let first: HttpServerProcess;
 let second: HttpServerProcess;
 const sessions: HttpSession[] = [];
+
+/** Reads a key of any Redis type, because the store keeps sets (a person's sessions) beside plain strings. */
+async function readAnyKind(key: string): Promise<unknown> {
+  const kind = String(await redis.client.command("TYPE", key));
+  if (kind === "set") return ((await redis.client.command("SMEMBERS", key)) as string[]).join("\n");
+  if (kind === "zset") return ((await redis.client.command("ZRANGE", key, "0", "-1")) as string[]).join("\n");
+  if (kind === "hash") return ((await redis.client.command("HGETALL", key)) as string[]).join("\n");
+  if (kind === "list") return ((await redis.client.command("LRANGE", key, "0", "-1")) as string[]).join("\n");
+  return redis.client.command("GET", key);
+}
 let secondPort = 0;
 
 /** The JSON-RPC message in a POST answer, whether it came as JSON or as an SSE stream. */
@@ -160,7 +170,7 @@ describe.skipIf(!available)("two replicas sharing one Redis", () => {
     const values = await Promise.all(
       keys
         .filter((key) => !key.includes(":rate:"))
-        .map(async (key) => String(await redis.client.command("GET", key))),
+        .map(async (key) => String(await readAnyKind(key))),
     );
     const everything = [...keys, ...values].join("\n");
     const { access_token, refresh_token } = session.provider.saved ?? { access_token: "", refresh_token: "" };
