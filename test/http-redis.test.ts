@@ -168,9 +168,7 @@ describe.skipIf(!available)("two replicas sharing one Redis", () => {
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.every((key) => key.startsWith("raytio-mcp:"))).toBe(true);
     const values = await Promise.all(
-      keys
-        .filter((key) => !key.includes(":rate:"))
-        .map(async (key) => String(await readAnyKind(key))),
+      keys.filter((key) => !key.includes(":rate:")).map(async (key) => String(await readAnyKind(key))),
     );
     const everything = [...keys, ...values].join("\n");
     const { access_token, refresh_token } = session.provider.saved ?? { access_token: "", refresh_token: "" };
