@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox } from "./support/harness.js";
@@ -11,15 +11,13 @@ import {
   rawPost,
   signInOnPage,
 } from "./support/http-harness.js";
-import { redisServerAvailable, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
+import { describeWithRedis, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
 
 /**
  * Two server processes behind one Redis, as replicas behind a load balancer would run: OAuth state and
  * sessions are shared, codes are redeemed once across both, and either replica serves any session.
- * CI installs redis-server (.ci/run); a machine without it skips this file and says so.
+ * CI installs redis-server (.ci/run) and fails without it; a developer without it sees the skipped tests named.
  */
-const available = redisServerAvailable();
-if (!available) console.warn("redis-server is not installed: skipping the Redis tests (CI installs it).");
 
 let sandbox: Sandbox;
 let redis: TestRedis;
@@ -37,7 +35,7 @@ function messageOf(text: string): Record<string, unknown> {
   return JSON.parse(data.length > 0 ? (data[data.length - 1] ?? "") : text) as Record<string, unknown>;
 }
 
-describe.skipIf(!available)("two replicas sharing one Redis", () => {
+describeWithRedis("two replicas sharing one Redis", () => {
   beforeAll(async () => {
     sandbox = await startTestSandbox();
     redis = await startRedis();

@@ -3,8 +3,7 @@ import { createConnection, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { type Domain, toolsForDomains } from "../src/tools/domains.js";
-import { TOOLS } from "../src/tools/registry.js";
+import { expectedToolNames as namesFor } from "./support/expected-tools.js";
 import { startTestSandbox, structured, textOf } from "./support/harness.js";
 import {
   connectAs,
@@ -27,7 +26,6 @@ import {
 let sandbox: Sandbox;
 let server: HttpServerProcess;
 const sessions: HttpSession[] = [];
-const namesFor = (domains: Domain[]) => toolsForDomains(TOOLS, domains).map((tool) => tool.name);
 
 async function connect(account: string, options: Parameters<typeof connectAs>[2] = {}): Promise<HttpSession> {
   const session = await connectAs(server.url, account, options);
