@@ -13,7 +13,7 @@ import type { CallToolResult, LoggingMessageNotification } from "@modelcontextpr
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { accountByKey } from "../../sandbox/accounts.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
-import { expectPublishedShape, SERVER_ENTRY, serverEnv } from "./harness.js";
+import { CheckedClient, publishedShapes, SERVER_ENTRY, serverEnv } from "./harness.js";
 
 /** Everything any HTTP server process wrote to stderr in this test file, for the no-secrets checks. */
 export const httpStderr: string[] = [];
@@ -233,6 +233,7 @@ export async function connectAs(
   accountKey: string,
   options: { withEncryptionPassword?: boolean; provider?: TestOAuthProvider } = {},
 ): Promise<HttpSession> {
+  await publishedShapes();
   const provider = options.provider ?? new TestOAuthProvider();
   // Each simulated person gets their own address, as they would on a team; a server that does not
   // trust X-Forwarded-For ignores it.
@@ -265,7 +266,7 @@ export async function connectAs(
     authProvider: provider,
     fetch: fetchFrom,
   });
-  const client = new Client({ name: "raytio-http-test", version: "1.0.0" });
+  const client = new CheckedClient({ name: "raytio-http-test", version: "1.0.0" });
   const logs: LoggingMessageNotification["params"][] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
     logs.push(notification.params);
@@ -276,8 +277,7 @@ export async function connectAs(
     transport,
     provider,
     logs,
-    call: async (name, args = {}) =>
-      expectPublishedShape(name, (await client.callTool({ name, arguments: args })) as CallToolResult),
+    call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
     close: () => client.close(),
   };
 }
