@@ -29,6 +29,9 @@ export default {
   vitest: { configFile: "vitest.mutation.config.ts", related: true },
   mutate: [...files, "!**/*.test.ts"],
   coverageAnalysis: "perTest",
+  // A mutant in a module-level constant needs every test rerun (crypto: 29 % of mutants, 80 % of the
+  // time): such mutants are left out, and README's Development section says so.
+  ignoreStatic: true,
   // Two cores, shared: one mutant at a time per core at most.
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
   incremental: true,
