@@ -231,7 +231,12 @@ export interface HttpSession {
 export async function connectAs(
   url: string,
   accountKey: string,
-  options: { withEncryptionPassword?: boolean; provider?: TestOAuthProvider } = {},
+  options: {
+    withEncryptionPassword?: boolean;
+    provider?: TestOAuthProvider;
+    /** false: a stream the server drops stays dropped, so a test can tell it was dropped. */
+    reconnect?: boolean;
+  } = {},
 ): Promise<HttpSession> {
   await publishedShapes();
   const provider = options.provider ?? new TestOAuthProvider();
@@ -265,6 +270,16 @@ export async function connectAs(
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     authProvider: provider,
     fetch: fetchFrom,
+    ...(options.reconnect === false
+      ? {
+          reconnectionOptions: {
+            maxRetries: 0,
+            initialReconnectionDelay: 1000,
+            maxReconnectionDelay: 1000,
+            reconnectionDelayGrowFactor: 1,
+          },
+        }
+      : {}),
   });
   const client = new CheckedClient({ name: "raytio-http-test", version: "1.0.0" });
   const logs: LoggingMessageNotification["params"][] = [];
