@@ -152,6 +152,32 @@ describeWithRedis("two replicas sharing one Redis", () => {
   it("keeps no token, code or password readable in Redis", async () => {
     const session = await connectAs(first.url, "agent", { withEncryptionPassword: true });
     sessions.push(session);
+    // A code waiting to be redeemed is in Redis too, under its hash only.
+    const registered = (await (
+      await fetch(`${first.origin}/oauth/register`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Forwarded-For": "10.7.0.2" },
+        body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }),
+      })
+    ).json()) as { client_id: string };
+    const url = new URL(`${first.origin}/oauth/authorize`);
+    for (const [key, value] of Object.entries({
+      response_type: "code",
+      client_id: registered.client_id,
+      redirect_uri: REDIRECT_URI,
+      code_challenge: createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url"),
+      code_challenge_method: "S256",
+    }))
+      url.searchParams.set(key, value);
+    const signedIn = await signInOnPage(url, {
+      email: accountByKey("agent").email,
+      password: accountByKey("agent").password,
+      encryptionPassword: accountByKey("agent").encryptionPassword,
+    });
+    const code = signedIn.location?.searchParams.get("code") ?? "";
+    expect(code).toMatch(/^rmcp_code_/);
+    const codeKey = `raytio-mcp:oauth:code:${createHash("sha256").update(code).digest("hex")}`;
+    expect(await redis.client.command("EXISTS", codeKey)).toBe(1);
     const keys = (await redis.client.command("KEYS", "*")) as string[];
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.every((key) => key.startsWith("raytio-mcp:"))).toBe(true);
@@ -163,7 +189,13 @@ describeWithRedis("two replicas sharing one Redis", () => {
     const everything = [...keys, ...values].join("\n");
     const { access_token, refresh_token } = session.provider.saved ?? { access_token: "", refresh_token: "" };
     const agent = accountByKey("agent");
-    for (const secret of [access_token, refresh_token ?? "", agent.password, agent.encryptionPassword]) {
+    for (const secret of [
+      access_token,
+      refresh_token ?? "",
+      code,
+      agent.password,
+      agent.encryptionPassword,
+    ]) {
       expect(secret.length).toBeGreaterThan(8);
       expect(everything).not.toContain(secret);
     }
