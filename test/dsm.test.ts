@@ -108,6 +108,14 @@ const fetchesOf = (table: string) =>
 const pbkdf2Lines = (server: ConnectedServer) =>
   server.stderr.filter((line) => line.includes("PBKDF2 derivation")).length;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits for a condition (a bound on how long, not a measurement). */
+async function eventually(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await pause(50);
+  }
+}
 
 beforeAll(async () => {
   sandbox = await startTestSandbox({ recordBodies: true });
@@ -302,14 +310,19 @@ describe("waiting", () => {
       ss_Address: { address_line_1: "1 Rata Road", city: "Nelson", country: "NZ" },
       ss_Bank_Account: { country: "NZ", account_name: "H Pōmare", account_number: "12-3140-0765432-01" },
     };
-    setTimeout(() => void submit(code, { ...answer, ss_Address: [answer.ss_Address] }), 1_500);
+    // The person answers once three updates have arrived, however long the machine took to send them.
+    let answered: Promise<unknown> | undefined;
     const result = (await agent.client.callTool(
       { name: "poll_and_retrieve", arguments: { request_short_code: code } },
       undefined,
       {
-        onprogress: (update) => progress.push(update),
+        onprogress: (update) => {
+          progress.push(update);
+          if (progress.length === 3) answered = submit(code, { ...answer, ss_Address: [answer.ss_Address] });
+        },
       },
     )) as CallToolResult;
+    await answered;
     const output = structured<{ status: string; data: Record<string, unknown> }>(result);
     expect(output.data.ss_Address).toEqual([answer.ss_Address]);
     expect(output.data.ss_Person_Name).toEqual(answer.ss_Person_Name);
@@ -333,15 +346,26 @@ describe("waiting", () => {
         signal: controller.signal,
       },
     );
-    await pause(1_000);
-    expect(pollsOf(code)).toBeGreaterThanOrEqual(3);
+    await eventually("three polls", () => pollsOf(code) >= 3);
+    // Hold the next poll in the sandbox, so the cancellation lands while the server is inside one.
+    const hold = sandbox.faults.add({
+      kind: "hold",
+      method: "GET",
+      pathPrefix: "/db/v1/dsm_request",
+      times: -1,
+    });
+    await eventually("a poll to be held", () => sandbox.faults.hits(hold) >= 1);
     controller.abort("user pressed Esc");
     await expect(call).rejects.toThrow();
-    await pause(300);
-    const afterCancel = pollsOf(code);
+    // stdio is ordered: once the ping is answered, the server has read the cancellation before it.
+    await agent.client.ping();
+    const beforeRelease = pollsOf(code);
+    sandbox.faults.clear();
+    // The held poll completes (and is recorded); after it the loop must see the cancellation and stop.
+    await eventually("the held poll to finish", () => pollsOf(code) === beforeRelease + 1);
     await pause(1_500);
     // At 0.2 s intervals, a poll that kept going would have made about seven more requests by now.
-    expect(pollsOf(code)).toBe(afterCancel);
+    expect(pollsOf(code)).toBe(beforeRelease + 1);
     // The server is still serving calls.
     expect(
       structured(await agent.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 0 })),

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LARGE_RUN_ARTIFACTS, LARGE_RUN_GOAL, LARGE_RUN_STEPS } from "../sandbox/db/seed-wrm.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { toolsForDomains } from "../src/tools/core/domains.js";
 import { approximateTokens } from "../src/tools/core/listing.js";
-import { TOOLS } from "../src/tools/registry.js";
+import { EXPECTED_TOOLS } from "./support/expected-tools.js";
 import {
   type ConnectedServer,
   serverPool,
@@ -123,20 +122,13 @@ afterAll(async () => {
 describe("catalogue", () => {
   it("exposes the whole WRM domain to a worker administrator, within 9,000 tokens of tools/list", async () => {
     const listed = (await admin.client.listTools()).tools;
-    expect(listed.map((tool) => tool.name)).toEqual(toolsForDomains(TOOLS, ["wrm"]).map((tool) => tool.name));
+    expect(listed.map((tool) => tool.name)).toEqual(EXPECTED_TOOLS.wrm);
     expect(listed).toHaveLength(13);
     expect(approximateTokens(listed)).toBeLessThanOrEqual(9_000);
   });
 
   it("gives wrm-readonly (worker_viewer, or RAYTIO_TOOL_DOMAINS) only read tools", async () => {
-    const expected = [
-      "get_agent_run",
-      "get_wrm_entity",
-      "list_agent_runs",
-      "list_role_memories",
-      "list_workers",
-      "list_wrm_entities",
-    ];
+    const expected = EXPECTED_TOOLS["wrm-readonly"];
     const viewer = await connect("worker_viewer");
     const forced = await connect("agent", { RAYTIO_TOOL_DOMAINS: "wrm-readonly" });
     for (const server of [viewer, forced]) {

@@ -1,4 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { describe, it } from "vitest";
+import { getCurrentSuite } from "vitest/suite";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import { RedisConnection } from "../../src/http/redis.js";
 import { freePort, type HttpServerProcess, startHttpServerProcess } from "./http-harness.js";
@@ -17,6 +19,42 @@ export function redisServerAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+declare module "vitest" {
+  interface TaskMeta {
+    /** What a skipped test needed and did not find; the summary reporter names such tests. */
+    needs?: string;
+  }
+}
+
+export const isCi = () => process.env.CI === "true" || process.env.CI === "1";
+
+/**
+ * A block of tests that needs redis-server. In CI (CI=true) a missing redis-server fails the run with
+ * one failing test; on a developer's machine the block is skipped and its tests are marked, so the
+ * summary reporter names every one of them on one line instead of a warning scrolling past.
+ */
+export function describeWithRedis(name: string, body: () => void): void {
+  if (redisServerAvailable()) {
+    describe(name, body);
+    return;
+  }
+  if (isCi()) {
+    describe(name, () => {
+      it("finds redis-server (CI=true: the Redis tests may not be skipped)", () => {
+        throw new Error("redis-server is not installed: .ci/run installs it before the tests");
+      });
+    });
+    return;
+  }
+  describe.skip(name, () => {
+    body();
+    for (const task of getCurrentSuite().tasks) {
+      if (task.type === "test") task.meta.needs = "redis-server";
+      else throw new Error("describeWithRedis marks flat blocks only: move the nested describe out");
+    }
+  });
 }
 
 /** A redis-server on a free port, or on `port` (to bring one back where it was). */
