@@ -297,6 +297,25 @@ describe("the headline flow", () => {
       sandbox.setAutoSubmit(undefined);
     }
   });
+
+  it("answers with the same kind of answer when the submit route is sent no body (the README's command)", async () => {
+    const code = await sendRequest(agent, { recipient_email: "rawiri.walker@example.com" });
+    const response = await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, { method: "POST" });
+    expect(response.status).toBe(201);
+    const output = structured<{ status: string; data: Record<string, unknown> }>(
+      await agent.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 0 }),
+    );
+    expect(output.status).toBe("submitted");
+    expect(Object.keys(output.data).sort()).toEqual([...SCHEMAS].sort());
+    expect(output.data.ss_Person_Name).toMatchObject({ given_name: "Rawiri", family_name: "Walker" });
+    // A second answer is refused as before, and an unknown code is still a 404.
+    expect(
+      (await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, { method: "POST" })).status,
+    ).toBe(409);
+    expect(
+      (await fetch(`${sandbox.url}/sandbox/v1/requests/no-such-code/submit`, { method: "POST" })).status,
+    ).toBe(404);
+  });
 });
 
 describe("waiting", () => {
