@@ -30,7 +30,6 @@ import {
   filtersFromSurface,
   whyNotExposed,
 } from "./tools/core/filters.js";
-import { approximateTokens } from "./tools/core/listing.js";
 import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./tools/core/resolve-domains.js";
 import { BASE_DOMAINS } from "./tools/core/tool.js";
 import { TOOLS } from "./tools/registry.js";
@@ -126,7 +125,9 @@ export async function serve(loaded: LoadedAgentConfig, early?: EarlyAnswers): Pr
       },
       (error: unknown) => {
         const why = isRaytioError(error) ? `${error.code}: ${error.message}` : "unexpected error";
-        report(`Sign-in to Raytio failed, so every tool call will fail until it is fixed. ${why}`);
+        report(
+          `Sign-in to Raytio failed, so every tool call will fail until it is fixed. ${why} Run the server with --check and the same configuration for a step-by-step report.`,
+        );
       },
     );
 
@@ -195,8 +196,8 @@ function validateSurface(surface: SurfaceSettings): void {
 async function listTools(surface: SurfaceSettings, json: boolean): Promise<void> {
   const domains = surface.domains ? parseDomains(surface.domains, "RAYTIO_TOOL_DOMAINS") : [...BASE_DOMAINS];
   const selected = applyToolFilters(toolsForDomains(TOOLS, domains), filtersFromSurface(surface));
-  const names = new Set(selected.map((tool) => tool.name));
-  const listed = (await listToolsAsClientSeesThem(TOOLS)).filter((tool) => names.has(tool.name));
+  // Listed as a process exposing only these tools lists them: texts lose pointers to the others.
+  const listed = await listToolsAsClientSeesThem(TOOLS, selected);
   if (json) {
     process.stdout.write(`${JSON.stringify({ tools: listed }, null, 2)}\n`);
     return;
@@ -205,9 +206,12 @@ async function listTools(surface: SurfaceSettings, json: boolean): Promise<void>
     const access = tool.annotations.readOnlyHint ? "read " : "write";
     process.stdout.write(`${tool.name.padEnd(30)} ${tool.domain}  ${access}  ${tool.title}\n`);
   }
+  // Bytes, as docs/tools.md measures them: a token count needs a tokenizer the package does not ship.
+  const bytes = Buffer.byteLength(JSON.stringify({ tools: listed }), "utf8");
   process.stdout.write(
-    `\n${selected.length} tools, about ${approximateTokens(listed)} tokens of tools/list` +
-      `${surface.domains ? "" : " (all domains; a running server narrows them by the account's roles)"}.\n`,
+    `\n${selected.length} tools; their tools/list is ${bytes} bytes` +
+      `${surface.domains ? "" : " (all domains; a running server narrows them by the account's roles)"}.` +
+      " docs/tools.md gives each domain's size and the o200k_base tokens a model is shown of it.\n",
   );
 }
 

@@ -156,7 +156,7 @@ describe("the headline flow", () => {
       data: { short_link_key: string; access_application_id: string; pages: unknown[] };
     }>(
       await agent.call("create_form", {
-        application_id: applicationId,
+        access_application_id: applicationId,
         name: "Tenant pack",
         reference: "TEN-2026-17",
         pages: PAGES,
@@ -168,7 +168,7 @@ describe("the headline flow", () => {
     expect(form.data.pages).toHaveLength(4);
 
     const details = structured<{ can_decrypt: boolean; forms: Array<{ short_link_key: string }> }>(
-      await agent.call("get_access_application", { id: applicationId }),
+      await agent.call("get_access_application", { access_application_id: applicationId }),
     );
     expect(details.can_decrypt).toBe(true);
     expect(details.forms.map((item) => item.short_link_key)).toEqual([shortLinkKey]);
@@ -243,7 +243,7 @@ describe("the headline flow", () => {
 
   it("lists the request and submission, and moves the submission only along legal transitions", async () => {
     const requests = structured<{ items: Array<{ request_short_code: string; status: string }> }>(
-      await agent.call("list_requests", { application_id: applicationId }),
+      await agent.call("list_requests", { access_application_id: applicationId }),
     );
     expect(requests.items).toEqual([
       expect.objectContaining({ request_short_code: flowCode, status: "submitted" }),
@@ -251,22 +251,28 @@ describe("the headline flow", () => {
 
     const submissions = structured<{
       items: Array<{ id: string; request_short_code: string; status: string }>;
-    }>(await agent.call("list_submissions", { application_id: applicationId, status: "submitted" }));
+    }>(await agent.call("list_submissions", { access_application_id: applicationId, status: "submitted" }));
     const submission = submissions.items.find((item) => item.request_short_code === flowCode);
     expect(submission?.status).toBe("submitted");
     const id = submission?.id as string;
 
     for (const status of ["received", "accepted"]) {
       const updated = structured<{ submission: { status: string }; changed: boolean }>(
-        await agent.call("update_submission_status", { id, status, message: "Thanks, all checked." }),
+        await agent.call("update_submission_status", {
+          submission_id: id,
+          status,
+          message: "Thanks, all checked.",
+        }),
       );
       expect(updated).toMatchObject({ submission: { status }, changed: true });
     }
     const again = structured<{ changed: boolean }>(
-      await agent.call("update_submission_status", { id, status: "accepted" }),
+      await agent.call("update_submission_status", { submission_id: id, status: "accepted" }),
     );
     expect(again.changed).toBe(false);
-    const illegal = failure(await agent.call("update_submission_status", { id, status: "processing" }));
+    const illegal = failure(
+      await agent.call("update_submission_status", { submission_id: id, status: "processing" }),
+    );
     expect(illegal).toMatch(
       /^DSM_VALIDATION: Submission .* is accepted and cannot become processing: accepted is final/,
     );
@@ -298,6 +304,25 @@ describe("the headline flow", () => {
     } finally {
       sandbox.setAutoSubmit(undefined);
     }
+  });
+
+  it("answers with the same kind of answer when the submit route is sent no body (the README's command)", async () => {
+    const code = await sendRequest(agent, { recipient_email: "rawiri.walker@example.com" });
+    const response = await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, { method: "POST" });
+    expect(response.status).toBe(201);
+    const output = structured<{ status: string; data: Record<string, unknown> }>(
+      await agent.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 0 }),
+    );
+    expect(output.status).toBe("submitted");
+    expect(Object.keys(output.data).sort()).toEqual([...SCHEMAS].sort());
+    expect(output.data.ss_Person_Name).toMatchObject({ given_name: "Rawiri", family_name: "Walker" });
+    // A second answer is refused as before, and an unknown code is still a 404.
+    expect(
+      (await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, { method: "POST" })).status,
+    ).toBe(409);
+    expect(
+      (await fetch(`${sandbox.url}/sandbox/v1/requests/no-such-code/submit`, { method: "POST" })).status,
+    ).toBe(404);
   });
 });
 
@@ -430,7 +455,7 @@ describe("errors a person can understand", () => {
     ).toMatch(/^DSM_VALIDATION: Unknown schema: ss_Pasport \(did you mean ss_Passport/);
     const foreign = failure(
       await agent.call("create_form", {
-        application_id: applicationId,
+        access_application_id: applicationId,
         name: "Wrong",
         pages: [{ name: "Tax", schemas: ["ss_Tax_Number"] }],
       }),
@@ -502,18 +527,13 @@ describe("create_form's two forms", () => {
       /^DSM_VALIDATION: Give either system_schemas/,
     );
     expect(failure(await agent.call("create_form", { system_schemas: ["ss_Person_Name"] }))).toMatch(
-      /^DSM_VALIDATION: Give access_application_id/,
+      /^VALIDATION: access_application_id /,
     );
     const otherId = "00000000-0000-4000-8000-000000000000";
-    expect(
-      failure(
-        await agent.call("create_form", {
-          access_application_id: applicationId,
-          application_id: otherId,
-          pages,
-        }),
-      ),
-    ).toMatch(/^DSM_VALIDATION: access_application_id and application_id name the same thing and disagree/);
+    // One name per id (AGENTS.md, "Adding a tool"): the refusal names the one to use.
+    expect(failure(await agent.call("create_form", { application_id: applicationId, pages }))).toMatch(
+      /^VALIDATION: create_form does not take the argument "application_id"; it takes access_application_id,/,
+    );
     expect(
       failure(
         await agent.call("send_request", { access_application_id: otherId, short_link_key: shortLinkKey }),
@@ -548,14 +568,18 @@ describe("keys and isolation", () => {
       [flowCode],
     );
     const checks: Array<[string, Record<string, unknown>]> = [
-      ["get_access_application", { id: applicationId }],
+      ["get_access_application", { access_application_id: applicationId }],
       [
         "create_form",
-        { application_id: applicationId, name: "x", pages: [{ name: "x", schemas: ["ss_Person_Name"] }] },
+        {
+          access_application_id: applicationId,
+          name: "x",
+          pages: [{ name: "x", schemas: ["ss_Person_Name"] }],
+        },
       ],
       ["send_request", { short_link_key: shortLinkKey }],
       ["poll_and_retrieve", { request_short_code: flowCode }],
-      ["update_submission_status", { id: submission.rows[0]?.id, status: "rejected" }],
+      ["update_submission_status", { submission_id: submission.rows[0]?.id, status: "rejected" }],
     ];
     for (const [tool, args] of checks) {
       expect(failure(await other.call(tool, args)), tool).toMatch(
@@ -572,7 +596,7 @@ describe("keys and isolation", () => {
   it("lets a same-customer colleague without the application's key see the request but not decrypt it", async () => {
     const colleague = await connect("data_sharing_user", {});
     const details = structured<{ can_decrypt: boolean }>(
-      await colleague.call("get_access_application", { id: applicationId }),
+      await colleague.call("get_access_application", { access_application_id: applicationId }),
     );
     expect(details.can_decrypt).toBe(false);
     const text = failure(await colleague.call("poll_and_retrieve", { request_short_code: flowCode }));

@@ -219,7 +219,7 @@ describeWithRedis("two replicas sharing one Redis", () => {
     ).structuredContent as { data: { access_application_id: string } };
     const form = (
       await session.call("create_form", {
-        application_id: application.data.access_application_id,
+        access_application_id: application.data.access_application_id,
         name: "Name",
         pages: [{ name: "Who", schemas: ["ss_Person_Name"] }],
       })

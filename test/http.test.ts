@@ -637,7 +637,7 @@ describe("DSM notifications", () => {
     );
     const form = structured<{ data: { short_link_key: string } }>(
       await agent.call("create_form", {
-        application_id: application.data.access_application_id,
+        access_application_id: application.data.access_application_id,
         name: "Name only",
         pages: [{ name: "Who you are", schemas: ["ss_Person_Name"] }],
       }),

@@ -345,7 +345,7 @@ export class RaytioApiClient {
     if (status === 401) {
       return new RaytioError(
         "AUTH_FAILED",
-        "The Raytio API rejected the agent's credentials even after signing in again. Check the account and run --check.",
+        "The Raytio API rejected the credentials even after signing in again. Check that RAYTIO_API_BASE_URL and the sign-in settings belong to the same Raytio environment, and that the account may use the API.",
         { details },
       );
     }

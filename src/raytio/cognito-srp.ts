@@ -2,6 +2,7 @@ import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cogn
 import type { CognitoSettings } from "../config.js";
 import { RaytioError } from "../errors.js";
 import type { IssuedTokens, SignInFlow } from "./sign-in-flow.js";
+import { signInUnreachable } from "./unreachable.js";
 
 /** Cognito errors that no retry can fix until the configuration changes. */
 const PERMANENT_SIGN_IN_ERRORS = new Set([
@@ -42,8 +43,8 @@ export class CognitoSrpFlow implements SignInFlow {
   }
 
   describe(): string {
-    const { userPoolId, clientId, region, endpoint } = this.cognito;
-    return `Cognito SRP: pool ${userPoolId}, client ${clientId}, region ${region}${endpoint ? `, endpoint ${endpoint}` : ""}`;
+    const { userPoolId, clientId, region } = this.cognito;
+    return `Cognito SRP at ${cognitoAddress(this.cognito)}: pool ${userPoolId}, client ${clientId}, region ${region}`;
   }
 
   refresh(refreshToken: string): Promise<IssuedTokens> {
@@ -109,19 +110,35 @@ export class CognitoSrpFlow implements SignInFlow {
         });
       });
     } catch (error) {
-      throw signInError(error);
+      throw signInError(error, this.cognito);
     }
   }
 }
 
-function signInError(error: unknown): unknown {
+/**
+ * Where the library sends every Cognito request: the configured endpoint, else the AWS endpoint of
+ * the region in the pool id (the library's own rule, which ignores RAYTIO_COGNITO_REGION).
+ */
+function cognitoAddress({ endpoint, userPoolId }: CognitoSettings): string {
+  return endpoint ?? `https://cognito-idp.${userPoolId.split("_")[0]}.amazonaws.com/`;
+}
+
+function signInError(error: unknown, cognito: CognitoSettings): unknown {
   if (error instanceof RaytioError) return error;
   const code = (error as { code?: unknown }).code;
   const name = typeof code === "string" ? code : "UnknownError";
+  if (name === "NetworkError") {
+    return signInUnreachable(
+      cognitoAddress(cognito),
+      `Cognito, ${name}`,
+      cognito.endpoint ? "RAYTIO_COGNITO_ENDPOINT" : "the region in RAYTIO_COGNITO_USER_POOL_ID",
+      { cognitoError: name },
+    );
+  }
   if (!PERMANENT_SIGN_IN_ERRORS.has(name)) return error;
   return new RaytioError(
     "AUTH_FAILED",
-    `Raytio sign-in was refused (${name}). Check RAYTIO_AGENT_USERNAME and RAYTIO_AGENT_PASSWORD, and the Cognito pool and client ids; run the server with --check to test the configuration. Restart the server after fixing it.`,
+    `Raytio sign-in was refused (${name}). Check RAYTIO_AGENT_USERNAME and RAYTIO_AGENT_PASSWORD, and the Cognito pool and client ids (RAYTIO_COGNITO_USER_POOL_ID, RAYTIO_COGNITO_CLIENT_ID). Restart the server after fixing them.`,
     { details: { cognitoError: name } },
   );
 }

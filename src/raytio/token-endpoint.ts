@@ -2,6 +2,7 @@ import { z } from "zod";
 import { RaytioError } from "../errors.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import type { IssuedTokens, SignInFlow } from "./sign-in-flow.js";
+import { signInUnreachable } from "./unreachable.js";
 
 /**
  * Raytio's documented token endpoint (api-docs.rayt.io, `generateToken`): `POST /oauth/v1/token` with
@@ -57,10 +58,11 @@ export class TokenEndpointFlow implements SignInFlow {
       // The cause names only the failure kind (timeout, refused connection), never the request body.
       const reason =
         error instanceof Error && error.name === "TimeoutError" ? "TimeoutError" : "NetworkError";
-      throw new RaytioError(
-        "API_UNAVAILABLE",
-        `Could not reach the Raytio token endpoint (${reason}). This is usually temporary; try again shortly.`,
-        { details: { tokenEndpointError: reason } },
+      throw signInUnreachable(
+        this.tokenUrl,
+        `token endpoint, ${reason}`,
+        "RAYTIO_API_BASE_URL (the token endpoint is its /oauth/v1/token)",
+        { tokenEndpointError: reason },
       );
     }
     if (!response.ok) {
@@ -94,7 +96,7 @@ export class TokenEndpointFlow implements SignInFlow {
       return new RaytioError(
         "AUTH_FAILED",
         what === "sign-in"
-          ? `Raytio sign-in was refused (HTTP ${status} from the token endpoint). Check RAYTIO_AGENT_USERNAME and RAYTIO_AGENT_PASSWORD; run the server with --check to test the configuration. Restart the server after fixing it.`
+          ? `Raytio sign-in was refused (HTTP ${status} from the token endpoint). Check RAYTIO_AGENT_USERNAME and RAYTIO_AGENT_PASSWORD. Restart the server after fixing them.`
           : `The Raytio token endpoint refused the refresh token (HTTP ${status}).`,
         { details: { status } },
       );

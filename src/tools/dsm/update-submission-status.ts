@@ -6,7 +6,7 @@ import { idParam } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
-  id: idParam("Submission id (list_submissions)"),
+  submission_id: idParam("From list_submissions or poll_and_retrieve"),
   status: z
     .enum(RECEIVER_STATUSES)
     .describe("received (viewed), processing, accepted or rejected; accepted and rejected are final"),
@@ -23,7 +23,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ submission: submissionSchema, changed: z.boolean() }),
-  async handler({ id, status, message }, { dsm }) {
+  async handler({ submission_id: id, status, message }, { dsm }) {
     const current = await dsm.submission(id);
     assertSubmissionTransition(id, current.status, status);
     if (current.status === status && message === undefined) return { submission: current, changed: false };
@@ -34,7 +34,7 @@ export default defineTool({
     throw new RaytioError(
       "DSM_VALIDATION",
       `Submission ${id} changed from ${current.status} to ${now.status} while this update ran. Check it with list_submissions and try again.`,
-      { details: { id, status: now.status } },
+      { details: { submission_id: id, status: now.status } },
     );
   },
   summarize: ({ submission, changed }) =>
