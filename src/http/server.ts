@@ -24,7 +24,7 @@ import {
 import { OAuthService } from "./oauth/service.js";
 import { BodyTooLargeError, RequestAbortedError, readBody, sendJsonRpcError } from "./respond.js";
 import { authInfoOf, type InitializeParams, type LocalSession, SessionManager } from "./sessions.js";
-import { openStore, type StateStore } from "./store.js";
+import { describeRedisError, openStore, type StateStore } from "./store.js";
 
 /**
  * The Streamable HTTP transport with its own OAuth 2.1 authorization server, on plain node:http. Order
@@ -292,10 +292,11 @@ export async function startHttpServer(
   const config = loaded.service.config;
   const logger = dependencies.logger ?? createLogger({ level: config.logLevel });
   for (const warning of loaded.service.warnings) logger.warn(warning);
-  const store = await openStore(http.redisUrl).catch((error: unknown) => {
+  const store = await openStore(http.redisUrl, logger).catch((error: unknown) => {
+    const { errorClass, message } = describeRedisError(error);
     throw new RaytioError(
       "CONFIG_INVALID",
-      `Cannot reach Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`,
+      logger.scrub(`Cannot reach Redis at REDIS_URL (${errorClass}: ${message}).`),
     );
   });
 
