@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -167,5 +167,15 @@ describe("loadConfig", () => {
       );
       expect(error.message).toContain("RAYTIO_AUTH_FLOW must be srp, token-endpoint or auto");
     });
+  });
+});
+
+describe("the configuration's sources", () => {
+  it("are read in one place on start-up, src/start.ts, and parsed from that one read everywhere else", () => {
+    const src = path.dirname(new URL(import.meta.url).pathname);
+    const readers = readdirSync(src, { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts") && file !== "config.ts")
+      .filter((file) => /\b(readSources|loadConfig)\(/.test(readFileSync(path.join(src, file), "utf8")));
+    expect(readers).toEqual(["start.ts"]);
   });
 });

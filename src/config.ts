@@ -210,10 +210,28 @@ function readConfigFile(file: string, platform: NodeJS.Platform, warnings: strin
   return parseDotenv(text);
 }
 
+/**
+ * Every source of settings, read once per process (src/start.ts) and handed to each parser: the
+ * stdio configuration, the transport choice, the HTTP settings and the tool surface.
+ */
 export interface ConfigSourceValues {
+  /** File values for every key, with the environment's on top for the keys of this module. */
   values: Record<string, string | undefined>;
   file: string | undefined;
   warnings: string[];
+  /** The environment (flags applied) the values were read with; other modules' settings are looked up in it first. */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A setting outside this module's list (the transport's): a non-empty environment value, else the
+ * file's.
+ */
+export function sourceValue(read: ConfigSourceValues, key: string): string | undefined {
+  const fromEnv = read.env[key];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const fromFile = read.values[key];
+  return fromFile === "" ? undefined : fromFile;
 }
 
 /** The merged values of every source (file values for every key; the environment wins for config keys). */
@@ -244,7 +262,7 @@ export function readSources(sources: ConfigSources): ConfigSourceValues {
     const fromEnv = env[key];
     if (fromEnv !== undefined && fromEnv !== "") values[key] = fromEnv;
   }
-  return { values, file, warnings };
+  return { values, file, warnings, env };
 }
 
 interface Problem {
@@ -288,9 +306,9 @@ function toSurface(raw: z.infer<z.ZodObject<typeof surfaceShape>>): SurfaceSetti
   };
 }
 
-/** Only the tool-surface settings, from the same sources, without requiring credentials. */
-export function loadSurfaceSettings(sources: ConfigSources = { env: process.env }): SurfaceSettings {
-  const { values, file } = readSources(sources);
+/** Only the tool-surface settings, without requiring credentials (--list-tools). */
+export function parseSurfaceSettings(read: ConfigSourceValues): SurfaceSettings {
+  const { values, file } = read;
   const parsed = z.object(surfaceShape).safeParse(values);
   if (!parsed.success) throw invalid(zodProblems(parsed.error), values, file);
   return toSurface(parsed.data);
@@ -354,9 +372,9 @@ function toConfig(raw: ServiceRaw, signIn: SignInSettings): Config {
 }
 
 /**
- * Parses values already read by `readSources`, so a caller that needs more settings from the same
- * sources (the HTTP transport) reads the file once. With `agentAccount: false` (HTTP, where each person
- * signs in on the authorization page) the agent settings are neither required nor read.
+ * Parses values already read by `readSources`, so every command and transport of one start works from
+ * one read of the file. With `agentAccount: false` (HTTP, where each person signs in on the
+ * authorization page) the agent settings are neither required nor read.
  */
 export function parseConfig(read: ConfigSourceValues): LoadedAgentConfig;
 export function parseConfig(read: ConfigSourceValues, options: { agentAccount: false }): LoadedConfig;
@@ -385,6 +403,7 @@ export function parseConfig(
   };
 }
 
+/** Reads and parses in one step, for callers outside the start-up path (tests, scripts). */
 export function loadConfig(sources?: ConfigSources): LoadedAgentConfig;
 export function loadConfig(sources: ConfigSources, options: { agentAccount: false }): LoadedConfig;
 export function loadConfig(

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import type { ConfigSources } from "../config.js";
+import type { ConfigSourceValues } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { AgentKeyring } from "../crypto/maxcryptor.js";
 import { DsmServices } from "../dsm/services.js";
@@ -13,7 +13,7 @@ import { handleShutdown } from "../shutdown.js";
 import { TOOLS } from "../tools/registry.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import { clientAddress } from "./client-address.js";
-import { type HttpConfig, type LoadedHttpConfig, loadHttpConfig } from "./config.js";
+import { type HttpConfig, type LoadedHttpConfig, parseHttpConfig } from "./config.js";
 import { capConnectionsPerAddress, timeoutCheckIntervalMs } from "./connections.js";
 import {
   type OAuthEndpoints as Endpoints,
@@ -420,9 +420,9 @@ export async function startHttpServer(
   };
 }
 
-/** `--transport http`: runs until SIGTERM or SIGINT. */
-export async function runHttpServer(sources: ConfigSources): Promise<void> {
-  const loaded = loadHttpConfig(sources);
+/** `--transport http`: runs until SIGTERM or SIGINT, with the settings read once at start. */
+export async function runHttpServer(read: ConfigSourceValues): Promise<void> {
+  const loaded = parseHttpConfig(read);
   const logger = createLogger({ level: loaded.service.config.logLevel });
   const running = await startHttpServer(loaded, { logger });
   handleShutdown(logger, () => running.close());
