@@ -4,16 +4,17 @@ import { runCheck } from "./check.js";
 import { type CliValues, fail } from "./cli.js";
 import {
   type Config,
+  type ConfigSourceValues,
   type LoadedAgentConfig,
-  loadConfig,
-  loadSurfaceSettings,
+  parseConfig,
+  parseSurfaceSettings,
   type SurfaceSettings,
 } from "./config.js";
 import { type Credentials, credentialSecrets } from "./credentials.js";
 import { DrainingTransport } from "./draining-transport.js";
 import { DsmServices } from "./dsm/services.js";
 import type { EarlyAnswers } from "./early-answers.js";
-import { isRaytioError } from "./errors.js";
+import { isRaytioError, type RaytioError } from "./errors.js";
 import { GatedTransport } from "./gated-transport.js";
 import { selectTransport } from "./http/mode.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -215,37 +216,40 @@ async function listTools(surface: SurfaceSettings, json: boolean): Promise<void>
   );
 }
 
+/** The one read of the configuration's sources, or the reason it failed, which each command reports. */
+function sourcesOrThrow(read: ConfigSourceValues | RaytioError): ConfigSourceValues {
+  if (isRaytioError(read)) throw read;
+  return read;
+}
+
 /**
  * Everything but the early stdio start-up (src/start.ts): the HTTP transport, --list-tools, --check,
- * --probe, and serving over stdio. `env` is the environment with the command-line flags applied.
+ * --probe, and serving over stdio. `read` is src/start.ts's one read of the environment (with the
+ * command-line flags applied) and the config file; nothing here reads them again.
  */
 export async function runCommand(
   values: CliValues,
-  env: NodeJS.ProcessEnv,
-  /** The configuration src/start.ts already loaded, having chosen to serve stdio. */
+  read: ConfigSourceValues | RaytioError,
+  /** The configuration src/start.ts already parsed, having chosen to serve stdio. */
   preloaded?: LoadedAgentConfig,
 ): Promise<void> {
   if (!preloaded && !values["list-tools"] && !values.check && !values.probe) {
     let transport: "stdio" | "http" = "stdio";
     try {
-      transport = selectTransport(values.transport, { env });
+      transport = selectTransport(values.transport, sourcesOrThrow(read));
     } catch (error) {
       fail(isRaytioError(error) ? error.message : String(error));
     }
     if (transport === "http") {
       // Loaded only here, so the stdio start-up never parses the HTTP server.
       const { runHttpServer } = await import("./http/server.js");
-      const listen = {
-        ...(values.host ? { MCP_HOST: values.host } : {}),
-        ...(values.port ? { MCP_PORT: values.port } : {}),
-      };
-      await runHttpServer({ env: { ...env, ...listen } });
+      await runHttpServer(sourcesOrThrow(read));
       return;
     }
   }
   if (values["list-tools"]) {
     try {
-      const surface = loadSurfaceSettings({ env });
+      const surface = parseSurfaceSettings(sourcesOrThrow(read));
       validateSurface(surface);
       await listTools(surface, values.json === true);
     } catch (error) {
@@ -256,7 +260,7 @@ export async function runCommand(
 
   let loaded: LoadedAgentConfig;
   try {
-    loaded = preloaded ?? loadConfig({ env });
+    loaded = preloaded ?? parseConfig(sourcesOrThrow(read));
     validateSurface(loaded.config.surface);
   } catch (error) {
     if (values.check || values.probe) process.stdout.write("Configuration: FAILED\n");

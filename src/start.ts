@@ -1,8 +1,8 @@
 import "./stdio-guard.js";
 import { fail, flagEnvironment, parseCli, USAGE } from "./cli.js";
-import { type LoadedAgentConfig, loadConfig } from "./config.js";
+import { type ConfigSourceValues, type LoadedAgentConfig, parseConfig, readSources } from "./config.js";
 import { EarlyAnswers, readHandshake } from "./early-answers.js";
-import { isRaytioError } from "./errors.js";
+import { isRaytioError, type RaytioError } from "./errors.js";
 import { selectTransport } from "./http/mode.js";
 import { parseDomains, toolsForDomains } from "./tools/core/domains.js";
 import { applyToolFilters, assertKnownToolNames, filtersFromSurface } from "./tools/core/filters.js";
@@ -13,7 +13,9 @@ import { VERSION } from "./version.js";
  * What the entry point (src/index.ts) runs. It carries only what serving stdio needs before the first tools/list: the
  * configuration (validated exactly as before, so a bad one still stops the process before any answer)
  * and, when RAYTIO_TOOL_DOMAINS fixes the tools, the early answers (src/early-answers.ts). The server
- * itself, the HTTP transport and the other commands load from src/main.ts.
+ * itself, the HTTP transport and the other commands load from src/main.ts. The configuration's
+ * sources (the environment with the flags, and the config file) are read here, once, and every
+ * command parses what it needs from that one read.
  */
 async function main(): Promise<void> {
   const values = parseCli(process.argv.slice(2));
@@ -33,24 +35,25 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const env = { ...process.env, ...flagEnvironment(values) };
-  if (values["list-tools"] || values.check || values.probe || servesHttp(values, env)) {
+  const read = readOnce({ ...process.env, ...flagEnvironment(values) });
+  if (values["list-tools"] || values.check || values.probe || servesHttp(values, read)) {
     const { runCommand } = await import("./main.js");
-    await runCommand(values, env);
+    await runCommand(values, read);
     return;
   }
 
   let loaded: LoadedAgentConfig;
   let early: EarlyAnswers | undefined;
   try {
-    loaded = loadConfig({ env });
+    if (isRaytioError(read)) throw read;
+    loaded = parseConfig(read);
     early = earlyAnswers(loaded);
   } catch (error) {
     fail(isRaytioError(error) ? error.message : String(error));
   }
   if (!early) {
     const { runCommand } = await import("./main.js");
-    await runCommand(values, env, loaded);
+    await runCommand(values, read, loaded);
     return;
   }
   early.start();
@@ -59,11 +62,25 @@ async function main(): Promise<void> {
   await serve(loaded, early);
 }
 
-function servesHttp(values: { transport?: string | undefined }, env: NodeJS.ProcessEnv): boolean {
+/** The sources, or why they cannot be read (a missing RAYTIO_CONFIG_FILE): each command reports it its way. */
+function readOnce(env: NodeJS.ProcessEnv): ConfigSourceValues | RaytioError {
   try {
-    return selectTransport(values.transport, { env }) === "http";
+    return readSources({ env });
+  } catch (error) {
+    if (isRaytioError(error)) return error;
+    throw error;
+  }
+}
+
+function servesHttp(
+  values: { transport?: string | undefined },
+  read: ConfigSourceValues | RaytioError,
+): boolean {
+  if (isRaytioError(read)) return true;
+  try {
+    return selectTransport(values.transport, read) === "http";
   } catch {
-    // The full CLI reports the bad value.
+    // The full CLI reports the bad value, or the unreadable file.
     return true;
   }
 }

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { readSources } from "../config.js";
 import { RaytioError } from "../errors.js";
 import { createLogger } from "../logger.js";
-import { loadHttpConfig } from "./config.js";
+import { parseHttpConfig } from "./config.js";
 import type { SignedInPerson } from "./oauth/endpoints.js";
 import { type RunningHttpServer, startHttpServer } from "./server.js";
 
@@ -91,7 +92,7 @@ function recordWrites(target: RunningHttpServer["store"]): void {
 }
 
 beforeAll(async () => {
-  const loaded = loadHttpConfig({ env: ENV, defaultFile: "/nonexistent/config.env" });
+  const loaded = parseHttpConfig(readSources({ env: ENV, defaultFile: "/nonexistent/config.env" }));
   server = await startHttpServer(loaded, {
     signIn,
     logger: createLogger({ level: "debug", write: (line) => logLines.push(line) }),

@@ -28,7 +28,7 @@ export type IdTokenClaims = z.infer<typeof idTokenClaimsSchema>;
 /** The flow the configuration chose (RAYTIO_AUTH_FLOW; `auto` is resolved when the config is loaded). */
 export function signInFlowFor(config: Config): SignInFlow {
   return config.signIn.flow === "srp"
-    ? new CognitoSrpFlow(config.signIn.cognito)
+    ? new CognitoSrpFlow(config.signIn.cognito, config.httpTimeoutSeconds * 1000)
     : new TokenEndpointFlow(config.signIn.tokenUrl, config.httpTimeoutSeconds * 1000);
 }
 

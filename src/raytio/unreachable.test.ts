@@ -49,11 +49,11 @@ describe("an unreachable sign-in address", () => {
 
   it("is where the Cognito library sends requests: the endpoint, else the pool's region on AWS", () => {
     const settings = { userPoolId: "eu-west-1_AbC", clientId: "client-1", region: "eu-west-1" };
-    expect(new CognitoSrpFlow({ ...settings, endpoint: undefined }).describe()).toContain(
+    expect(new CognitoSrpFlow({ ...settings, endpoint: undefined }, 1_000).describe()).toContain(
       "Cognito SRP at https://cognito-idp.eu-west-1.amazonaws.com/",
     );
     expect(
-      new CognitoSrpFlow({ ...settings, endpoint: "http://127.0.0.1:4010/cognito/" }).describe(),
+      new CognitoSrpFlow({ ...settings, endpoint: "http://127.0.0.1:4010/cognito/" }, 1_000).describe(),
     ).toContain("Cognito SRP at http://127.0.0.1:4010/cognito/");
   });
 });

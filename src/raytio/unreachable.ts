@@ -31,11 +31,11 @@ export function signInUnreachable(
   details: Record<string, unknown>,
 ): RaytioError {
   const { text, loopback } = shown(address);
-  const where = reason.endsWith("TimeoutError")
+  const where = reason.includes("TimeoutError")
     ? "It accepted no request or sent no answer within RAYTIO_HTTP_TIMEOUT_SECONDS: check that this machine can reach it and that the service there is working."
     : loopback
       ? "Nothing answered on this machine: start the service that should listen there (for the sandbox, npm run sandbox) or correct the address."
-      : "Check that this machine can reach it (network, VPN, firewall; sign-in connects directly, not through HTTP(S)_PROXY).";
+      : "Check that this machine can reach it (network, VPN, firewall, and HTTP(S)_PROXY or NO_PROXY when a proxy stands in between).";
   return new RaytioError(
     "API_UNAVAILABLE",
     `Could not reach Raytio sign-in at ${text} (${reason}). ${where} The address comes from ${settings}. If all of that is right, try again shortly.`,

@@ -159,6 +159,6 @@ export function serverPool(sandbox: () => Sandbox, defaults: Record<string, stri
       servers.push(server);
       return server;
     },
-    closeAll: () => Promise.all(servers.map((server) => server.close())),
+    closeAll: () => Promise.all(servers.splice(0).map((server) => server.close())),
   };
 }
