@@ -5,7 +5,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { ACCOUNTS, accountByKey, type SandboxAccount } from "./accounts.js";
 import { FakeCognito, type FakeCognitoFault, FakeCognitoTokenError } from "./cognito/fake-cognito.js";
 import { migrateAndSeed } from "./db/index.js";
-import { AutoSubmitter } from "./dsm/auto-submit.js";
+import { AutoSubmitter, fakeAnswer } from "./dsm/auto-submit.js";
 import { SubmitError, submitAnswer } from "./dsm/recipient.js";
 import { FaultInjector, type FaultRule } from "./faults.js";
 import { createPostgrestHandler } from "./postgrest/server.js";
@@ -142,16 +142,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   });
 
-  // The person's browser answering a request (recipient simulation, sandbox/dsm/recipient.ts).
+  // The person's browser answering a request (recipient simulation, sandbox/dsm/recipient.ts). No body
+  // at all answers with fake data, as --auto-submit does: one short command for someone trying it by hand.
   const submit = async (res: ServerResponse, code: string, body: Buffer) => {
     let payload: unknown;
     try {
-      payload = JSON.parse(body.toString("utf8"));
+      payload = body.length === 0 ? undefined : JSON.parse(body.toString("utf8"));
     } catch {
-      return json(res, 400, { message: 'Body must be JSON: {"data": {...}}' });
+      return json(res, 400, { message: 'Body must be JSON: {"data": {...}}, or empty for fake data' });
     }
     try {
-      json(res, 201, await submitAnswer(db, code, (payload as { data?: unknown } | null)?.data));
+      const data =
+        payload === undefined ? await fakeAnswer(db, code) : (payload as { data?: unknown } | null)?.data;
+      json(res, 201, await submitAnswer(db, code, data));
     } catch (error) {
       if (!(error instanceof SubmitError)) throw error;
       json(res, error.status, { message: error.message });

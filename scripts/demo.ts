@@ -76,7 +76,7 @@ async function dsmFlow(client: Client): Promise<void> {
     say("   decrypted in this process (the sandbox only ever stored ciphertext for encrypted fields):");
     say(JSON.stringify(output.data, null, 2).replace(/^/gm, "   "));
     await callFor("update_submission_status", {
-      id: output.submission.id,
+      submission_id: output.submission.id,
       status: "received",
       message: "Thanks, we have your details.",
     });
@@ -141,7 +141,7 @@ try {
   if (has("list_work_items")) await call("list_work_items", { due_before: "not-a-date" });
   // An argument that belongs to another tool is refused with a pointer, never silently dropped.
   if (has("update_work_item"))
-    await call("update_work_item", { id: "00000000-0000-4000-8000-000000000000", status: "done" });
+    await call("update_work_item", { work_item_id: "00000000-0000-4000-8000-000000000000", status: "done" });
   if (has("poll_and_retrieve")) await dsmFlow(client);
   say("\nDone: every call above went through Cognito SRP sign-in, the API client and row-level security.");
 } finally {

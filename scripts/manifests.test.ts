@@ -42,8 +42,21 @@ describe("package manifests", () => {
 
   it("marks every password as secret", () => {
     const variables = serverJson(readPackageJson()).packages[0]?.environmentVariables ?? [];
-    for (const variable of variables.filter((entry) => /PASSWORD/.test(entry.name)))
-      expect(variable.isSecret).toBe(true);
+    const passwords = variables.filter((entry) => /PASSWORD/.test(entry.name));
+    // Named here, not derived: a manifest that lost a password variable must fail this, not skip it.
+    expect(passwords.map((entry) => entry.name).sort()).toEqual([
+      "RAYTIO_AGENT_ENCRYPTION_PASSWORD",
+      "RAYTIO_AGENT_PASSWORD",
+    ]);
+    for (const variable of passwords) expect(variable.isSecret, variable.name).toBe(true);
+    const bundled = Object.values(bundleManifest(readPackageJson()).user_config).filter((entry) =>
+      /PASSWORD/.test(entry.title),
+    );
+    expect(bundled.map((entry) => entry.title).sort()).toEqual([
+      "RAYTIO_AGENT_ENCRYPTION_PASSWORD",
+      "RAYTIO_AGENT_PASSWORD",
+    ]);
+    for (const entry of bundled) expect(entry.sensitive, entry.title).toBe(true);
   });
 });
 

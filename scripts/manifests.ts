@@ -52,7 +52,10 @@ export const VARIABLES: Record<string, VariableInfo> = {
   },
   RAYTIO_AGENT_CUSTOMER_ID: { description: "Expected customer id, checked against the account" },
   RAYTIO_TARGET_USER_EMAIL: { description: "Default recipient of data requests" },
-  RAYTIO_REQUEST_TIMEOUT_SECONDS: { description: "Longest wait for a data request", default: "600" },
+  RAYTIO_REQUEST_TIMEOUT_SECONDS: {
+    description: "Longest wait one poll_and_retrieve call may ask for (wait_seconds; 50 s without it)",
+    default: "600",
+  },
   RAYTIO_POLL_INTERVAL_SECONDS: { description: "Polling interval for a data request", default: "5" },
   RAYTIO_REQUEST_EXPIRY_MINUTES: { description: "Default expiry of a data request", default: "10" },
   RAYTIO_DSM_KEY_BITS: { description: "RSA size of new access application keys", default: "4096" },

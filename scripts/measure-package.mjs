@@ -1,17 +1,24 @@
 // Measures what a user's first `npx -y` costs: packed and unpacked size, how many packages npm
 // installs, and a cold start (empty npm cache) to the first `initialize` answer, for this package and
-// for @modelcontextprotocol/server-github installed the same way. Prints a Markdown table.
+// for @modelcontextprotocol/server-github installed the same way. Writes the Markdown table into the
+// README (between the markers in scripts/package-table.mjs) and prints it.
 //
-// Usage: npm run build && node scripts/measure-package.mjs [--runs 3] [--json]
+// Usage: npm run measure:package [-- --runs 3] [-- --json] [-- --no-write]
+// `npm pack` builds this package first (its prepack script), so what is measured is what is published.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { renderPackageTable, withPackageTable } from "./package-table.mjs";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "3" }, json: { type: "boolean" } },
+  options: {
+    runs: { type: "string", default: "3" },
+    json: { type: "boolean" },
+    "no-write": { type: "boolean" },
+  },
 });
 const runs = Number(values.runs);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -24,6 +31,7 @@ function pack(spec) {
   );
   return {
     file: path.join(work, info.filename),
+    name: `${info.name} ${info.version}`,
     packed: info.size,
     unpacked: info.unpackedSize,
     files: info.entryCount,
@@ -89,7 +97,6 @@ const median = (numbers) => [...numbers].sort((a, b) => a - b)[Math.floor(number
 
 const subjects = [
   {
-    name: "@raytio/mcp-server (this repo)",
     spec: root,
     // Static domains, so nothing waits on a network that does not exist here; initialize never does.
     env: {
@@ -105,12 +112,12 @@ const subjects = [
     },
   },
   {
-    name: "@modelcontextprotocol/server-github",
     spec: "@modelcontextprotocol/server-github",
     env: { GITHUB_PERSONAL_ACCESS_TOKEN: "x" },
   },
 ];
 
+const startLoad = loadavg()[0] ?? 0;
 const rows = [];
 try {
   for (const subject of subjects) {
@@ -123,7 +130,7 @@ try {
       packages = result.packages;
     }
     rows.push({
-      name: subject.name,
+      name: tarball.name,
       packedKiB: Math.round(tarball.packed / 1024),
       unpackedKiB: Math.round(tarball.unpacked / 1024),
       files: tarball.files,
@@ -139,14 +146,19 @@ try {
 if (values.json) {
   console.log(JSON.stringify(rows, null, 2));
 } else {
-  console.log(
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}-${process.arch}, Node ${process.version}, ${runs} cold runs each (median)\n`,
-  );
-  console.log("| Package | Packed | Unpacked | Files | Packages installed | Cold `npx -y` to `initialize` |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-  for (const row of rows) {
-    console.log(
-      `| ${row.name} | ${row.packedKiB} KiB | ${row.unpackedKiB} KiB | ${row.files} | ${row.installedPackages} | ${row.coldStartMs} ms |`,
-    );
+  const measured = {
+    date: new Date().toISOString().slice(0, 10),
+    platform: `${process.platform}-${process.arch}`,
+    cpus: availableParallelism(),
+    load: startLoad,
+    node: process.version,
+    runs,
+  };
+  const section = renderPackageTable(measured, rows);
+  console.log(section);
+  if (!values["no-write"]) {
+    const readme = path.join(root, "README.md");
+    writeFileSync(readme, withPackageTable(readFileSync(readme, "utf8"), section));
+    console.error(`Wrote the table into ${readme}`);
   }
 }

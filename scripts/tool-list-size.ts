@@ -5,16 +5,13 @@ import type { Tool } from "@modelcontextprotocol/server";
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 import { listToolsAsClientSeesThem } from "../src/tool-listing.js";
 import { DOMAINS, toolsForDomains } from "../src/tools/core/domains.js";
-import { approximateTokens } from "../src/tools/core/listing.js";
 import type { AnyTool } from "../src/tools/core/tool.js";
 
 export interface ToolListSize {
   domain: (typeof DOMAINS)[number] | "all";
   tools: number;
-  /** Bytes of the tools/list result's JSON, as sent. */
+  /** Bytes of the tools/list result's JSON, as sent: what `--list-tools` prints. */
   bytes: number;
-  /** bytes / 4, the estimate `--list-tools` prints. */
-  approxTokens: number;
   /** o200k_base tokens of what a model is shown (see modelVisible). */
   modelTokens: number;
 }
@@ -45,7 +42,6 @@ export async function toolListSizes(tools: readonly AnyTool[]): Promise<ToolList
       domain,
       tools: listed.length,
       bytes: Buffer.byteLength(JSON.stringify(result)),
-      approxTokens: approximateTokens(result),
       modelTokens: modelTokens(listed),
     });
   }

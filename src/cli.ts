@@ -48,6 +48,8 @@ export function flagEnvironment(values: CliValues): Record<string, string> {
   if (values.tools !== undefined) env.RAYTIO_TOOLS = values.tools;
   if (values["exclude-tools"] !== undefined) env.RAYTIO_EXCLUDE_TOOLS = values["exclude-tools"];
   if (values["read-only"]) env.RAYTIO_READ_ONLY = "true";
+  if (values.host !== undefined) env.MCP_HOST = values.host;
+  if (values.port !== undefined) env.MCP_PORT = values.port;
   return env;
 }
 

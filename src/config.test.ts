@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -212,5 +212,15 @@ describe("loadConfig", () => {
         "RAYTIO_AUDIT_LOG must be an absolute file path (or ~/…), stderr or off",
       );
     });
+  });
+});
+
+describe("the configuration's sources", () => {
+  it("are read in one place on start-up, src/start.ts, and parsed from that one read everywhere else", () => {
+    const src = path.dirname(new URL(import.meta.url).pathname);
+    const readers = readdirSync(src, { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts") && file !== "config.ts")
+      .filter((file) => /\b(readSources|loadConfig)\(/.test(readFileSync(path.join(src, file), "utf8")));
+    expect(readers).toEqual(["start.ts"]);
   });
 });

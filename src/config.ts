@@ -247,7 +247,12 @@ function readConfigFile(file: string, platform: NodeJS.Platform, warnings: strin
   return parseDotenv(text);
 }
 
+/**
+ * Every source of settings, read once per process (src/start.ts) and handed to each parser: the
+ * stdio configuration, the transport choice, the HTTP settings and the tool surface.
+ */
 export interface ConfigSourceValues {
+  /** File values for every key, with the environment's on top for the keys of this module. */
   values: Record<string, string | undefined>;
   file: string | undefined;
   warnings: string[];
@@ -255,6 +260,8 @@ export interface ConfigSourceValues {
   home: string;
   /** Where this user's state belongs on this platform; the default audit log lives in it. */
   stateDirectory: string;
+  /** The environment (flags applied) the values were read with; other modules' settings are looked up in it first. */
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -277,6 +284,17 @@ export function stateDirectory(env: NodeJS.ProcessEnv, platform: NodeJS.Platform
 function homeDirectory(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
   const fromEnv = (platform === "win32" ? env.USERPROFILE : env.HOME)?.trim();
   return fromEnv || homedir();
+}
+
+/**
+ * A setting outside this module's list (the transport's): a non-empty environment value, else the
+ * file's.
+ */
+export function sourceValue(read: ConfigSourceValues, key: string): string | undefined {
+  const fromEnv = read.env[key];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const fromFile = read.values[key];
+  return fromFile === "" ? undefined : fromFile;
 }
 
 /** The merged values of every source (file values for every key; the environment wins for config keys). */
@@ -308,7 +326,7 @@ export function readSources(sources: ConfigSources): ConfigSourceValues {
     if (fromEnv !== undefined && fromEnv !== "") values[key] = fromEnv;
   }
   const home = homeDirectory(env, platform);
-  return { values, file, warnings, home, stateDirectory: stateDirectory(env, platform, home) };
+  return { values, file, warnings, home, stateDirectory: stateDirectory(env, platform, home), env };
 }
 
 interface Problem {
@@ -352,9 +370,9 @@ function toSurface(raw: z.infer<z.ZodObject<typeof surfaceShape>>): SurfaceSetti
   };
 }
 
-/** Only the tool-surface settings, from the same sources, without requiring credentials. */
-export function loadSurfaceSettings(sources: ConfigSources = { env: process.env }): SurfaceSettings {
-  const { values, file } = readSources(sources);
+/** Only the tool-surface settings, without requiring credentials (--list-tools). */
+export function parseSurfaceSettings(read: ConfigSourceValues): SurfaceSettings {
+  const { values, file } = read;
   const parsed = z.object(surfaceShape).safeParse(values);
   if (!parsed.success) throw invalid(zodProblems(parsed.error), values, file);
   return toSurface(parsed.data);
@@ -437,9 +455,9 @@ function toConfig(raw: ServiceRaw, signIn: SignInSettings, read: ConfigSourceVal
 }
 
 /**
- * Parses values already read by `readSources`, so a caller that needs more settings from the same
- * sources (the HTTP transport) reads the file once. With `agentAccount: false` (HTTP, where each person
- * signs in on the authorization page) the agent settings are neither required nor read.
+ * Parses values already read by `readSources`, so every command and transport of one start works from
+ * one read of the file. With `agentAccount: false` (HTTP, where each person signs in on the
+ * authorization page) the agent settings are neither required nor read.
  */
 export function parseConfig(read: ConfigSourceValues): LoadedAgentConfig;
 export function parseConfig(read: ConfigSourceValues, options: { agentAccount: false }): LoadedConfig;
@@ -468,6 +486,7 @@ export function parseConfig(
   };
 }
 
+/** Reads and parses in one step, for callers outside the start-up path (tests, scripts). */
 export function loadConfig(sources?: ConfigSources): LoadedAgentConfig;
 export function loadConfig(sources: ConfigSources, options: { agentAccount: false }): LoadedConfig;
 export function loadConfig(

@@ -6,11 +6,17 @@ import {
 import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { AgentServices } from "./agent.js";
 import { openAuditLog } from "./audit/log.js";
-import { type CliValues, fail, flagEnvironment } from "./cli.js";
-import { type LoadedAgentConfig, loadConfig, loadSurfaceSettings, type SurfaceSettings } from "./config.js";
+import { type CliValues, fail } from "./cli.js";
+import {
+  type ConfigSourceValues,
+  type LoadedAgentConfig,
+  parseConfig,
+  parseSurfaceSettings,
+  type SurfaceSettings,
+} from "./config.js";
 import { credentialSecrets } from "./credentials.js";
 import { DrainingTransport } from "./draining-transport.js";
-import { isRaytioError } from "./errors.js";
+import { isRaytioError, type RaytioError } from "./errors.js";
 import { GatedTransport } from "./gated-transport.js";
 import { selectTransport } from "./http/mode.js";
 import { LegacyTaskCalls } from "./legacy-task-transport.js";
@@ -31,6 +37,7 @@ import {
 } from "./tools/core/filters.js";
 import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./tools/core/resolve-domains.js";
 import { BASE_DOMAINS } from "./tools/core/tool.js";
+import { exposedEntries } from "./tools/core/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
 
 /** Requests whose answers depend on who signed in; they wait until domains are resolved. */
@@ -187,7 +194,9 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
         },
         (error: unknown) => {
           const why = isRaytioError(error) ? `${error.code}: ${error.message}` : "unexpected error";
-          report(`Sign-in to Raytio failed, so every tool call will fail until it is fixed. ${why}`);
+          report(
+            `Sign-in to Raytio failed, so every tool call will fail until it is fixed. ${why} Run the server with --check and the same configuration for a step-by-step report.`,
+          );
         },
       );
 
@@ -275,50 +284,60 @@ function validateSurface(surface: SurfaceSettings, catalogue: ToolCatalogue): vo
 async function listTools(surface: SurfaceSettings, catalogue: ToolCatalogue, json: boolean): Promise<void> {
   const domains = surface.domains ? parseDomains(surface.domains, "RAYTIO_TOOL_DOMAINS") : [...BASE_DOMAINS];
   const selected = applyToolFilters(toolsForDomains(catalogue, domains), filtersFromSurface(surface));
-  const listed = selected.map((tool) => tool.entry);
+  // Listed as a process exposing only these tools lists them: texts lose pointers to the others.
+  const shown = new Set(selected.map((tool) => tool.name));
+  const hidden = new Set(catalogue.filter((tool) => !shown.has(tool.name)).map((tool) => tool.name));
+  const listed = exposedEntries(
+    selected.map((tool) => tool.entry),
+    hidden,
+  );
   if (json) {
     process.stdout.write(`${JSON.stringify({ tools: listed }, null, 2)}\n`);
     return;
   }
-  const { approximateTokens } = await import("./tools/core/listing.js");
   for (const tool of selected) {
     const access = tool.annotations.readOnlyHint ? "read " : "write";
     process.stdout.write(`${tool.name.padEnd(30)} ${tool.domain}  ${access}  ${tool.entry.title ?? ""}\n`);
   }
+  // Bytes, as docs/tools.md measures them: a token count needs a tokenizer the package does not ship.
+  const bytes = Buffer.byteLength(JSON.stringify({ tools: listed }), "utf8");
   process.stdout.write(
-    `\n${selected.length} tools, about ${approximateTokens(listed)} tokens of tools/list` +
-      `${surface.domains ? "" : " (all domains; a running server narrows them by the account's roles)"}.\n`,
+    `\n${selected.length} tools; their tools/list is ${bytes} bytes` +
+      `${surface.domains ? "" : " (all domains; a running server narrows them by the account's roles)"}.` +
+      " docs/tools.md gives each domain's size and the o200k_base tokens a model is shown of it.\n",
   );
 }
 
+/** The one read of the configuration's sources, or the reason it failed, which each command reports. */
+function sourcesOrThrow(read: ConfigSourceValues | RaytioError): ConfigSourceValues {
+  if (isRaytioError(read)) throw read;
+  return read;
+}
+
 /**
- * Every command (src/start.ts answers --help and --version): serving stdio, the HTTP transport,
- * --list-tools, --check and --probe.
+ * Every command (src/start.ts answers --help, --version and --verify-audit): serving stdio, the HTTP
+ * transport, --list-tools, --check and --probe. `read` is src/start.ts's one read of the environment
+ * (with the command-line flags applied) and the config file; nothing here reads them again.
  */
-export async function runCommand(values: CliValues): Promise<void> {
-  const env = { ...process.env, ...flagEnvironment(values) };
+export async function runCommand(values: CliValues, read: ConfigSourceValues | RaytioError): Promise<void> {
   if (!values["list-tools"] && !values.check && !values.probe) {
     let transport: "stdio" | "http" = "stdio";
     try {
-      transport = selectTransport(values.transport, { env });
+      transport = selectTransport(values.transport, sourcesOrThrow(read));
     } catch (error) {
       fail(isRaytioError(error) ? error.message : String(error));
     }
     if (transport === "http") {
       // Loaded only here, so the stdio start-up never parses the HTTP server.
       const { runHttpServer } = await import("./http/server.js");
-      const listen = {
-        ...(values.host ? { MCP_HOST: values.host } : {}),
-        ...(values.port ? { MCP_PORT: values.port } : {}),
-      };
-      await runHttpServer({ env: { ...env, ...listen } });
+      await runHttpServer(sourcesOrThrow(read));
       return;
     }
   }
   const catalogue = await loadCatalogue();
   if (values["list-tools"]) {
     try {
-      const surface = loadSurfaceSettings({ env });
+      const surface = parseSurfaceSettings(sourcesOrThrow(read));
       validateSurface(surface, catalogue);
       await listTools(surface, catalogue, values.json === true);
     } catch (error) {
@@ -329,7 +348,7 @@ export async function runCommand(values: CliValues): Promise<void> {
 
   let loaded: LoadedAgentConfig;
   try {
-    loaded = loadConfig({ env });
+    loaded = parseConfig(sourcesOrThrow(read));
     validateSurface(loaded.config.surface, catalogue);
   } catch (error) {
     if (values.check || values.probe) process.stdout.write("Configuration: FAILED\n");

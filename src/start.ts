@@ -1,11 +1,14 @@
 import "./stdio-guard.js";
-import { fail, parseCli, USAGE } from "./cli.js";
-import { isRaytioError } from "./errors.js";
+import { fail, flagEnvironment, parseCli, USAGE } from "./cli.js";
+import { type ConfigSourceValues, readSources } from "./config.js";
+import { isRaytioError, type RaytioError } from "./errors.js";
 import { VERSION } from "./version.js";
 
 /**
- * What the entry point (src/index.ts) runs: the command line, answering --help and --version without
- * loading anything else. Every command, serving stdio included, loads from src/main.ts.
+ * What the entry point (src/index.ts) runs: the command line, answering --help, --version and
+ * --verify-audit without loading anything else. Every command, serving stdio included, loads from
+ * src/main.ts. The configuration's sources (the environment with the flags, and the config file) are
+ * read here, once, and every command parses what it needs from that one read.
  */
 async function main(): Promise<void> {
   const values = parseCli(process.argv.slice(2));
@@ -25,8 +28,19 @@ async function main(): Promise<void> {
     );
     return;
   }
+  const read = readOnce({ ...process.env, ...flagEnvironment(values) });
   const { runCommand } = await import("./main.js");
-  await runCommand(values);
+  await runCommand(values, read);
+}
+
+/** The sources, or why they cannot be read (a missing RAYTIO_CONFIG_FILE): each command reports it its way. */
+function readOnce(env: NodeJS.ProcessEnv): ConfigSourceValues | RaytioError {
+  try {
+    return readSources({ env });
+  } catch (error) {
+    if (isRaytioError(error)) return error;
+    throw error;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { carriesThirdPartyText, isThirdParty, thirdParty, thirdPartyValues } from "./untrusted-text.js";
+import {
+  CallerText,
+  carriesThirdPartyText,
+  isThirdParty,
+  serverWrote,
+  thirdParty,
+  thirdPartyValues,
+  vouchedText,
+} from "./untrusted-text.js";
 
 describe("third-party text marks", () => {
   const item = z.object({
@@ -45,5 +53,43 @@ describe("third-party text marks", () => {
     expect(carriesThirdPartyText(union, { value: 3 })).toBe(false);
     const piped = z.object({ text: thirdParty(z.string()).pipe(z.string()) });
     expect(carriesThirdPartyText(piped, { text: "x" })).toBe(true);
+  });
+
+  it("leave out text the caller wrote, exactly as written, and text this server vouched for", () => {
+    const caller = new CallerText();
+    caller.remember({ name: "Acme", tags: ["vip"], refs: { crm: "42" }, limit: 10 });
+    const own = {
+      items: [{ ...empty, name: "Acme", tags: ["vip"], refs: { crm: "42" } }],
+      next_cursor: null,
+    };
+    expect(carriesThirdPartyText(page, own, (text) => caller.wrote(text))).toBe(false);
+    // Anything else in a marked field, even a near copy, is still someone else's.
+    for (const other of [{ name: "Acme " }, { name: "acme" }, { notes: "Acme!" }, { tags: ["vip", "x"] }]) {
+      const mixed = { items: [{ ...own.items[0], ...other }], next_cursor: null };
+      expect(carriesThirdPartyText(page, mixed, (text) => caller.wrote(text))).toBe(true);
+    }
+    const output = serverWrote({ items: [{ ...empty, name: "Phone Number" }], next_cursor: null }, [
+      "Phone Number",
+    ]);
+    expect(carriesThirdPartyText(page, output, (text) => vouchedText(output).has(text))).toBe(false);
+    // The vouch travels beside the fields: it is never serialised or listed.
+    expect(Object.keys(output)).toEqual(["items", "next_cursor"]);
+  });
+
+  it("remember a bounded amount: the oldest strings and very long ones are not kept", () => {
+    const caller = new CallerText(3, 10);
+    caller.remember(["one", "two", "three"]);
+    caller.remember(["four"]);
+    expect(["one", "two", "three", "four"].map((text) => caller.wrote(text))).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    caller.remember({ long: "x".repeat(11) });
+    expect(caller.wrote("x".repeat(11))).toBe(false);
+    // Keys are the caller's text too (an object they sent, such as external_refs).
+    caller.remember({ external_refs: { crm: "7" } });
+    expect(caller.wrote("crm")).toBe(true);
   });
 });

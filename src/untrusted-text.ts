@@ -77,12 +77,74 @@ export function thirdPartyValues(schema: z.ZodType, value: unknown): string[] {
   return [...found];
 }
 
-/** Whether a result must be fenced: it holds at least one non-empty marked value. */
-export function carriesThirdPartyText(schema: z.ZodType, value: unknown): boolean {
+/**
+ * Text the person in this conversation wrote: every string of the arguments they sent this server.
+ * Their application's name coming back from create_access_application, or as the default name of the
+ * form create_form makes next, is not third-party text, and fencing it would tell the model otherwise.
+ * Only exact matches count, so nothing anyone else wrote is ever let out of the fence: a value equal
+ * to a string the caller sent carries nothing the conversation did not already hold.
+ */
+export class CallerText {
+  /** Insertion order is age: the oldest strings are forgotten first. */
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly maxStrings = 2_000,
+    /** Longer strings are not remembered (they stay fenced): memory stays small whatever is sent. */
+    private readonly maxChars = 4_000,
+  ) {}
+
+  remember(args: unknown): void {
+    strings(args, {
+      add: (text) => {
+        if (text.length > this.maxChars) return;
+        this.seen.delete(text);
+        this.seen.add(text);
+        if (this.seen.size > this.maxStrings) {
+          const oldest = this.seen.values().next();
+          if (!oldest.done) this.seen.delete(oldest.value);
+        }
+      },
+      done: false,
+    });
+  }
+
+  wrote(text: string): boolean {
+    return this.seen.has(text);
+  }
+}
+
+/**
+ * Put on a tool's raw output (beside its fields, never in them) by `serverWrote`: strings in marked
+ * fields that this server chose itself in this call, such as the catalogue title it gave a form page.
+ */
+const SERVER_WROTE = Symbol("strings this server wrote into marked fields");
+
+/** Vouches for `texts` in `output`'s marked fields as this server's own (see SERVER_WROTE). */
+export function serverWrote<T extends object>(output: T, texts: Iterable<string>): T {
+  Object.defineProperty(output, SERVER_WROTE, { value: new Set(texts), enumerable: false });
+  return output;
+}
+
+/** The strings a tool vouched for in its raw output, if any. */
+export function vouchedText(output: unknown): ReadonlySet<string> {
+  const texts = isRecord(output) ? (output as { [SERVER_WROTE]?: Set<string> })[SERVER_WROTE] : undefined;
+  return texts ?? new Set();
+}
+
+/**
+ * Whether a result must be fenced: it holds at least one non-empty marked value that is not `known`
+ * (written by the caller themselves, or by this server).
+ */
+export function carriesThirdPartyText(
+  schema: z.ZodType,
+  value: unknown,
+  known: (text: string) => boolean = () => false,
+): boolean {
   let carries = false;
   walkMarked(schema, value, {
-    add: () => {
-      carries = true;
+    add: (text) => {
+      if (!known(text)) carries = true;
     },
     get done() {
       return carries;

@@ -99,13 +99,17 @@ describe("unknown arguments", () => {
   it("refuses status on update_work_item, points to transition_work_item, and changes nothing", async () => {
     const server = await pool.connect("project_user");
     const item = await createWorkItem(server, "Issue 12: unknown key refused");
-    const result = await server.call("update_work_item", { id: item.id, title: "x", status: "done" });
+    const result = await server.call("update_work_item", {
+      work_item_id: item.id,
+      title: "x",
+      status: "done",
+    });
     expect(result.isError).toBe(true);
     const text = textOf(result);
     expect(text).toMatch(/^VALIDATION: update_work_item does not take the argument "status"/);
     expect(text).toContain("use transition_work_item with an intent");
     const after = structured<{ work_item: { title: string; status: string } }>(
-      await server.call("get_work_item", { id: item.id }),
+      await server.call("get_work_item", { work_item_id: item.id }),
     );
     expect(after.work_item).toMatchObject({ title: "Issue 12: unknown key refused", status: "new" });
   });
@@ -113,7 +117,7 @@ describe("unknown arguments", () => {
   it("names every unknown key and leaves out the pointer when that tool is not exposed", async () => {
     const server = await pool.connect("project_user", { RAYTIO_EXCLUDE_TOOLS: "transition_work_item" });
     const result = await server.call("update_work_item", {
-      id: "00000000-0000-4000-8000-000000000000",
+      work_item_id: "00000000-0000-4000-8000-000000000000",
       status: "done",
       colour: "red",
     });
@@ -235,7 +239,7 @@ describe("tools refer only to what is exposed", () => {
       /^TOOL_NOT_EXPOSED: create_work_item .*RAYTIO_READ_ONLY/,
     );
     const excluded = await pool.connect("project_user", { RAYTIO_EXCLUDE_TOOLS: "get_work_item" });
-    expect(textOf(await excluded.call("get_work_item", { id: "x" }))).toMatch(
+    expect(textOf(await excluded.call("get_work_item", { work_item_id: "x" }))).toMatch(
       /^TOOL_NOT_EXPOSED: get_work_item .*RAYTIO_EXCLUDE_TOOLS/,
     );
   });

@@ -108,6 +108,14 @@ const fetchesOf = (table: string) =>
 const pbkdf2Lines = (server: ConnectedServer) =>
   server.stderr.filter((line) => line.includes("PBKDF2 derivation")).length;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits for a condition (a bound on how long, not a measurement). */
+async function eventually(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await pause(50);
+  }
+}
 
 beforeAll(async () => {
   sandbox = await startTestSandbox({ recordBodies: true });
@@ -148,7 +156,7 @@ describe("the headline flow", () => {
       data: { short_link_key: string; access_application_id: string; pages: unknown[] };
     }>(
       await agent.call("create_form", {
-        application_id: applicationId,
+        access_application_id: applicationId,
         name: "Tenant pack",
         reference: "TEN-2026-17",
         pages: PAGES,
@@ -160,7 +168,7 @@ describe("the headline flow", () => {
     expect(form.data.pages).toHaveLength(4);
 
     const details = structured<{ can_decrypt: boolean; forms: Array<{ short_link_key: string }> }>(
-      await agent.call("get_access_application", { id: applicationId }),
+      await agent.call("get_access_application", { access_application_id: applicationId }),
     );
     expect(details.can_decrypt).toBe(true);
     expect(details.forms.map((item) => item.short_link_key)).toEqual([shortLinkKey]);
@@ -235,7 +243,7 @@ describe("the headline flow", () => {
 
   it("lists the request and submission, and moves the submission only along legal transitions", async () => {
     const requests = structured<{ items: Array<{ request_short_code: string; status: string }> }>(
-      await agent.call("list_requests", { application_id: applicationId }),
+      await agent.call("list_requests", { access_application_id: applicationId }),
     );
     expect(requests.items).toEqual([
       expect.objectContaining({ request_short_code: flowCode, status: "submitted" }),
@@ -243,22 +251,28 @@ describe("the headline flow", () => {
 
     const submissions = structured<{
       items: Array<{ id: string; request_short_code: string; status: string }>;
-    }>(await agent.call("list_submissions", { application_id: applicationId, status: "submitted" }));
+    }>(await agent.call("list_submissions", { access_application_id: applicationId, status: "submitted" }));
     const submission = submissions.items.find((item) => item.request_short_code === flowCode);
     expect(submission?.status).toBe("submitted");
     const id = submission?.id as string;
 
     for (const status of ["received", "accepted"]) {
       const updated = structured<{ submission: { status: string }; changed: boolean }>(
-        await agent.call("update_submission_status", { id, status, message: "Thanks, all checked." }),
+        await agent.call("update_submission_status", {
+          submission_id: id,
+          status,
+          message: "Thanks, all checked.",
+        }),
       );
       expect(updated).toMatchObject({ submission: { status }, changed: true });
     }
     const again = structured<{ changed: boolean }>(
-      await agent.call("update_submission_status", { id, status: "accepted" }),
+      await agent.call("update_submission_status", { submission_id: id, status: "accepted" }),
     );
     expect(again.changed).toBe(false);
-    const illegal = failure(await agent.call("update_submission_status", { id, status: "processing" }));
+    const illegal = failure(
+      await agent.call("update_submission_status", { submission_id: id, status: "processing" }),
+    );
     expect(illegal).toMatch(
       /^DSM_VALIDATION: Submission .* is accepted and cannot become processing: accepted is final/,
     );
@@ -291,6 +305,25 @@ describe("the headline flow", () => {
       sandbox.setAutoSubmit(undefined);
     }
   });
+
+  it("answers with the same kind of answer when the submit route is sent no body (the README's command)", async () => {
+    const code = await sendRequest(agent, { recipient_email: "rawiri.walker@example.com" });
+    const response = await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, { method: "POST" });
+    expect(response.status).toBe(201);
+    const output = structured<{ status: string; data: Record<string, unknown> }>(
+      await agent.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 0 }),
+    );
+    expect(output.status).toBe("submitted");
+    expect(Object.keys(output.data).sort()).toEqual([...SCHEMAS].sort());
+    expect(output.data.ss_Person_Name).toMatchObject({ given_name: "Rawiri", family_name: "Walker" });
+    // A second answer is refused as before, and an unknown code is still a 404.
+    expect(
+      (await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, { method: "POST" })).status,
+    ).toBe(409);
+    expect(
+      (await fetch(`${sandbox.url}/sandbox/v1/requests/no-such-code/submit`, { method: "POST" })).status,
+    ).toBe(404);
+  });
 });
 
 describe("waiting", () => {
@@ -302,14 +335,19 @@ describe("waiting", () => {
       ss_Address: { address_line_1: "1 Rata Road", city: "Nelson", country: "NZ" },
       ss_Bank_Account: { country: "NZ", account_name: "H Pōmare", account_number: "12-3140-0765432-01" },
     };
-    setTimeout(() => void submit(code, { ...answer, ss_Address: [answer.ss_Address] }), 1_500);
+    // The person answers once three updates have arrived, however long the machine took to send them.
+    let answered: Promise<unknown> | undefined;
     const result = (await agent.client.callTool(
       { name: "poll_and_retrieve", arguments: { request_short_code: code } },
       undefined,
       {
-        onprogress: (update) => progress.push(update),
+        onprogress: (update) => {
+          progress.push(update);
+          if (progress.length === 3) answered = submit(code, { ...answer, ss_Address: [answer.ss_Address] });
+        },
       },
     )) as CallToolResult;
+    await answered;
     const output = structured<{ status: string; data: Record<string, unknown> }>(result);
     expect(output.data.ss_Address).toEqual([answer.ss_Address]);
     expect(output.data.ss_Person_Name).toEqual(answer.ss_Person_Name);
@@ -333,15 +371,26 @@ describe("waiting", () => {
         signal: controller.signal,
       },
     );
-    await pause(1_000);
-    expect(pollsOf(code)).toBeGreaterThanOrEqual(3);
+    await eventually("three polls", () => pollsOf(code) >= 3);
+    // Hold the next poll in the sandbox, so the cancellation lands while the server is inside one.
+    const hold = sandbox.faults.add({
+      kind: "hold",
+      method: "GET",
+      pathPrefix: "/db/v1/dsm_request",
+      times: -1,
+    });
+    await eventually("a poll to be held", () => sandbox.faults.hits(hold) >= 1);
     controller.abort("user pressed Esc");
     await expect(call).rejects.toThrow();
-    await pause(300);
-    const afterCancel = pollsOf(code);
+    // stdio is ordered: once the ping is answered, the server has read the cancellation before it.
+    await agent.client.ping();
+    const beforeRelease = pollsOf(code);
+    sandbox.faults.clear();
+    // The held poll completes (and is recorded); after it the loop must see the cancellation and stop.
+    await eventually("the held poll to finish", () => pollsOf(code) === beforeRelease + 1);
     await pause(1_500);
     // At 0.2 s intervals, a poll that kept going would have made about seven more requests by now.
-    expect(pollsOf(code)).toBe(afterCancel);
+    expect(pollsOf(code)).toBe(beforeRelease + 1);
     // The server is still serving calls.
     expect(
       structured(await agent.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 0 })),
@@ -406,7 +455,7 @@ describe("errors a person can understand", () => {
     ).toMatch(/^DSM_VALIDATION: Unknown schema: ss_Pasport \(did you mean ss_Passport/);
     const foreign = failure(
       await agent.call("create_form", {
-        application_id: applicationId,
+        access_application_id: applicationId,
         name: "Wrong",
         pages: [{ name: "Tax", schemas: ["ss_Tax_Number"] }],
       }),
@@ -478,18 +527,13 @@ describe("create_form's two forms", () => {
       /^DSM_VALIDATION: Give either system_schemas/,
     );
     expect(failure(await agent.call("create_form", { system_schemas: ["ss_Person_Name"] }))).toMatch(
-      /^DSM_VALIDATION: Give access_application_id/,
+      /^VALIDATION: access_application_id /,
     );
     const otherId = "00000000-0000-4000-8000-000000000000";
-    expect(
-      failure(
-        await agent.call("create_form", {
-          access_application_id: applicationId,
-          application_id: otherId,
-          pages,
-        }),
-      ),
-    ).toMatch(/^DSM_VALIDATION: access_application_id and application_id name the same thing and disagree/);
+    // One name per id (AGENTS.md, "Adding a tool"): the refusal names the one to use.
+    expect(failure(await agent.call("create_form", { application_id: applicationId, pages }))).toMatch(
+      /^VALIDATION: create_form does not take the argument "application_id"; it takes access_application_id,/,
+    );
     expect(
       failure(
         await agent.call("send_request", { access_application_id: otherId, short_link_key: shortLinkKey }),
@@ -524,14 +568,18 @@ describe("keys and isolation", () => {
       [flowCode],
     );
     const checks: Array<[string, Record<string, unknown>]> = [
-      ["get_access_application", { id: applicationId }],
+      ["get_access_application", { access_application_id: applicationId }],
       [
         "create_form",
-        { application_id: applicationId, name: "x", pages: [{ name: "x", schemas: ["ss_Person_Name"] }] },
+        {
+          access_application_id: applicationId,
+          name: "x",
+          pages: [{ name: "x", schemas: ["ss_Person_Name"] }],
+        },
       ],
       ["send_request", { short_link_key: shortLinkKey }],
       ["poll_and_retrieve", { request_short_code: flowCode }],
-      ["update_submission_status", { id: submission.rows[0]?.id, status: "rejected" }],
+      ["update_submission_status", { submission_id: submission.rows[0]?.id, status: "rejected" }],
     ];
     for (const [tool, args] of checks) {
       expect(failure(await other.call(tool, args)), tool).toMatch(
@@ -548,7 +596,7 @@ describe("keys and isolation", () => {
   it("lets a same-customer colleague without the application's key see the request but not decrypt it", async () => {
     const colleague = await connect("data_sharing_user", {});
     const details = structured<{ can_decrypt: boolean }>(
-      await colleague.call("get_access_application", { id: applicationId }),
+      await colleague.call("get_access_application", { access_application_id: applicationId }),
     );
     expect(details.can_decrypt).toBe(false);
     const text = failure(await colleague.call("poll_and_retrieve", { request_short_code: flowCode }));

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { ClientMetadataDocuments } from "../src/http/oauth/client-metadata.js";
 import type { FetchedResponse } from "../src/http/oauth/metadata-fetch.js";
-import { RedisStore } from "../src/http/store.js";
+import { openStore } from "../src/http/store.js";
 import { type Domain, toolsForDomains } from "../src/tools/core/domains.js";
 import { TOOLS } from "../src/tools/registry.js";
 import { ROOT, startTestSandbox } from "./support/harness.js";
@@ -23,7 +23,7 @@ import {
   startHttpServerProcess,
   TestOAuthProvider,
 } from "./support/http-harness.js";
-import { redisServerAvailable, startRedis } from "./support/http-redis.js";
+import { describeWithRedis, startRedis } from "./support/http-redis.js";
 
 /**
  * Client ID Metadata Documents end to end: the built server fetches each client's document from a real
@@ -355,12 +355,10 @@ describe("client ID metadata documents", () => {
   });
 });
 
-const redisAvailable = redisServerAvailable();
-
-describe.skipIf(!redisAvailable)("client ID metadata documents shared through Redis", () => {
+describeWithRedis("client ID metadata documents shared through Redis", () => {
   it("are fetched once for every replica, and kept no longer than their headers allow", async () => {
     const redis = await startRedis();
-    const stores = [new RedisStore(redis.url), new RedisStore(redis.url)];
+    const stores = await Promise.all([openStore(redis.url), openStore(redis.url)]);
     try {
       const clientId = "https://app.example.com/oauth/client.json";
       let fetches = 0;

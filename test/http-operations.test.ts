@@ -12,7 +12,7 @@ import {
   type HttpSession,
   startHttpServerProcess,
 } from "./support/http-harness.js";
-import { redisServerAvailable, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
+import { describeWithRedis, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
 import { answerRequest, PERSON_NAME, setUpRequests } from "./support/tasks.js";
 
 /**
@@ -20,8 +20,6 @@ import { answerRequest, PERSON_NAME, setUpRequests } from "./support/tasks.js";
  * up, and SIGTERM drains a replica without dropping a request: a call in flight completes, and a task
  * it was watching moves to another replica at once.
  */
-const available = redisServerAvailable();
-if (!available) console.warn("redis-server is not installed: skipping the Redis tests (CI installs it).");
 
 let sandbox: Sandbox;
 const sessions: HttpSession[] = [];
@@ -50,7 +48,7 @@ async function get(
   });
 }
 
-describe.skipIf(!available)("replicas sharing Redis", () => {
+describeWithRedis("replicas sharing Redis", () => {
   beforeAll(async () => {
     sandbox = await startTestSandbox();
   });
@@ -70,7 +68,6 @@ describe.skipIf(!available)("replicas sharing Redis", () => {
 
     it("is 503 naming Redis while Redis is down and 200 again once it is back; liveness stays 200", async () => {
       redis = await startRedis();
-      const port = Number(new URL(redis.url).port);
       server = await startHttpServerProcess(sandbox, { REDIS_URL: redis.url, MCP_METRICS_PORT: "0" });
       processes.push(server);
       const origin = new URL(server.localUrl).origin;
@@ -82,7 +79,7 @@ describe.skipIf(!available)("replicas sharing Redis", () => {
       expect(ready.status).toBe(200);
       expect(JSON.parse(ready.body)).toEqual({ status: "ready", checks: { redis: "ok", raytio_api: "ok" } });
 
-      await redis.stop();
+      await redis.stopServer();
       const down = await eventually("readiness to fail", async () => {
         const answer = await get(`${origin}/readyz`);
         return answer.status === 503 ? answer : undefined;
@@ -100,7 +97,7 @@ describe.skipIf(!available)("replicas sharing Redis", () => {
       ).toBeGreaterThan(0);
       expect(server.stderr.some((line) => line.includes("Not ready") && line.includes('"redis"'))).toBe(true);
 
-      redis = await startRedis(port);
+      await redis.startServer();
       await eventually("readiness to come back", async () =>
         (await get(`${origin}/readyz`)).status === 200 ? true : undefined,
       );

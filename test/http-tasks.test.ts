@@ -6,11 +6,11 @@ import {
   CreateTaskResultSchema,
   TaskStatusNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox, structured, textOf } from "./support/harness.js";
 import { connectAs, eventually, type HttpServerProcess, type HttpSession } from "./support/http-harness.js";
-import { redisServerAvailable, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
+import { describeWithRedis, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
 import {
   answerRequest,
   expireRequest,
@@ -25,8 +25,6 @@ import {
  * belong to the person and client that made them, live in Redis (with nothing decrypted in it), can be
  * read on either replica, and survive the replica watching them being killed.
  */
-const available = redisServerAvailable();
-if (!available) console.warn("redis-server is not installed: skipping the Redis tests (CI installs it).");
 
 let sandbox: Sandbox;
 let redis: TestRedis;
@@ -61,7 +59,7 @@ async function viaSecond(session: HttpSession): Promise<Client> {
   return client;
 }
 
-describe.skipIf(!available)("poll_and_retrieve as a task over HTTP", () => {
+describeWithRedis("poll_and_retrieve as a task over HTTP", () => {
   beforeAll(async () => {
     sandbox = await startTestSandbox();
     redis = await startRedis();

@@ -3,8 +3,7 @@ import { createConnection, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { type Domain, toolsForDomains } from "../src/tools/core/domains.js";
-import { TOOLS } from "../src/tools/registry.js";
+import { expectedToolNames as namesFor } from "./support/expected-tools.js";
 import { startTestSandbox, structured, textOf } from "./support/harness.js";
 import {
   connectAs,
@@ -27,7 +26,6 @@ import {
 let sandbox: Sandbox;
 let server: HttpServerProcess;
 const sessions: HttpSession[] = [];
-const namesFor = (domains: Domain[]) => toolsForDomains(TOOLS, domains).map((tool) => tool.name);
 
 async function connect(account: string, options: Parameters<typeof connectAs>[2] = {}): Promise<HttpSession> {
   const session = await connectAs(server.url, account, options);
@@ -639,7 +637,7 @@ describe("DSM notifications", () => {
     );
     const form = structured<{ data: { short_link_key: string } }>(
       await agent.call("create_form", {
-        application_id: application.data.access_application_id,
+        access_application_id: application.data.access_application_id,
         name: "Name only",
         pages: [{ name: "Who you are", schemas: ["ss_Person_Name"] }],
       }),
@@ -690,19 +688,26 @@ describe("DSM notifications", () => {
 
 describe("secrets", () => {
   it("never writes a password, encryption password or token to the server's stderr", async () => {
+    const tokens = sessions.flatMap((session) => [
+      session.provider.saved?.access_token,
+      session.provider.saved?.refresh_token,
+    ]);
+    expect(tokens.length).toBeGreaterThan(0);
     const secrets = [
       ...["agent", "project_user", "worker_admin", "data_sharing_admin"].flatMap((key) => [
         accountByKey(key).password,
         accountByKey(key).encryptionPassword,
       ]),
-      ...sessions.flatMap((session) => [
-        session.provider.saved?.access_token ?? "",
-        session.provider.saved?.refresh_token ?? "",
-      ]),
-    ].filter((secret) => secret.length > 8);
+      ...tokens,
+    ];
     const all = httpStderr.join("\n");
-    for (const secret of secrets) expect(all).not.toContain(secret);
-    expect(all).not.toMatch(/rmcp_(at|rt|code)_/);
+    expect(all).toContain("Opened an MCP session");
+    for (const secret of secrets) {
+      // Every secret is checked: a missing or short one fails here instead of dropping out of the check.
+      expect(secret?.length ?? 0).toBeGreaterThan(8);
+      expect(all).not.toContain(secret);
+    }
+    expect(all).not.toMatch(/rmcp_(at|rt|code|pa)_/);
   });
 });
 
@@ -712,8 +717,6 @@ describe("expiry", () => {
     short = await startHttpServerProcess(sandbox, {
       MCP_OAUTH_CODE_TTL: "1",
       MCP_OAUTH_ACCESS_TTL: "2",
-      MCP_SESSION_IDLE_TTL: "2",
-      MCP_OAUTH_SIGNIN_LIMIT: "4",
     });
   });
   afterAll(async () => {
@@ -766,36 +769,64 @@ describe("expiry", () => {
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(session.provider.saved?.access_token).not.toBe(before);
   });
+});
 
-  it("closes idle sessions: the next request with that id gets 404", async () => {
-    const session = await connectAs(short.url, "project_user");
+describe("idle sessions and sign-in limits", () => {
+  let limited: HttpServerProcess;
+  beforeAll(async () => {
+    limited = await startHttpServerProcess(sandbox, {
+      // Tokens outlive the test, so a 404 can only come from the session lookup, never a 401 first.
+      MCP_SESSION_IDLE_TTL: "2",
+      MCP_OAUTH_SIGNIN_LIMIT: "3",
+      // Windows far longer than any run, so no window boundary resets a count mid-test.
+      MCP_OAUTH_SIGNIN_WINDOW: "31536000",
+      // Each test signs in from its own address, so no other test's sign-ins count against it.
+      MCP_TRUST_PROXY: "true",
+    });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it("closes idle sessions: the next request with that id gets 404 while the token is still valid", async () => {
+    const session = await connectAs(limited.url, "project_user");
     sessions.push(session);
     const sessionId = session.transport.sessionId ?? "";
+    expect(sessionId).not.toBe("");
     // The GET stream counts as activity; close it so the session is truly idle.
     await session.transport.close();
     const { access_token } = session.provider.saved ?? { access_token: "" };
+    const ping = (id: string) =>
+      rawPost(
+        limited.url,
+        { jsonrpc: "2.0", id: 1, method: "ping" },
+        { Authorization: `Bearer ${access_token}`, "Mcp-Session-Id": id },
+      );
+    // Any request would count as activity and keep the session open, so nothing is sent until the
+    // server says it closed the session; only then does a request with its id go out.
     await eventually(
-      "the idle session to be evicted",
-      async () => {
-        const response = await rawPost(
-          short.url,
-          { jsonrpc: "2.0", id: 1, method: "ping" },
-          { Authorization: `Bearer ${access_token}`, "Mcp-Session-Id": sessionId },
-        );
-        return response.status === 404 || response.status === 401 ? response.status : undefined;
-      },
-      15_000,
+      "the server to close the idle session",
+      () =>
+        limited.stderr.some(
+          (line) => line.includes("Closed an idle MCP session") && line.includes(sessionId),
+        ),
+      30_000,
+    );
+    expect((await ping(sessionId)).status).toBe(404);
+    // The token itself still opens a new session: only the idle one was closed.
+    expect((await rawPost(limited.url, INITIALIZE, { Authorization: `Bearer ${access_token}` })).status).toBe(
+      200,
     );
   });
 
-  it("limits sign-in attempts per address", async () => {
-    const registered = await fetch(`${short.origin}/oauth/register`, {
+  it("limits sign-in attempts per address, and another address is not affected", async () => {
+    const registered = await fetch(`${limited.origin}/oauth/register`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-Forwarded-For": "10.77.0.1" },
       body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }),
     });
     const clientId = String(((await registered.json()) as { client_id: string }).client_id);
-    const url = new URL(`${short.origin}/oauth/authorize`);
+    const url = new URL(`${limited.origin}/oauth/authorize`);
     for (const [key, value] of Object.entries({
       response_type: "code",
       client_id: clientId,
@@ -804,16 +835,18 @@ describe("expiry", () => {
       code_challenge_method: "S256",
     }))
       url.searchParams.set(key, value);
-    // Earlier tests in this block also signed in from this address; the limit is 4 per window.
+    const attempt = async (address: string) =>
+      (
+        await signInOnPage(url, {
+          email: accountByKey("project_user").email,
+          password: "wrong-password-1",
+          postHeaders: { "X-Forwarded-For": address },
+        })
+      ).status;
     const statuses: number[] = [];
-    for (let attempt = 0; attempt < 5 && !statuses.includes(429); attempt += 1) {
-      statuses.push(
-        (await signInOnPage(url, { email: accountByKey("project_user").email, password: "wrong-password-1" }))
-          .status,
-      );
-    }
-    expect(statuses.at(-1)).toBe(429);
-    expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
+    for (let index = 0; index < 4; index += 1) statuses.push(await attempt("10.77.0.2"));
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(await attempt("10.77.0.3")).toBe(401);
   });
 });
 

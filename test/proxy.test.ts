@@ -16,14 +16,21 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { type ConnectedServer, ROOT, serverPool, startTestSandbox, textOf } from "./support/harness.js";
 
 /**
- * The API client honours HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY as axios did before it: an
- * https API is reached through a CONNECT tunnel (TLS runs end to end, so the proxy sees a host name and
- * nothing else), a plain-HTTP API through an absolute-URL request to the proxy. The proxy here is a
- * real forward proxy that records what it carried; the https API is a TLS front on the sandbox.
+ * Every outgoing request, the API client's and sign-in's (Cognito SRP and the token endpoint), honours
+ * HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY as axios did before it: an https origin is reached
+ * through a CONNECT tunnel (TLS runs end to end, so the proxy sees a host name and nothing else), a
+ * plain-HTTP origin through an absolute-URL request to the proxy. The proxy here is a real forward
+ * proxy that records what it carried; the https origin is a TLS front on the sandbox.
  */
 const TLS_DIR = path.join(ROOT, "test/fixtures/tls");
 const CERTIFICATE = path.join(TLS_DIR, "localhost.crt");
 const PROXY_PASSWORD = "proxy-secret-5b1f0e";
+/**
+ * Nothing listens on this loopback address: a server told to use it reaches the sandbox only through
+ * the proxy, which carries requests for it to 127.0.0.1, as a mandatory corporate proxy would.
+ */
+const HIDDEN_HOST = "127.0.0.3";
+const upstreamHost = (host: string) => (host === "localhost" || host === HIDDEN_HOST ? "127.0.0.1" : host);
 
 interface Carried {
   /** `CONNECT host:port` or `GET http://…`: what the proxy was asked to do. */
@@ -35,6 +42,7 @@ interface Carried {
 let sandbox: Sandbox;
 let sandboxPort: number;
 let tlsFront: NetServer;
+let tlsPort: number;
 let httpsApi: string;
 let proxy: Server;
 let proxyPort: number;
@@ -86,7 +94,8 @@ beforeAll(async () => {
     (socket) => splice(socket, netConnect(sandboxPort, "127.0.0.1")),
   );
   tlsFront.on("tlsClientError", () => {});
-  httpsApi = `https://localhost:${await listen(tlsFront)}`;
+  tlsPort = await listen(tlsFront);
+  httpsApi = `https://localhost:${tlsPort}`;
 
   proxy = createHttpServer((req, res) => {
     carried.push({
@@ -99,9 +108,15 @@ beforeAll(async () => {
       return;
     }
     const { "proxy-authorization": _credentials, ...headers } = req.headers;
+    const target = new URL(req.url ?? "");
     const upstream = httpRequest(
-      req.url ?? "",
-      { method: req.method, headers },
+      {
+        hostname: upstreamHost(target.hostname),
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers,
+      },
       (answer: IncomingMessage) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -121,7 +136,7 @@ beforeAll(async () => {
       return;
     }
     const [host, port] = (req.url ?? "").split(/:(?=\d+$)/);
-    const upstream = netConnect(Number(port), host === "localhost" ? "127.0.0.1" : (host ?? ""), () => {
+    const upstream = netConnect(Number(port), upstreamHost(host ?? ""), () => {
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length > 0) upstream.write(head);
       splice(client, upstream);
@@ -131,7 +146,9 @@ beforeAll(async () => {
   proxyPort = await listen(proxy);
 });
 
-afterEach(() => {
+afterEach(async () => {
+  // A server left running would go on signing in through the proxy during the next test.
+  await pool.closeAll();
   carried = [];
   refuseWith = undefined;
 });
@@ -224,7 +241,12 @@ describe("a plain-HTTP API behind HTTP_PROXY", () => {
 
   it("says so when the proxy wants credentials, rather than blaming the API", async () => {
     refuseWith = 407;
-    const server = await pool.connect("project_user", { HTTP_PROXY: proxyUrl() });
+    // Sign-in goes to Cognito over https, which HTTP_PROXY does not cover, so only the API call meets the proxy.
+    const server = await pool.connect("project_user", {
+      HTTP_PROXY: proxyUrl(),
+      RAYTIO_COGNITO_ENDPOINT: `${httpsApi}/cognito/`,
+      NODE_EXTRA_CA_CERTS: CERTIFICATE,
+    });
     const before = workItemsRead();
     const result = await listWorkItems(server);
     expectRefusedOnce(result, before);
@@ -239,6 +261,112 @@ describe("a plain-HTTP API behind HTTP_PROXY", () => {
     const result = await listWorkItems(server);
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(workItemsRead()).toBeGreaterThan(before);
+    expect(carried).toEqual([]);
+  });
+});
+
+describe("sign-in behind a mandatory proxy", () => {
+  const FLOWS = [
+    { flow: "srp", service: "Cognito", path: "/cognito/" },
+    { flow: "token-endpoint", service: "the Raytio token endpoint", path: "/oauth/v1/token" },
+  ] as const;
+  const ROUTES = [
+    { scheme: "https", variable: "HTTPS_PROXY", port: () => tlsPort },
+    { scheme: "http", variable: "HTTP_PROXY", port: () => sandboxPort },
+  ] as const;
+
+  /** Everything at the hidden address, reachable only through the proxy named by `variable`. */
+  const hiddenEnv = (
+    flow: (typeof FLOWS)[number]["flow"],
+    route: (typeof ROUTES)[number],
+    proxy: string,
+  ): Record<string, string> => {
+    const base = `${route.scheme}://${HIDDEN_HOST}:${route.port()}`;
+    return {
+      RAYTIO_API_BASE_URL: base,
+      RAYTIO_AUTH_FLOW: flow,
+      RAYTIO_COGNITO_ENDPOINT: `${base}/cognito/`,
+      [route.variable]: proxy,
+      ...(route.scheme === "https" ? { NODE_EXTRA_CA_CERTS: CERTIFICATE } : {}),
+    };
+  };
+
+  const signInsAt = (path: string, host: string) =>
+    sandbox.requests.filter((request) => request.url.startsWith(path) && request.host === host).length;
+
+  beforeAll(async () => {
+    // The premise: nothing answers at the hidden address, so a request that bypassed the proxy would fail.
+    for (const port of [tlsPort, sandboxPort]) {
+      const socket = netConnect(port, HIDDEN_HOST);
+      const [error] = (await once(socket, "error")) as [NodeJS.ErrnoException];
+      expect(error.code).toBe("ECONNREFUSED");
+    }
+  });
+
+  for (const { flow, path: signInPath } of FLOWS) {
+    for (const route of ROUTES) {
+      it(`signs in with ${flow} and calls tools over ${route.scheme}, only through the proxy`, async () => {
+        const authority = `${HIDDEN_HOST}:${route.port()}`;
+        const server = await pool.connect(
+          "project_user",
+          hiddenEnv(flow, route, proxyUrl(`mandatory-user:${PROXY_PASSWORD}@`)),
+        );
+        const signInsBefore = signInsAt(signInPath, authority);
+        const readsBefore = workItemsRead();
+        const result = await listWorkItems(server);
+        expect(result.isError, textOf(result)).toBeFalsy();
+        // The sandbox was asked for the hidden address, so the requests came by way of the proxy.
+        expect(signInsAt(signInPath, authority)).toBeGreaterThan(signInsBefore);
+        expect(workItemsRead()).toBeGreaterThan(readsBefore);
+        const lines = carried.map((entry) => entry.line);
+        if (route.scheme === "https") {
+          expect(new Set(lines)).toEqual(new Set([`CONNECT ${authority}`]));
+        } else {
+          expect(lines).toContainEqual(`POST http://${authority}${signInPath}`);
+          expect(lines.some((line) => line.startsWith(`GET http://${authority}/db/v1/ppm_work_item?`))).toBe(
+            true,
+          );
+        }
+        for (const entry of carried) {
+          expect(entry.authorization).toBe(basic("mandatory-user", PROXY_PASSWORD));
+          expect(entry.host).toBe(authority);
+        }
+        expect(server.stderr.join("\n")).not.toContain(PROXY_PASSWORD);
+      });
+    }
+  }
+
+  for (const { flow, service, path: signInPath } of FLOWS) {
+    it(`names the proxy that refuses the ${flow} sign-in and its status, never its password`, async () => {
+      refuseWith = 407;
+      const route = ROUTES[0];
+      const server = await pool.connect(
+        "project_user",
+        hiddenEnv(flow, route, proxyUrl(`mandatory-user:${PROXY_PASSWORD}@`)),
+      );
+      const signInsBefore = signInsAt(signInPath, `${HIDDEN_HOST}:${route.port()}`);
+      const result = await listWorkItems(server);
+      expect(textOf(result)).toMatch(
+        new RegExp(
+          `^API_UNAVAILABLE: The proxy ${proxyUrl()} would not carry the sign-in to ${service} \\(HTTP 407\\)\\. It wants credentials`,
+        ),
+      );
+      expect(carried.length).toBeGreaterThan(0);
+      expect(signInsAt(signInPath, `${HIDDEN_HOST}:${route.port()}`)).toBe(signInsBefore);
+      expect(`${textOf(result)}\n${server.stderr.join("\n")}`).not.toContain(PROXY_PASSWORD);
+    });
+  }
+
+  it("refuses a sign-in proxy setting that is not an http(s) URL, without repeating it", async () => {
+    // The API is reached directly (no HTTP_PROXY), Cognito over https through the unusable proxy.
+    const server = await pool.connect("project_user", {
+      RAYTIO_COGNITO_ENDPOINT: `${httpsApi}/cognito/`,
+      NODE_EXTRA_CA_CERTS: CERTIFICATE,
+      HTTPS_PROXY: `socks5://someone:${PROXY_PASSWORD}@127.0.0.1:1080`,
+    });
+    const result = await listWorkItems(server);
+    expect(textOf(result)).toMatch(/^CONFIG_INVALID: The proxy named by HTTPS_PROXY \(or ALL_PROXY\)/);
+    expect(`${textOf(result)}\n${server.stderr.join("\n")}`).not.toContain(PROXY_PASSWORD);
     expect(carried).toEqual([]);
   });
 });

@@ -142,7 +142,7 @@ describe("a representative workload", () => {
       await call(agent, "create_work_item", { title: `Secrets under ${rule.kind} ${MARKER}` });
       sandbox.faults.clear();
     }
-    await call(agent, "get_work_item", { id: randomUUID() });
+    await call(agent, "get_work_item", { work_item_id: randomUUID() });
     await call(agent, "list_work_items", { limit: "not a number" });
 
     // Refresh after expiry, a refused refresh (falls back to SRP), and Cognito down at refresh.
@@ -170,7 +170,7 @@ describe("a representative workload", () => {
     );
     const form = structuredOf<{ data: { short_link_key: string } }>(
       await call(agent, "create_form", {
-        application_id: application.data.access_application_id,
+        access_application_id: application.data.access_application_id,
         name: "Secrets form",
         pages: [
           { name: "Who", schemas: ["ss_Person_Name"] },

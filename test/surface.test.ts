@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
@@ -6,6 +8,7 @@ import { PROMPTS } from "../src/catalogue/prompts.js";
 import { decodeCursor } from "../src/tools/core/pagination.js";
 import { TOOLS } from "../src/tools/registry.js";
 import {
+  ROOT,
   SERVER_ENTRY,
   serverEnv,
   serverPool,
@@ -205,5 +208,57 @@ describe("command line", () => {
     expect(result.stdout).toContain("FAIL  sign-in");
     expect(result.stdout).toContain("RAYTIO_AGENT_PASSWORD");
     expect(`${result.stdout}${result.stderr}`).not.toContain("Wrong-password-42");
+    // It is the check: it never tells the person to go and run it.
+    expect(result.stdout).not.toContain("--check");
+  });
+
+  it("--check with nothing listening names the address it tried, the setting, and the sandbox", async () => {
+    const result = await cli(
+      ["--check"],
+      sandbox.configFor("agent", {
+        RAYTIO_API_BASE_URL: "http://127.0.0.1:9",
+        RAYTIO_COGNITO_ENDPOINT: "http://127.0.0.1:9/cognito/",
+      }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("sign-in     Cognito SRP at http://127.0.0.1:9/cognito/");
+    expect(result.stdout).toMatch(
+      /FAIL {2}sign-in: Could not reach Raytio sign-in at http:\/\/127\.0\.0\.1:9\/cognito\/ \(Cognito, NetworkError\)\. Nothing answered on this machine: .*npm run sandbox.* The address comes from RAYTIO_COGNITO_ENDPOINT\./,
+    );
+    expect(result.stdout).not.toContain("--check");
+    // The token endpoint names its own address and setting.
+    const token = await cli(
+      ["--check"],
+      sandbox.configFor("agent", {
+        RAYTIO_AUTH_FLOW: "token-endpoint",
+        RAYTIO_API_BASE_URL: "http://127.0.0.1:9",
+        RAYTIO_COGNITO_USER_POOL_ID: "",
+        RAYTIO_COGNITO_CLIENT_ID: "",
+        RAYTIO_COGNITO_REGION: "",
+        RAYTIO_COGNITO_ENDPOINT: "",
+      }),
+    );
+    expect(token.stdout).toMatch(
+      /FAIL {2}sign-in: Could not reach Raytio sign-in at http:\/\/127\.0\.0\.1:9\/oauth\/v1\/token .*RAYTIO_API_BASE_URL/,
+    );
+  });
+
+  it("--list-tools prints the tools/list bytes docs/tools.md gives, the one measure under that name", async () => {
+    const doc = readFileSync(path.join(ROOT, "docs/tools.md"), "utf8");
+    const documented = (domain: string) => {
+      const row = doc.split("\n").find((line) => line.startsWith(`| ${domain} |`));
+      return row?.split("|").map((cell) => cell.trim())[3];
+    };
+    for (const [args, domain] of [
+      [["--domains", "ppm"], "`ppm`"],
+      [["--domains", "wrm-readonly"], "`wrm-readonly`"],
+      [[], "all"],
+    ] as const) {
+      const result = await cli(["--list-tools", ...args], {});
+      expect(result.code).toBe(0);
+      const bytes = /their tools\/list is (\d+) bytes/.exec(result.stdout)?.[1];
+      expect(bytes, result.stdout).toBe(documented(domain));
+      expect(result.stdout).not.toMatch(/tokens of tools\/list|about \d+ tokens/);
+    }
   });
 });

@@ -4,8 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { type Domain, toolsForDomains } from "../src/tools/core/domains.js";
-import { TOOLS } from "../src/tools/registry.js";
+import { expectedToolNames as namesFor } from "./support/expected-tools.js";
 import {
   allStderr,
   SERVER_ENTRY,
@@ -32,7 +31,6 @@ import {
  * for it, and the sandbox's own Cognito stand-in drops every connection, so any Cognito call would fail.
  */
 let sandbox: Sandbox;
-const namesFor = (domains: Domain[]) => toolsForDomains(TOOLS, domains).map((tool) => tool.name);
 const run = promisify(execFile);
 
 /** The token endpoint chosen explicitly, with Cognito settings present but pointing nowhere. */

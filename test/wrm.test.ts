@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LARGE_RUN_ARTIFACTS, LARGE_RUN_GOAL, LARGE_RUN_STEPS } from "../sandbox/db/seed-wrm.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { toolsForDomains } from "../src/tools/core/domains.js";
 import { approximateTokens } from "../src/tools/core/listing.js";
-import { TOOLS } from "../src/tools/registry.js";
+import { EXPECTED_TOOLS } from "./support/expected-tools.js";
 import {
   type ConnectedServer,
   serverPool,
@@ -123,20 +122,13 @@ afterAll(async () => {
 describe("catalogue", () => {
   it("exposes the whole WRM domain to a worker administrator, within 9,000 tokens of tools/list", async () => {
     const listed = (await admin.client.listTools()).tools;
-    expect(listed.map((tool) => tool.name)).toEqual(toolsForDomains(TOOLS, ["wrm"]).map((tool) => tool.name));
+    expect(listed.map((tool) => tool.name)).toEqual(EXPECTED_TOOLS.wrm);
     expect(listed).toHaveLength(13);
     expect(approximateTokens(listed)).toBeLessThanOrEqual(9_000);
   });
 
   it("gives wrm-readonly (worker_viewer, or RAYTIO_TOOL_DOMAINS) only read tools", async () => {
-    const expected = [
-      "get_agent_run",
-      "get_wrm_entity",
-      "list_agent_runs",
-      "list_role_memories",
-      "list_workers",
-      "list_wrm_entities",
-    ];
+    const expected = EXPECTED_TOOLS["wrm-readonly"];
     const viewer = await connect("worker_viewer");
     const forced = await connect("agent", { RAYTIO_TOOL_DOMAINS: "wrm-readonly" });
     for (const server of [viewer, forced]) {
@@ -203,7 +195,7 @@ describe("workers", () => {
     const triage = await workerNamed("Backlog Triage");
     const got = await call<{ kind: string; entity: Entity }>("get_wrm_entity", {
       kind: "worker",
-      id: triage.id,
+      entity_id: triage.id,
     });
     expect(got.kind).toBe("worker");
     expect(got.entity).toMatchObject({
@@ -219,7 +211,7 @@ describe("workers", () => {
     ]);
     const stack = await call<{ entity: Entity }>("get_wrm_entity", {
       kind: "model_stack",
-      id: got.entity.model_stack_id,
+      entity_id: got.entity.model_stack_id,
     });
     expect(stack.entity).toMatchObject({
       name: "Claude Haiku fast triage",
@@ -284,16 +276,19 @@ describe("configuration entities", () => {
   it("gets each kind in full", async () => {
     const role = await entityNamed("role", "Compliance reviewer");
     expect(role.instructions).toBeUndefined();
-    const full = await call<{ entity: Entity }>("get_wrm_entity", { kind: "role", id: role.id });
+    const full = await call<{ entity: Entity }>("get_wrm_entity", { kind: "role", entity_id: role.id });
     expect(full.entity.instructions).toMatch(/^For each submission, confirm the purpose/);
     const scorer = await entityNamed("eval_scorer", "Mentions work item id");
     const scorerFull = await call<{ entity: Entity }>("get_wrm_entity", {
       kind: "eval_scorer",
-      id: scorer.id,
+      entity_id: scorer.id,
     });
     expect(scorerFull.entity).toMatchObject({ scorer_kind: "regex", config: { pattern: "#\\d+" } });
     const tool = await entityNamed("mcp_tool", "write_file");
-    const toolFull = await call<{ entity: Entity }>("get_wrm_entity", { kind: "mcp_tool", id: tool.id });
+    const toolFull = await call<{ entity: Entity }>("get_wrm_entity", {
+      kind: "mcp_tool",
+      entity_id: tool.id,
+    });
     expect(toolFull.entity).toMatchObject({ name: "write_file", read_only: false, enabled: false });
   });
 
@@ -302,7 +297,7 @@ describe("configuration entities", () => {
     const save = (entity: Record<string, unknown>, id?: string) =>
       call<{ kind: string; created: boolean; entity: Entity }>("save_wrm_entity", {
         entity,
-        ...(id ? { id } : {}),
+        ...(id ? { entity_id: id } : {}),
       });
 
     const stack = await save({
@@ -406,12 +401,12 @@ describe("configuration entities", () => {
     );
     const missing = "00000000-0000-4000-8000-000000000000";
     expect(
-      await failure("save_wrm_entity", { id: missing, entity: { kind: "role", name: "Nobody" } }),
+      await failure("save_wrm_entity", { entity_id: missing, entity: { kind: "role", name: "Nobody" } }),
     ).toMatch(
       /^WRM_NOT_FOUND: role 00000000-0000-4000-8000-000000000000 was not found: it may not exist, or it may belong to another customer/,
     );
     const role = await entityNamed("role", "Reconciler");
-    expect(await failure("save_wrm_entity", { id: role.id, entity: { kind: "role" } })).toMatch(
+    expect(await failure("save_wrm_entity", { entity_id: role.id, entity: { kind: "role" } })).toMatch(
       /^WRM_VALIDATION: Nothing to update/,
     );
   });
@@ -437,7 +432,10 @@ describe("assignments", () => {
       const again = await call("assign_worker", { worker_id: workerId, kind, target_id, assigned: true });
       expect(again).toMatchObject({ assigned: true, changed: false });
     }
-    const assigned = await call<{ entity: Entity }>("get_wrm_entity", { kind: "worker", id: workerId });
+    const assigned = await call<{ entity: Entity }>("get_wrm_entity", {
+      kind: "worker",
+      entity_id: workerId,
+    });
     expect(assigned.entity).toMatchObject({
       roles: [{ id: role.id, name: "Compliance reviewer" }],
       mcp_tools: [{ id: tool.id, name: "Filesystem/read_file" }],
@@ -460,7 +458,7 @@ describe("assignments", () => {
       assigned: false,
     });
     expect(removedAgain).toMatchObject({ changed: false });
-    const after = await call<{ entity: Entity }>("get_wrm_entity", { kind: "worker", id: workerId });
+    const after = await call<{ entity: Entity }>("get_wrm_entity", { kind: "worker", entity_id: workerId });
     expect(after.entity.mcp_tools).toEqual([]);
     expect(after.entity.roles).toHaveLength(1);
 
@@ -822,7 +820,7 @@ describe("customer isolation", () => {
 
     const mine = await call<Page<Entity>>("list_workers", { text: "Other customer" });
     expect(mine).toMatchObject({ items: [], total: 0 });
-    const hidden = await failure("get_wrm_entity", { kind: "worker", id: theirWorkerId });
+    const hidden = await failure("get_wrm_entity", { kind: "worker", entity_id: theirWorkerId });
     expect(hidden.split("\n")[0]).toBe(
       `WRM_NOT_FOUND: worker ${theirWorkerId} was not found: it may not exist, or it may belong to another customer (row-level security hides other customers' records).`,
     );
@@ -836,7 +834,10 @@ describe("customer isolation", () => {
       new RegExp(`^WRM_NOT_FOUND: worker ${theirWorkerId} was not found`),
     );
     expect(
-      await failure("save_wrm_entity", { id: theirWorkerId, entity: { kind: "worker", status: "retired" } }),
+      await failure("save_wrm_entity", {
+        entity_id: theirWorkerId,
+        entity: { kind: "worker", status: "retired" },
+      }),
     ).toMatch(/^WRM_NOT_FOUND/);
     const mineRuns = await call<Page<Run>>("list_agent_runs", { limit: 100 });
     expect(mineRuns.items.map((run) => run.id)).not.toContain(theirRunId);

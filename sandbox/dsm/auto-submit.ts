@@ -6,6 +6,21 @@ import { fakeFormData } from "./fake-data.js";
 import { SubmitError, submitAnswer } from "./recipient.js";
 
 /**
+ * What the sandbox's person answers when no one says what: realistic fake data for the request's form,
+ * the same for the same request. An unknown code gives an empty answer, which submitAnswer refuses.
+ */
+export async function fakeAnswer(db: PGlite, code: string): Promise<Record<string, unknown>> {
+  const request = await db.query<{ pages: unknown; recipient_email: string }>(
+    "select f.pages, r.recipient_email from api.dsm_request r join api.dsm_form f on f.id = r.form_id where r.request_short_code = $1",
+    [code],
+  );
+  const row = request.rows[0];
+  const pages = formPageSchema.array().parse(row?.pages ?? []);
+  const seed = createHash("sha256").update(code).digest().readUInt32BE(0);
+  return fakeFormData(pages, random(seed), row?.recipient_email);
+}
+
+/**
  * Plays the person who answers every new request: `delaySeconds` after a request is created it is
  * answered with fake data for its form, so a demo completes by itself. Only requests created after the
  * sandbox started count as new; seeded ones keep their state.
@@ -64,15 +79,7 @@ export class AutoSubmitter {
 
   async #answer(code: string): Promise<void> {
     try {
-      const request = await this.db.query<{ pages: unknown; recipient_email: string }>(
-        "select f.pages, r.recipient_email from api.dsm_request r join api.dsm_form f on f.id = r.form_id where r.request_short_code = $1",
-        [code],
-      );
-      const row = request.rows[0];
-      const pages = formPageSchema.array().parse(row?.pages ?? []);
-      const seed = createHash("sha256").update(code).digest().readUInt32BE(0);
-      const answer = fakeFormData(pages, random(seed), row?.recipient_email);
-      const result = await submitAnswer(this.db, code, answer);
+      const result = await submitAnswer(this.db, code, await fakeAnswer(this.db, code));
       this.log(`auto-submit: answered request ${code} with ${result.records} encrypted records`);
     } catch (error) {
       const why = error instanceof SubmitError ? error.message : String(error);

@@ -7,7 +7,7 @@ import type { AuditValue } from "./record.js";
  * so a new tool is covered without an edit here and a renamed argument stays covered:
  *
  * - Arguments: exactly those whose schema is marked `auditTarget`. The shared vocabulary marks its
- *   identifiers (src/tools/schemas.ts: ids, short codes, a request's recipient), so every tool that
+ *   identifiers (src/tools/core/schemas.ts: ids, short codes, a request's recipient), so every tool that
  *   takes an id through it is covered. Free text (messages, names, notes) is never marked.
  * - Results: marked fields, and any UUID outside a field marked as third-party text: the ids of what
  *   the act created or changed. Lists are skipped; their members are not what the act was aimed at.

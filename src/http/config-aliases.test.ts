@@ -2,7 +2,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { raytioErrorFrom } from "../../test/support/raytio-error.js";
-import { loadHttpConfig } from "./config.js";
+import { readSources } from "../config.js";
+import { parseHttpConfig } from "./config.js";
 
 const SERVICE = {
   RAYTIO_API_BASE_URL: "https://api.example.test/",
@@ -12,7 +13,7 @@ const SERVICE = {
 };
 const noDefaultFile = path.join(tmpdir(), "raytio-no-such-config.env");
 const load = (env: Record<string, string>) =>
-  loadHttpConfig({ env: { ...SERVICE, ...env }, defaultFile: noDefaultFile }).http;
+  parseHttpConfig(readSources({ env: { ...SERVICE, ...env }, defaultFile: noDefaultFile })).http;
 
 describe("Keryx's names for the registration rate limit", () => {
   it("reads RATE_LIMIT_OAUTH_REGISTER_LIMIT and RATE_LIMIT_OAUTH_REGISTER_WINDOW_MS (milliseconds)", () => {

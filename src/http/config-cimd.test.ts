@@ -2,7 +2,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { raytioErrorFrom } from "../../test/support/raytio-error.js";
-import { loadHttpConfig } from "./config.js";
+import { readSources } from "../config.js";
+import { parseHttpConfig } from "./config.js";
 
 const SERVICE = {
   RAYTIO_API_BASE_URL: "https://api.example.test/",
@@ -10,7 +11,7 @@ const SERVICE = {
 };
 const noDefaultFile = path.join(tmpdir(), "raytio-no-such-config.env");
 const load = (env: Record<string, string>) =>
-  loadHttpConfig({ env: { ...SERVICE, ...env }, defaultFile: noDefaultFile }).http;
+  parseHttpConfig(readSources({ env: { ...SERVICE, ...env }, defaultFile: noDefaultFile })).http;
 
 describe("client ID metadata document settings", () => {
   it("are on by default with a five-second deadline and no loopback", () => {

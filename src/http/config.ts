@@ -1,11 +1,5 @@
 import { z } from "zod";
-import {
-  type ConfigSources,
-  type ConfigSourceValues,
-  type LoadedConfig,
-  parseConfig,
-  readSources,
-} from "../config.js";
+import { type ConfigSourceValues, type LoadedConfig, parseConfig } from "../config.js";
 import { RaytioError } from "../errors.js";
 import { agentSettingsWarning, publicAddressProblems } from "./safety.js";
 
@@ -274,26 +268,22 @@ export interface LoadedHttpConfig {
 }
 
 /** The merged sources: file values first, then any non-empty environment value on top. */
-function httpValues(
-  sources: ConfigSources,
-  { values, file }: ConfigSourceValues,
-): {
+function httpValues({ values, file, env }: ConfigSourceValues): {
   values: Record<string, string | undefined>;
   file: string | undefined;
 } {
   const merged: Record<string, string | undefined> = { ...values };
   for (const key of HTTP_VARIABLE_NAMES) {
-    const fromEnv = sources.env[key];
+    const fromEnv = env[key];
     if (fromEnv !== undefined && fromEnv !== "") merged[key] = fromEnv;
   }
   return { values: merged, file };
 }
 
-export function loadHttpConfig(sources: ConfigSources = { env: process.env }): LoadedHttpConfig {
-  // One read of the sources (and of the config file) serves both the service and the HTTP settings.
-  const read = readSources(sources);
+/** The service and HTTP settings, both from the one read of the sources the start made. */
+export function parseHttpConfig(read: ConfigSourceValues): LoadedHttpConfig {
   const service = parseConfig(read, { agentAccount: false });
-  const { values, file } = httpValues(sources, read);
+  const { values, file } = httpValues(read);
   const aliasProblems = applyAliases(values);
   const parsed = httpSchema.safeParse(values);
   if (aliasProblems.length > 0 || !parsed.success) {

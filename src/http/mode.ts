@@ -1,25 +1,21 @@
-import { type ConfigSources, readSources } from "../config.js";
+import { type ConfigSourceValues, sourceValue } from "../config.js";
 import { RaytioError } from "../errors.js";
 
 /**
  * Which transport to serve. Kept apart from the HTTP configuration so the stdio start-up path carries
  * only these few lines: `--transport` wins, then MCP_TRANSPORT, then MCP_SERVER_ENABLED (Keryx's name
- * for the same switch), each from the environment or else the config file.
+ * for the same switch), the pair from the environment or else, when the environment sets neither, the
+ * config file.
  */
-export function selectTransport(flagValue: string | undefined, sources: ConfigSources): "stdio" | "http" {
+export function selectTransport(flagValue: string | undefined, read: ConfigSourceValues): "stdio" | "http" {
   let chosen = flagValue;
   if (chosen === undefined) {
-    const read = (key: string): string | undefined => {
-      const fromEnv = sources.env[key];
-      return fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
-    };
-    let transport = read("MCP_TRANSPORT");
-    let enabled = read("MCP_SERVER_ENABLED");
-    if (transport === undefined && enabled === undefined) {
-      const { values } = readSources(sources);
-      transport = values.MCP_TRANSPORT || undefined;
-      enabled = values.MCP_SERVER_ENABLED || undefined;
-    }
+    const inEnv = (key: string) => read.env[key] || undefined;
+    // The pair comes from one place, so a file cannot half-override what the environment chose.
+    const setInEnv = inEnv("MCP_TRANSPORT") !== undefined || inEnv("MCP_SERVER_ENABLED") !== undefined;
+    const setting = setInEnv ? inEnv : (key: string) => sourceValue(read, key);
+    const transport = setting("MCP_TRANSPORT");
+    const enabled = setting("MCP_SERVER_ENABLED");
     chosen = transport ?? (["true", "1", "yes"].includes(enabled ?? "") ? "http" : "stdio");
   }
   if (chosen !== "stdio" && chosen !== "http") {

@@ -2,13 +2,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { raytioErrorFrom } from "../../test/support/raytio-error.js";
-import { loadHttpConfig } from "./config.js";
+import { readSources } from "../config.js";
+import { parseHttpConfig } from "./config.js";
 import { isLoopbackHost, isWildcardHost } from "./safety.js";
 
 const SERVICE = { RAYTIO_API_BASE_URL: "https://api.example.test/" };
 const noDefaultFile = path.join(tmpdir(), "raytio-no-such-config.env");
 const load = (env: Record<string, string>) =>
-  loadHttpConfig({ env: { ...SERVICE, ...env }, defaultFile: noDefaultFile });
+  parseHttpConfig(readSources({ env: { ...SERVICE, ...env }, defaultFile: noDefaultFile }));
 const refusal = (env: Record<string, string>) => raytioErrorFrom(() => load(env));
 
 describe("settings refused at start", () => {

@@ -9,7 +9,7 @@ import {
   type McpHttpHandler,
 } from "@modelcontextprotocol/server";
 import { openAuditLog } from "../audit/log.js";
-import type { ConfigSources } from "../config.js";
+import type { ConfigSourceValues } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { AgentKeyring } from "../crypto/maxcryptor.js";
 import { DsmServices } from "../dsm/services.js";
@@ -25,7 +25,7 @@ import { loadCatalogue } from "../tools/catalogue.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import { withAccessLog } from "./access-log.js";
 import { clientAddress } from "./client-address.js";
-import { type HttpConfig, type LoadedHttpConfig, loadHttpConfig } from "./config.js";
+import { type HttpConfig, type LoadedHttpConfig, parseHttpConfig } from "./config.js";
 import {
   capConnectionsPerAddress,
   closeConnectionsWithoutRequest,
@@ -54,7 +54,7 @@ import {
 } from "./respond.js";
 import { authInfoOf, type LocalSession, SessionManager } from "./sessions.js";
 import { sharedSecret } from "./shared-secret.js";
-import { openStore, type StateStore } from "./store.js";
+import { describeRedisError, openStore, type StateStore } from "./store.js";
 
 /**
  * The Streamable HTTP transport with its own OAuth 2.1 authorization server, on plain node:http. Order
@@ -430,10 +430,11 @@ export async function startHttpServer(
   const audit = await openAuditLog(config.auditLog);
   if (audit.log.destination === "off") logger.warn(audit.description);
   else logger.info(audit.description);
-  const opened = await openStore(http.redisUrl).catch((error: unknown) => {
+  const opened = await openStore(http.redisUrl, logger).catch((error: unknown) => {
+    const { errorClass, message } = describeRedisError(error);
     throw new RaytioError(
       "CONFIG_INVALID",
-      `Cannot reach Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`,
+      logger.scrub(`Cannot reach Redis at REDIS_URL (${errorClass}: ${message}).`),
     );
   });
   const store = opened.kind === "redis" ? countingFailures(opened) : opened;
@@ -645,9 +646,9 @@ export async function startHttpServer(
   };
 }
 
-/** `--transport http`: runs until SIGTERM or SIGINT. */
-export async function runHttpServer(sources: ConfigSources): Promise<void> {
-  const loaded = loadHttpConfig(sources);
+/** `--transport http`: runs until SIGTERM or SIGINT, with the settings read once at start. */
+export async function runHttpServer(read: ConfigSourceValues): Promise<void> {
+  const loaded = parseHttpConfig(read);
   const { config } = loaded.service;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const running = await startHttpServer(loaded, { logger });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isLevelShown } from "./notifications.js";
-import { parseReply } from "./redis.js";
-import { MemoryStore } from "./store.js";
+import { describeRedisError, MemoryStore } from "./store.js";
 
 describe("MemoryStore", () => {
   it("takes a value once and leaves its tombstone", async () => {
@@ -39,14 +38,19 @@ describe("MemoryStore", () => {
   });
 });
 
-describe("RESP parsing", () => {
-  it("waits for a whole reply, then reads nested arrays, nulls and errors", () => {
-    const reply = Buffer.from("*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nhello\r\n");
-    expect(parseReply(reply.subarray(0, 20), 0)).toBeUndefined();
-    expect(parseReply(reply, 0)).toEqual({ value: ["message", "ch", "hello"], end: reply.length });
-    expect(parseReply(Buffer.from("$-1\r\n"), 0)?.value).toBeNull();
-    expect(parseReply(Buffer.from(":42\r\n"), 0)?.value).toBe(42);
-    expect(parseReply(Buffer.from("-ERR nope\r\n"), 0)?.value).toBeInstanceOf(Error);
+describe("Redis errors in logs", () => {
+  it("name the error's class, message and code", () => {
+    class SocketClosedUnexpectedlyError extends Error {}
+    expect(describeRedisError(new SocketClosedUnexpectedlyError("Socket closed unexpectedly"))).toEqual({
+      errorClass: "SocketClosedUnexpectedlyError",
+      message: "Socket closed unexpectedly",
+    });
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6379"), { code: "ECONNREFUSED" });
+    expect(describeRedisError(refused)).toEqual({
+      errorClass: "Error",
+      message: "connect ECONNREFUSED 127.0.0.1:6379",
+      code: "ECONNREFUSED",
+    });
   });
 });
 

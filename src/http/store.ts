@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
+import type { createClient } from "@redis/client";
+import type { Logger } from "../logger.js";
 import { MemoryTaskKv, type TaskKv } from "../tasks/kv.js";
-import { RedisConnection, type RespValue } from "./redis.js";
 
 /**
  * Where OAuth state and the MCP session registry live: process memory for one server, Redis when
@@ -127,130 +128,238 @@ local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if last[2] then redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(last[2]))) end
 return 1`;
 
+/**
+ * A node-redis connection as the store uses it. RESP2, the protocol every Redis server speaks, because
+ * nothing here needs RESP3's types and managed Redis services still run versions that lack it.
+ */
+function redisClient(
+  create: typeof createClient,
+  url: string,
+  reconnectStrategy: (retries: number, cause: Error) => number | Error,
+) {
+  return create({ url, RESP: 2, socket: { reconnectStrategy } });
+}
+type RedisClient = ReturnType<typeof redisClient>;
+
+/** What a Redis failure says in a log line: its class and message (Redis errors carry no credentials). */
+export function describeRedisError(error: unknown): Record<string, string> {
+  if (!(error instanceof Error)) return { errorClass: typeof error, message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    errorClass: error.constructor.name,
+    message: error.message,
+    ...(typeof code === "string" ? { code } : {}),
+  };
+}
+
+/**
+ * The shared store on node-redis: TLS for `rediss://`, AUTH and SELECT from the URL, commands queued
+ * while a dropped connection is re-established, and subscriptions renewed on the new connection.
+ * Commands and pub/sub use two connections, as Redis requires of a subscriber.
+ */
 export class RedisStore implements StateStore {
   readonly kind = "redis" as const;
-  readonly #commands: RedisConnection;
-  #subscriber: RedisConnection | undefined;
+  readonly #commands: RedisClient;
+  #subscriber: Promise<RedisClient> | undefined;
   readonly #listeners = new Map<string, Set<(message: string) => void>>();
+  readonly #logger: Logger | undefined;
+  readonly #prefix: string;
+  /** Connected once: from then on a lost connection is retried for as long as the process runs. */
+  #started = false;
+  #closed = false;
 
-  constructor(
-    private readonly url: string,
-    private readonly prefix = "raytio-mcp:",
-  ) {
-    this.#commands = new RedisConnection({ url });
+  constructor(url: string, create: typeof createClient, options: { logger?: Logger; prefix?: string } = {}) {
+    this.#logger = options.logger;
+    this.#prefix = options.prefix ?? "raytio-mcp:";
+    // The URL's password is never logged, even if an error message were ever to carry it.
+    const password = URL.canParse(url) ? new URL(url).password : "";
+    options.logger?.addSecret(password);
+    options.logger?.addSecret(decodeURIComponent(password));
+    const client = redisClient(create, url, (retries, cause) => this.#retryIn(retries, cause));
+    this.#commands = this.#watch(client, "commands");
   }
 
-  /** Fails at start-up, with a clear message, when Redis cannot be reached. */
-  async ping(): Promise<void> {
-    const reply = await this.#commands.command("PING");
+  /**
+   * A connection that is not up at start fails the start, with its reason; one that drops later is
+   * retried with node-redis's backoff (up to about 2 s between attempts) until it is back.
+   */
+  #retryIn(retries: number, cause: Error): number | Error {
+    if (!this.#started) return cause;
+    return Math.min(2 ** retries * 50, 2_000) + Math.floor(Math.random() * 200);
+  }
+
+  /**
+   * Logs a connection's failures and its recovery. node-redis emits an error for every failed
+   * attempt; an outage is logged once per distinct error, not once per retry. A failure before the
+   * first connection is the start's to report.
+   */
+  #watch(client: RedisClient, role: "commands" | "subscriber"): RedisClient {
+    let lastError: string | undefined;
+    client.on("error", (error: unknown) => {
+      const described = describeRedisError(error);
+      const key = `${described.errorClass} ${described.message}`;
+      if (this.#closed || !this.#started || key === lastError) return;
+      lastError = key;
+      this.#logger?.warn("Redis connection failed; retrying", { connection: role, ...described });
+    });
+    client.on("ready", () => {
+      if (lastError === undefined) return;
+      lastError = undefined;
+      this.#logger?.info("Redis connection restored", { connection: role });
+    });
+    return client;
+  }
+
+  /** Connects and checks the server answers: fails the start, with a clear message, when it does not. */
+  async connect(): Promise<void> {
+    await this.#commands.connect();
+    const reply = await this.#commands.ping();
     if (reply !== "PONG") throw new Error("Redis did not answer PING");
+    this.#started = true;
   }
 
   #key(key: string): string {
-    return `${this.prefix}${key}`;
+    return `${this.#prefix}${key}`;
+  }
+
+  /**
+   * Readiness. A command sent while the connection is down waits in node-redis's offline queue until
+   * it is back, so a probe would hang instead of failing: it fails at once instead.
+   */
+  async ping(): Promise<void> {
+    if (!this.#commands.isReady) throw new Error("Redis connection is down (reconnecting)");
+    const reply = await this.#commands.ping();
+    if (reply !== "PONG") throw new Error("Redis did not answer PING");
   }
 
   async get(key: string): Promise<string | undefined> {
-    return asString(await this.#commands.command("GET", this.#key(key)));
+    return asString(await this.#commands.get(this.#key(key)));
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.#commands.command("SET", this.#key(key), value, "EX", Math.max(1, Math.ceil(ttlSeconds)));
+    await this.#commands.set(this.#key(key), value, {
+      expiration: { type: "EX", value: Math.max(1, Math.ceil(ttlSeconds)) },
+    });
   }
 
   async take(key: string, tombstone?: { key: string; ttlSeconds: number }): Promise<string | undefined> {
-    const reply = await this.#commands.command(
-      "EVAL",
-      TAKE_SCRIPT,
-      2,
-      this.#key(key),
-      this.#key(tombstone?.key ?? `${key}:unused`),
-      tombstone ? "1" : "0",
-      Math.max(1, Math.ceil(tombstone?.ttlSeconds ?? 1)),
-    );
+    const reply = await this.#commands.eval(TAKE_SCRIPT, {
+      keys: [this.#key(key), this.#key(tombstone?.key ?? `${key}:unused`)],
+      arguments: [tombstone ? "1" : "0", String(Math.max(1, Math.ceil(tombstone?.ttlSeconds ?? 1)))],
+    });
     return asString(reply);
   }
 
   async delete(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.#commands.command("DEL", ...keys.map((key) => this.#key(key)));
+    await this.#commands.del(keys.map((key) => this.#key(key)));
   }
 
   async touch(key: string, ttlSeconds: number): Promise<boolean> {
-    return (await this.#commands.command("EXPIRE", this.#key(key), Math.max(1, Math.ceil(ttlSeconds)))) === 1;
+    return (await this.#commands.expire(this.#key(key), Math.max(1, Math.ceil(ttlSeconds)))) === 1;
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {
-    const reply = await this.#commands.command(
-      "EVAL",
-      INCREMENT_SCRIPT,
-      1,
-      this.#key(key),
-      Math.max(1, Math.ceil(ttlSeconds)),
-    );
+    const reply = await this.#commands.eval(INCREMENT_SCRIPT, {
+      keys: [this.#key(key)],
+      arguments: [String(Math.max(1, Math.ceil(ttlSeconds)))],
+    });
     return Number(reply);
   }
 
   async swap(key: string, expected: string, next: string, ttlSeconds: number): Promise<boolean> {
-    const ttl = Math.max(1, Math.ceil(ttlSeconds));
-    return (await this.#commands.command("EVAL", SWAP_SCRIPT, 1, this.#key(key), expected, next, ttl)) === 1;
+    const ttl = String(Math.max(1, Math.ceil(ttlSeconds)));
+    const reply = await this.#commands.eval(SWAP_SCRIPT, {
+      keys: [this.#key(key)],
+      arguments: [expected, next, ttl],
+    });
+    return reply === 1;
   }
 
   async claim(key: string, holder: string, ttlMs: number): Promise<boolean> {
-    const ttl = Math.max(1, Math.ceil(ttlMs));
-    return (await this.#commands.command("EVAL", CLAIM_SCRIPT, 1, this.#key(key), holder, ttl)) === 1;
+    const reply = await this.#commands.eval(CLAIM_SCRIPT, {
+      keys: [this.#key(key)],
+      arguments: [holder, String(Math.max(1, Math.ceil(ttlMs)))],
+    });
+    return reply === 1;
   }
 
   async addMember(key: string, member: string, expiresAt: number): Promise<void> {
-    await this.#commands.command(
-      "EVAL",
-      ADD_MEMBER_SCRIPT,
-      1,
-      this.#key(key),
-      member,
-      Math.ceil(expiresAt),
-      Date.now(),
-    );
+    await this.#commands.eval(ADD_MEMBER_SCRIPT, {
+      keys: [this.#key(key)],
+      arguments: [member, String(Math.ceil(expiresAt)), String(Date.now())],
+    });
   }
 
   async members(key: string): Promise<string[]> {
-    const reply = await this.#commands.command("ZRANGEBYSCORE", this.#key(key), `(${Date.now()}`, "+inf");
-    return Array.isArray(reply) ? reply.filter((item): item is string => typeof item === "string") : [];
+    const reply = await this.#commands.zRangeByScore(this.#key(key), `(${Date.now()}`, "+inf");
+    return reply.filter((item): item is string => typeof item === "string");
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.#commands.command("PUBLISH", this.#key(channel), message);
+    await this.#commands.publish(this.#key(channel), message);
   }
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
     const full = this.#key(channel);
     let listeners = this.#listeners.get(full);
+    const first = !listeners;
     if (!listeners) {
       listeners = new Set();
       this.#listeners.set(full, listeners);
     }
     listeners.add(listener);
-    this.#subscriber ??= new RedisConnection({
-      url: this.url,
-      onMessage: (name, message) => {
-        for (const each of this.#listeners.get(name) ?? []) each(message);
-      },
+    if (!first) return;
+    const subscriber = await this.#subscriberConnection();
+    await subscriber.subscribe(full, (message) => {
+      for (const each of this.#listeners.get(full) ?? []) each(message);
     });
-    await this.#subscriber.subscribe(full);
+  }
+
+  #subscriberConnection(): Promise<RedisClient> {
+    this.#subscriber ??= (async () => {
+      const subscriber = this.#watch(this.#commands.duplicate(), "subscriber");
+      await subscriber.connect();
+      return subscriber;
+    })().catch((error: unknown) => {
+      this.#subscriber = undefined;
+      throw error;
+    });
+    return this.#subscriber;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#commands.close(), this.#subscriber?.close()]);
+    this.#closed = true;
+    const subscriber = await this.#subscriber?.catch(() => undefined);
+    await Promise.all([quietly(this.#commands), subscriber ? quietly(subscriber) : undefined]);
   }
 }
 
-function asString(reply: RespValue): string | undefined {
+/** Ends a connection, letting queued commands finish when Redis is there and giving up when it is not. */
+async function quietly(client: RedisClient): Promise<void> {
+  if (!client.isOpen) return;
+  try {
+    await client.close();
+  } catch {
+    client.destroy();
+  }
+}
+
+function asString(reply: unknown): string | undefined {
   return typeof reply === "string" ? reply : undefined;
 }
 
-export async function openStore(redisUrl: string | undefined): Promise<StateStore> {
+export async function openStore(redisUrl: string | undefined, logger?: Logger): Promise<StateStore> {
   if (!redisUrl) return new MemoryStore();
-  const store = new RedisStore(redisUrl);
-  await store.ping();
+  // Loaded only with REDIS_URL, so a single server's start-up does without the client.
+  // A CommonJS package: its exports are the default export, the one form Node and the bundle share.
+  const { createClient } = (await import("@redis/client")).default;
+  const store = new RedisStore(redisUrl, createClient, logger ? { logger } : {});
+  try {
+    await store.connect();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   return store;
 }

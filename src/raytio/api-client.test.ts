@@ -191,11 +191,15 @@ describe("RaytioApiClient", () => {
     expect(JSON.parse(seen[0]?.body ?? "")).toEqual({ name: "Ōtautahi", tags: ["a"] });
   });
 
-  it("keeps one connection open across requests", async () => {
-    handlers.push(reply(200, [1]), reply(200, [2]), reply(200, [3]));
+  it("keeps connections open across requests", async () => {
+    const answers = [[1], [2], [3], [4], [5], [6]];
+    handlers.push(...answers.map((answer) => reply(200, answer)));
     const { api } = client();
-    for (const expected of [[1], [2], [3]]) expect((await api.get("/db/v1/things")).data).toEqual(expected);
-    expect(new Set(seen.map((request) => request.socket)).size).toBe(1);
+    for (const expected of answers) expect((await api.get("/db/v1/things")).data).toEqual(expected);
+    // undici lets a socket rest one turn of the event loop before reusing it (a server that closes a
+    // kept-alive connection is then seen before a request is written to it), so back-to-back requests
+    // take turns on two warm connections rather than opening one each.
+    expect(new Set(seen.map((request) => request.socket)).size).toBeLessThanOrEqual(2);
   });
 
   it("keeps the base URL's own path in front of every API path", async () => {

@@ -1,31 +1,31 @@
-import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { promisify } from "node:util";
 import { brotliDecompress, unzip } from "node:zlib";
+import { request as undiciRequest } from "undici";
 import type { z } from "zod";
 import type { Config } from "../config.js";
 import { RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import type { TokenSource } from "./auth.js";
+import { outboundFailure, proxyAdvice, type Route, routeOrError } from "./outbound.js";
 import type { PostgrestQuery } from "./postgrest.js";
-import { ProxyRefusal, type Route, routeTo } from "./proxy.js";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 const IDEMPOTENT_METHODS = new Set<Method>(["GET", "HEAD", "PUT", "DELETE"]);
 /** 429 and these 5xx mean the request was not served; a read may safely be sent again. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-/** Errors raised before a single byte of the request could reach the server. */
-const NOT_SENT_ERRORS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+/** Failures that may pass: a read is sent again; a write only when it cannot have been sent. */
 const NETWORK_ERRORS = new Set([
-  ...NOT_SENT_ERRORS,
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
   "ECONNRESET",
   "ECONNABORTED",
   "ETIMEDOUT",
   "EPIPE",
   "ERR_NETWORK",
 ]);
-/** Given to a request whose socket stayed silent for the configured timeout. */
-const TIMEOUT_CODE = "ECONNABORTED";
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -87,15 +87,17 @@ const postgrestErrorFields = (body: unknown): { code?: string; message?: string;
 
 interface HttpResponse {
   status: number;
-  headers: IncomingHttpHeaders;
+  headers: Record<string, string | string[] | undefined>;
   /** The body parsed as JSON, or the text itself when it is not JSON; "" when there is none. */
   data: unknown;
 }
 
-/** A failure before a complete response arrived, with the code that decides whether to retry. */
+/** A failure before a complete response arrived, with what decides whether to retry. */
 class NetworkError extends Error {
   constructor(
     readonly code: string,
+    /** True when the request cannot have reached the API, so even a write may be sent again. */
+    readonly notSent: boolean,
     /** What a proxy answered when it would not carry the request. */
     readonly proxyStatus?: number,
   ) {
@@ -105,16 +107,18 @@ class NetworkError extends Error {
 
 function networkError(error: unknown): NetworkError {
   if (error instanceof NetworkError) return error;
-  if (error instanceof ProxyRefusal) return new NetworkError(error.code, error.status);
-  const code = (error as { code?: unknown } | null)?.code;
-  return new NetworkError(typeof code === "string" ? code : "ERR_NETWORK");
+  const { code, notSent, proxyStatus } = outboundFailure(error);
+  return new NetworkError(code, notSent, proxyStatus);
 }
 
+const gunzip = promisify(unzip);
+const unbrotli = promisify(brotliDecompress);
+
 /** The decoder for a Content-Encoding the client asked for (Accept-Encoding: gzip, br). */
-function decoderFor(encoding: string | undefined): typeof unzip | undefined {
-  const name = encoding?.trim().toLowerCase();
-  if (name === "gzip" || name === "x-gzip") return unzip;
-  if (name === "br") return brotliDecompress;
+function decoderFor(encoding: unknown): ((body: Buffer) => Promise<Buffer>) | undefined {
+  const name = typeof encoding === "string" ? encoding.trim().toLowerCase() : undefined;
+  if (name === "gzip" || name === "x-gzip") return gunzip;
+  if (name === "br") return unbrotli;
   return undefined;
 }
 
@@ -159,7 +163,7 @@ export class RaytioApiClient {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.origin = new URL(options.baseUrl);
     this.basePath = this.origin.pathname.replace(/\/+$/, "");
-    this.route = routeOrError(this.origin);
+    this.route = routeOrError(this.origin, options.timeoutMs);
     this.baseHeaders = {
       Accept: "application/json",
       "Accept-Encoding": "gzip, br",
@@ -200,12 +204,11 @@ export class RaytioApiClient {
       try {
         response = await this.send(route, method, path, options, token);
       } catch (error) {
-        const code = error instanceof NetworkError ? error.code : "UNKNOWN";
         if (options.signal?.aborted) throw cancelled();
-        if (error instanceof NetworkError && error.proxyStatus !== undefined) {
-          throw proxyRefused(route, method, path, error.proxyStatus);
-        }
-        const retryable = NETWORK_ERRORS.has(code) && (idempotent || NOT_SENT_ERRORS.has(code));
+        const failure = networkError(error);
+        const code = failure.code;
+        if (failure.proxyStatus !== undefined) throw proxyRefused(route, method, path, failure.proxyStatus);
+        const retryable = NETWORK_ERRORS.has(code) && (idempotent || failure.notSent);
         if (retryable && attempt < this.retry.maxRetries) {
           await this.pause(this.backoff(attempt), options.signal);
           continue;
@@ -253,7 +256,7 @@ export class RaytioApiClient {
    * One HTTP exchange. Status handling is the caller's (a 4xx is data for the error mapper) and
    * redirects are not followed. Resolves once the whole body has arrived; rejects with a NetworkError.
    */
-  private send(
+  private async send(
     route: Route,
     method: Method,
     path: string,
@@ -262,7 +265,6 @@ export class RaytioApiClient {
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = {
       ...this.baseHeaders,
-      ...route.headers,
       ...options.headers,
       Authorization: `Bearer ${token}`,
     };
@@ -272,52 +274,33 @@ export class RaytioApiClient {
     if (options.body !== undefined) {
       body = Buffer.from(JSON.stringify(options.body), "utf8");
       headers["Content-Type"] ??= "application/json";
-      headers["Content-Length"] = String(body.length);
     }
     const search = options.query?.toString();
     const target = `${this.basePath}/${path.replace(/^\/+/, "")}${search ? `?${search}` : ""}`;
-    // A forward proxy is sent the whole URL, and the Host of the API rather than its own.
-    if (route.absoluteForm) headers.Host = this.origin.host;
-    return new Promise((resolve, reject) => {
-      const fail = (error: unknown) => reject(networkError(error));
-      const req = route.send(
-        {
-          protocol: route.protocol,
-          hostname: route.hostname,
-          port: route.port,
-          path: route.absoluteForm ? `${this.origin.origin}${target}` : target,
-          method,
-          headers,
-          agent: route.agent,
-          // Like a socket timeout: the answer may take longer as long as bytes keep arriving.
-          timeout: this.options.timeoutMs,
-          ...(options.signal ? { signal: options.signal } : {}),
-        },
-        (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", fail);
-          // A connection closed before the whole body arrived (a truncated answer) is a network failure.
-          res.on("close", () => {
-            if (!res.complete) fail(new NetworkError("ECONNRESET"));
-          });
-          res.on("end", () => {
-            const body = Buffer.concat(chunks);
-            const answer = (decoded: Buffer) =>
-              resolve({ status: res.statusCode ?? 0, headers: res.headers, data: parseBody(decoded) });
-            const decoder = decoderFor(res.headers["content-encoding"]);
-            if (!decoder || body.length === 0) answer(body);
-            else
-              decoder(body, (error, decoded) =>
-                error ? fail(new NetworkError("ERR_BAD_RESPONSE")) : answer(decoded),
-              );
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new NetworkError(TIMEOUT_CODE)));
-      req.on("error", fail);
-      req.end(body);
-    });
+    try {
+      const response = await undiciRequest(`${this.origin.origin}${target}`, {
+        dispatcher: route.dispatcher,
+        method,
+        headers,
+        ...(body ? { body } : {}),
+        // Like a socket timeout: the answer may take longer as long as bytes keep arriving.
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      // A connection closed before the whole body arrived (a truncated answer) rejects here.
+      const raw = Buffer.from(await response.body.arrayBuffer());
+      const decoder = decoderFor(response.headers["content-encoding"]);
+      let decoded: Buffer = raw;
+      if (decoder && raw.length > 0) {
+        decoded = await decoder(raw).catch(() => {
+          throw new NetworkError("ERR_BAD_RESPONSE", false);
+        });
+      }
+      return { status: response.statusCode, headers: response.headers, data: parseBody(decoded) };
+    } catch (error) {
+      throw networkError(error);
+    }
   }
 
   private success<T>(response: HttpResponse, options: RequestOptions<T>): ApiResponse<T> {
@@ -345,7 +328,7 @@ export class RaytioApiClient {
     if (status === 401) {
       return new RaytioError(
         "AUTH_FAILED",
-        "The Raytio API rejected the agent's credentials even after signing in again. Check the account and run --check.",
+        "The Raytio API rejected the credentials even after signing in again. Check that RAYTIO_API_BASE_URL and the sign-in settings belong to the same Raytio environment, and that the account may use the API.",
         { details },
       );
     }
@@ -401,25 +384,12 @@ export class RaytioApiClient {
   }
 }
 
-function routeOrError(origin: URL): Route | RaytioError {
-  try {
-    return routeTo(origin);
-  } catch (error) {
-    if (error instanceof RaytioError) return error;
-    throw error;
-  }
-}
-
 const viaDetails = (route: Route) => (route.via ? { proxy: route.via } : {});
 
 function proxyRefused(route: Route, method: Method, path: string, status: number): RaytioError {
-  const advice =
-    status === 407
-      ? "It wants credentials: give them in the proxy URL (http://user:password@host:port)."
-      : "Check that the proxy allows the Raytio API host, or list the host in NO_PROXY.";
   return new RaytioError(
     "API_UNAVAILABLE",
-    `The proxy ${route.via} would not carry ${method} ${path} to the Raytio API (HTTP ${status}). ${advice}`,
+    `The proxy ${route.via} would not carry ${method} ${path} to the Raytio API (HTTP ${status}). ${proxyAdvice(status, "the Raytio API host")}`,
     { details: { method, path, proxyStatus: status, ...viaDetails(route) } },
   );
 }

@@ -28,7 +28,7 @@ export type IdTokenClaims = z.infer<typeof idTokenClaimsSchema>;
 /** The flow the configuration chose (RAYTIO_AUTH_FLOW; `auto` is resolved when the config is loaded). */
 export function signInFlowFor(config: Config): SignInFlow {
   return config.signIn.flow === "srp"
-    ? new CognitoSrpFlow(config.signIn.cognito)
+    ? new CognitoSrpFlow(config.signIn.cognito, config.httpTimeoutSeconds * 1000)
     : new TokenEndpointFlow(config.signIn.tokenUrl, config.httpTimeoutSeconds * 1000);
 }
 
@@ -194,11 +194,14 @@ export class RaytioAuth implements TokenSource {
       return error;
     }
     const name = describe(error);
-    return new RaytioError(
-      "API_UNAVAILABLE",
-      `Could not reach Raytio sign-in (${name}). This is usually temporary; try again shortly.`,
-      { details: { cognitoError: name } },
-    );
+    // The flows report an address nothing answers at themselves; what is left was reached, or timed out.
+    const what =
+      name === "TimeoutError"
+        ? `got no answer within ${this.config.httpTimeoutSeconds} s (RAYTIO_HTTP_TIMEOUT_SECONDS) from ${this.flow.describe()}. Check that this machine can reach that address`
+        : `failed (${name}) at ${this.flow.describe()}. This is usually temporary`;
+    return new RaytioError("API_UNAVAILABLE", `Raytio sign-in ${what}; try again shortly.`, {
+      details: { cognitoError: name },
+    });
   }
 
   private withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {

@@ -2,7 +2,9 @@ import { BlockList, isIP } from "node:net";
 
 /**
  * Whether `NO_PROXY` (or `no_proxy`) sends requests to `target` straight to it, with the rules axios
- * applied before this client replaced it, beyond proxy-from-env's plain name matching:
+ * applied before this client replaced it. Neither proxy-from-env nor undici's EnvHttpProxyAgent goes
+ * beyond names, suffixes and ports (no address ranges, no canonical forms), and the README documents
+ * these rules, so they are matched here and outbound.ts picks the undici dispatcher by the result:
  * - `*` matches everything; entries are separated by commas or white space, in any case;
  * - `example.com` matches that host, `.example.com` and `*.example.com` any name ending so;
  * - `host:port` and `[v6]:port` match that port only;

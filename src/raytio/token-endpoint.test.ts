@@ -97,11 +97,19 @@ describe("TokenEndpointFlow", () => {
       new TokenEndpointFlow("http://127.0.0.1:9/oauth/v1/token", 5_000).signIn("a@b.test", "pw"),
     );
     expect(closed.code).toBe("API_UNAVAILABLE");
-    expect(closed.details).toEqual({ tokenEndpointError: "NetworkError" });
+    expect(closed.details).toEqual({
+      tokenEndpointError: "NetworkError",
+      address: "http://127.0.0.1:9/oauth/v1/token",
+    });
+    // Where it tried, which setting chose that address, and what to do about a local one.
+    expect(closed.message).toContain("Could not reach Raytio sign-in at http://127.0.0.1:9/oauth/v1/token");
+    expect(closed.message).toContain("RAYTIO_API_BASE_URL");
+    expect(closed.message).toContain("Nothing answered on this machine");
     // This request is never answered, so only the client's limit can end it: no race with machine speed.
     replies.push("never");
     const slow = await raytioRejectionFrom(new TokenEndpointFlow(url, 50).signIn("a@b.test", "pw"));
     expect(slow.code).toBe("API_UNAVAILABLE");
-    expect(slow.details).toEqual({ tokenEndpointError: "TimeoutError" });
+    expect(slow.details).toEqual({ tokenEndpointError: "TimeoutError", address: url });
+    expect(slow.message).toContain("RAYTIO_HTTP_TIMEOUT_SECONDS");
   });
 });

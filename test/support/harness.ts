@@ -52,6 +52,7 @@ export async function connectServer(
   account: string,
   extraEnv: Record<string, string> = {},
 ): Promise<ConnectedServer> {
+  await publishedShapes();
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [SERVER_ENTRY],
@@ -67,7 +68,7 @@ export async function connectServer(
     stderr.push(...lines);
     allStderr.push(...lines);
   });
-  const client = new Client({ name: "raytio-integration-test", version: "1.0.0" });
+  const client = new CheckedClient({ name: "raytio-integration-test", version: "1.0.0" });
   await client.connect(transport);
   const pid = transport.pid;
   if (pid === null) throw new Error("the server has no process id");
@@ -84,13 +85,12 @@ export async function connectServer(
 let publishedValidators: Promise<Map<string, JsonSchemaValidator<unknown>>> | undefined;
 
 /**
- * Fails the test when a successful call's structuredContent does not match the outputSchema its tool
- * publishes in tools/list, checked by the validator the SDK's own client uses. The server validates its
- * output once (in zod, before the result leaves executeTool); this proves, call by call, that what it
- * sends matches the JSON Schema clients were given. Every integration test's calls go through here.
+ * Building every tool's published schema and validator takes seconds of this process's CPU on a loaded
+ * machine. Done in the middle of a test, that stall outlasts the server's 5 s keep-alive and the next
+ * request goes out on a socket the server has already closed ("other side closed"). So the clients
+ * below build them before they open any connection.
  */
-export async function expectPublishedShape(name: string, result: CallToolResult): Promise<CallToolResult> {
-  if (result.isError || result.structuredContent === undefined) return result;
+export function publishedShapes(): Promise<Map<string, JsonSchemaValidator<unknown>>> {
   publishedValidators ??= listToolsAsClientSeesThem(TOOLS).then((tools) => {
     const ajv = new AjvJsonSchemaValidator();
     return new Map(
@@ -99,7 +99,18 @@ export async function expectPublishedShape(name: string, result: CallToolResult)
       ),
     );
   });
-  const validate = (await publishedValidators).get(name);
+  return publishedValidators;
+}
+
+/**
+ * Fails the test when a successful call's structuredContent does not match the outputSchema its tool
+ * publishes in tools/list, checked by the validator the SDK's own client uses. The server validates its
+ * output once (in zod, before the result leaves executeTool); this proves, call by call, that what it
+ * sends matches the JSON Schema clients were given. Every integration test's calls go through here.
+ */
+export async function expectPublishedShape(name: string, result: CallToolResult): Promise<CallToolResult> {
+  if (result.isError || result.structuredContent === undefined) return result;
+  const validate = (await publishedShapes()).get(name);
   if (!validate) throw new Error(`${name} returned structuredContent but publishes no outputSchema`);
   const checked = validate(result.structuredContent);
   if (!checked.valid)
@@ -107,6 +118,19 @@ export async function expectPublishedShape(name: string, result: CallToolResult)
       `${name}: structuredContent does not match its published outputSchema: ${checked.errorMessage}`,
     );
   return result;
+}
+
+/**
+ * The SDK's client, with every tools/call result checked by expectPublishedShape: over stdio and HTTP,
+ * through a test's `call` helper or `client.callTool` directly (progress, cancellation), no successful
+ * result escapes the published-schema check.
+ */
+export class CheckedClient extends Client {
+  override async callTool(...args: Parameters<Client["callTool"]>): ReturnType<Client["callTool"]> {
+    const result = await super.callTool(...args);
+    await expectPublishedShape(args[0].name, result as CallToolResult);
+    return result;
+  }
 }
 
 export function textOf(result: CallToolResult): string {
@@ -135,6 +159,6 @@ export function serverPool(sandbox: () => Sandbox, defaults: Record<string, stri
       servers.push(server);
       return server;
     },
-    closeAll: () => Promise.all(servers.map((server) => server.close())),
+    closeAll: () => Promise.all(servers.splice(0).map((server) => server.close())),
   };
 }

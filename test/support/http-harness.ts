@@ -13,7 +13,7 @@ import type { CallToolResult, LoggingMessageNotification } from "@modelcontextpr
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { accountByKey } from "../../sandbox/accounts.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
-import { expectPublishedShape, SERVER_ENTRY, serverEnv } from "./harness.js";
+import { CheckedClient, publishedShapes, SERVER_ENTRY, serverEnv } from "./harness.js";
 
 /** Everything any HTTP server process wrote to stderr in this test file, for the no-secrets checks. */
 export const httpStderr: string[] = [];
@@ -242,8 +242,14 @@ export interface HttpSession {
 export async function connectAs(
   url: string,
   accountKey: string,
-  options: { withEncryptionPassword?: boolean; provider?: TestOAuthProvider } = {},
+  options: {
+    withEncryptionPassword?: boolean;
+    provider?: TestOAuthProvider;
+    /** false: a stream the server drops stays dropped, so a test can tell it was dropped. */
+    reconnect?: boolean;
+  } = {},
 ): Promise<HttpSession> {
+  await publishedShapes();
   const provider = options.provider ?? new TestOAuthProvider();
   // Each simulated person gets their own address, as they would on a team; a server that does not
   // trust X-Forwarded-For ignores it.
@@ -275,8 +281,18 @@ export async function connectAs(
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     authProvider: provider,
     fetch: fetchFrom,
+    ...(options.reconnect === false
+      ? {
+          reconnectionOptions: {
+            maxRetries: 0,
+            initialReconnectionDelay: 1000,
+            maxReconnectionDelay: 1000,
+            reconnectionDelayGrowFactor: 1,
+          },
+        }
+      : {}),
   });
-  const client = new Client({ name: "raytio-http-test", version: "1.0.0" });
+  const client = new CheckedClient({ name: "raytio-http-test", version: "1.0.0" });
   const logs: LoggingMessageNotification["params"][] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
     logs.push(notification.params);
@@ -287,8 +303,7 @@ export async function connectAs(
     transport,
     provider,
     logs,
-    call: async (name, args = {}) =>
-      expectPublishedShape(name, (await client.callTool({ name, arguments: args })) as CallToolResult),
+    call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
     close: () => client.close(),
   };
 }

@@ -6,10 +6,23 @@ import SummaryReporter from "./summary-reporter.js";
 type State = "passed" | "failed" | "skipped" | "pending";
 
 /** Just the parts of vitest's TestModule the reporter reads. */
-function fakeModule(moduleState: "passed" | "failed", tests: State[]): TestModule {
+function fakeModule(
+  moduleState: "passed" | "failed",
+  tests: State[],
+  file = "test/example.test.ts",
+  needs?: string,
+): TestModule {
   return {
     state: () => moduleState,
-    children: { allTests: () => tests.map((state) => ({ result: () => ({ state }) })) },
+    relativeModuleId: file,
+    children: {
+      allTests: () =>
+        tests.map((state, index) => ({
+          result: () => ({ state }),
+          meta: () => (needs ? { needs } : {}),
+          fullName: `block > test ${index + 1}`,
+        })),
+    },
   } as unknown as TestModule;
 }
 
@@ -46,5 +59,17 @@ describe("the closing summary line", () => {
     expect(summaryOf([fakeModule("passed", ["passed"])], [error])).toBe(
       "1 passed, 1 failed, 1 error outside tests",
     );
+  });
+
+  it("names on one line every test skipped because a tool it needs is missing", () => {
+    const modules = [
+      fakeModule("passed", ["skipped", "skipped"], "test/http-redis.test.ts", "redis-server"),
+      fakeModule("passed", ["skipped"], "test/http-tasks.test.ts", "redis-server"),
+      fakeModule("passed", ["passed", "skipped"]),
+    ];
+    expect(summaryOf(modules).split("\n").filter(Boolean)).toEqual([
+      "SKIPPED 3 tests: redis-server is not installed (CI=true fails instead): test/http-redis.test.ts > block > test 1 | test/http-redis.test.ts > block > test 2 | test/http-tasks.test.ts > block > test 1",
+      "1 passed, 0 failed, 4 skipped",
+    ]);
   });
 });

@@ -19,6 +19,7 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0;
     let failedFiles = 0;
     let failedOutsideTests = 0;
+    const unmet = new Map<string, string[]>();
     for (const module of testModules) {
       let failedHere = 0;
       for (const test of module.children.allTests()) {
@@ -26,6 +27,10 @@ export default class SummaryReporter implements Reporter {
         if (state === "passed") passed += 1;
         else if (state === "failed") failedHere += 1;
         else skipped += 1;
+        const needs = test.meta().needs;
+        if (needs && state === "skipped") {
+          unmet.set(needs, [...(unmet.get(needs) ?? []), `${module.relativeModuleId} > ${test.fullName}`]);
+        }
       }
       failedTests += failedHere;
       if (module.state() === "failed") {
@@ -41,6 +46,11 @@ export default class SummaryReporter implements Reporter {
         ? `${unhandledErrors.length} error${unhandledErrors.length === 1 ? "" : "s"} outside tests`
         : undefined,
     ].filter(Boolean);
+    for (const [needs, tests] of unmet) {
+      process.stdout.write(
+        `\nSKIPPED ${tests.length} test${tests.length === 1 ? "" : "s"}: ${needs} is not installed (CI=true fails instead): ${tests.join(" | ")}\n`,
+      );
+    }
     process.stdout.write(
       `\n${passed} passed, ${failed} failed${details.length ? `, ${details.join(", ")}` : ""}\n`,
     );

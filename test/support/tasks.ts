@@ -16,7 +16,7 @@ export async function setUpRequests(call: Call): Promise<() => Promise<string>> 
   );
   const form = structured<{ data: { short_link_key: string } }>(
     await call("create_form", {
-      application_id: application.data.access_application_id,
+      access_application_id: application.data.access_application_id,
       name: "Name only",
       pages: [{ name: "Who you are", schemas: ["ss_Person_Name"] }],
     }),

@@ -5,7 +5,7 @@ import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../../
 import { isRaytioError, RaytioError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { telemetry } from "../../telemetry.js";
-import { carriesThirdPartyText } from "../../untrusted-text.js";
+import { CallerText, carriesThirdPartyText, vouchedText } from "../../untrusted-text.js";
 import { type CallTrace, recordCall } from "./audit.js";
 import { withoutHiddenMentions } from "./mentions.js";
 import { encodeCursor, PAGE_ORIGIN, type PageOrigin } from "./pagination.js";
@@ -50,19 +50,24 @@ async function runTool(
   try {
     const args = parseArguments(tool, input, hidden);
     trace.args = args;
+    const caller = callerTextOf(context);
+    caller.remember(args);
     const raw = await tool.handler(args, context);
     const output = tool.outputSchema.parse(raw) as Record<string, unknown>;
     trace.output = output;
+    const vouched = vouchedText(raw);
+    const known = (text: string) => caller.wrote(text) || vouched.has(text);
     const json = JSON.stringify(output);
     const budgetNote = fitToBudget(output, json, raw, context.config.maxResponseTokens);
-    if (!budgetNote) return { result: renderResult(tool, output, undefined, hidden, json), outcome: "ok" };
+    if (!budgetNote)
+      return { result: renderResult(tool, output, undefined, hidden, json, known), outcome: "ok" };
     if (!publishedOutputSchema(tool).safeParse(output).success) {
       throw new RaytioError(
         "INTERNAL_ERROR",
         `${tool.name} could not cut its result to the response budget. Ask for less (a smaller limit, or single records).`,
       );
     }
-    return { result: renderResult(tool, output, budgetNote, hidden), outcome: "ok" };
+    return { result: renderResult(tool, output, budgetNote, hidden, undefined, known), outcome: "ok" };
   } catch (error) {
     trace.failure = toRaytioError(error, tool.name, context.logger);
     return { result: failedResult(tool, trace.failure, context), outcome: trace.failure.code };
@@ -73,6 +78,23 @@ async function runTool(
 export function failedResult(tool: AnyTool, error: unknown, context: ToolContext): CallToolResult {
   const failure = toRaytioError(error, tool.name, context.logger);
   return errorResult(failure, withoutHiddenMentions(failure.message, context.hiddenTools));
+}
+
+/**
+ * What each person wrote, kept with their token source: one per stdio process, one per HTTP session.
+ * Weakly held, so it goes when the session does.
+ */
+const CALLER_TEXT = new WeakMap<object, CallerText>();
+
+function callerTextOf(context: ToolContext): CallerText {
+  const person = context.tokens as object | undefined;
+  if (!person) return new CallerText();
+  let text = CALLER_TEXT.get(person);
+  if (!text) {
+    text = new CallerText();
+    CALLER_TEXT.set(person, text);
+  }
+  return text;
 }
 
 /** The output schema as tools/list publishes it (any result may carry the truncated flag), per tool. */
@@ -112,7 +134,8 @@ export function parseArguments(tool: AnyTool, input: unknown, hidden: ReadonlySe
 
 /**
  * The result a client receives for a parsed output. The JSON twin is fenced as untrusted data exactly
- * when a field marked as third-party text (src/untrusted-text.ts) holds a value; the fence costs about
+ * when a field marked as third-party text (src/untrusted-text.ts) holds a value the person calling did
+ * not write themselves; the fence costs about
  * 70 tokens, so a result with nothing to fence goes without. The summary is written by the tool from
  * ids, counts and states only, so it stays outside the fence.
  */
@@ -124,8 +147,10 @@ export function renderResult(
   hidden: ReadonlySet<string> = new Set(),
   /** `output` already serialised, when the caller has it. */
   json: string = JSON.stringify(output),
+  /** Text the person calling wrote themselves, or this server did: such text alone fences nothing. */
+  known?: (text: string) => boolean,
 ): CallToolResult {
-  const text = carriesThirdPartyText(tool.outputSchema, output) ? fenceUntrusted(json) : json;
+  const text = carriesThirdPartyText(tool.outputSchema, output, known) ? fenceUntrusted(json) : json;
   const toolSummary = tool.summarize?.(output);
   // A page's own summary already says how to continue; the budget note says it only when nothing else does.
   const continuation = toolSummary?.includes("next_cursor") ? undefined : budgetNote?.continuation;

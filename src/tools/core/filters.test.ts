@@ -36,11 +36,16 @@ describe("tool filters", () => {
     expect(() =>
       assertKnownToolNames({ tools: ["list_everything"], exclude: [], readOnly: false }, TOOLS),
     ).toThrow(RaytioError);
+    // Caught explicitly: an assertion inside a catch block would pass when nothing is thrown.
+    let refused: unknown;
     try {
       assertKnownToolNames({ tools: undefined, exclude: ["nope"], readOnly: false }, TOOLS);
     } catch (error) {
-      expect((error as RaytioError).message).toContain("nope");
-      for (const tool of TOOLS) expect((error as RaytioError).message).toContain(tool.name);
+      refused = error;
     }
+    expect(refused).toBeInstanceOf(RaytioError);
+    const message = (refused as RaytioError).message;
+    expect(message).toContain("nope");
+    for (const tool of TOOLS) expect(message).toContain(tool.name);
   });
 });

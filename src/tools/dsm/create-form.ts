@@ -3,7 +3,7 @@ import { auditTarget } from "../../audit/targets.js";
 import { type FormPage, formPageSchema, PAGE_FILTERS } from "../../dsm/projection.js";
 import { RaytioError } from "../../errors.js";
 import { assertKnownSchemas, getSystemSchema } from "../../schemas/loader.js";
-import { thirdParty } from "../../untrusted-text.js";
+import { serverWrote, thirdParty } from "../../untrusted-text.js";
 import { idParam, recipientEmail } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
@@ -25,8 +25,7 @@ const pageInput = z.strictObject({
  * handler enforces the either-or rule the description states.
  */
 const inputSchema = z.strictObject({
-  access_application_id: idParam("From create_access_application").optional(),
-  application_id: idParam("Same as access_application_id").optional(),
+  access_application_id: idParam("From create_access_application"),
   system_schemas: z
     .array(z.string().min(1).max(100))
     .min(1)
@@ -56,26 +55,6 @@ const outputSchema = z.object({
 });
 
 type Input = z.output<typeof inputSchema>;
-
-function applicationIdOf(input: Input): string {
-  const { access_application_id: documented, application_id: alias } = input;
-  if (documented !== undefined && alias !== undefined && documented.toLowerCase() !== alias.toLowerCase()) {
-    throw new RaytioError(
-      "DSM_VALIDATION",
-      "access_application_id and application_id name the same thing and disagree: give one of them.",
-      { details: { field: "access_application_id" } },
-    );
-  }
-  const id = documented ?? alias;
-  if (id === undefined) {
-    throw new RaytioError(
-      "DSM_VALIDATION",
-      "Give access_application_id (from create_access_application or list_access_applications).",
-      { details: { field: "access_application_id" } },
-    );
-  }
-  return id;
-}
 
 /** The short form's pages: one required page per schema, titled as the schema is. */
 function pagesOf(input: Input): FormPage[] {
@@ -118,7 +97,7 @@ export default defineTool({
   inputSchema,
   outputSchema,
   async handler(input, { dsm }) {
-    const applicationId = applicationIdOf(input);
+    const applicationId = input.access_application_id;
     const pages = pagesOf(input);
     const requested = pages.flatMap((page) => page.schemas);
     assertKnownSchemas(requested);
@@ -155,7 +134,7 @@ export default defineTool({
       recipientEmail: input.recipient_email,
       pages,
     });
-    return {
+    const output = {
       data: {
         short_link_key: form.short_link_key,
         form_id: form.id,
@@ -167,6 +146,8 @@ export default defineTool({
         created_at: form.created_at,
       },
     };
+    // The short form's page names are the catalogue's titles, chosen here: no one else wrote them.
+    return serverWrote(output, input.system_schemas ? pages.map((page) => page.name) : []);
   },
   summarize: ({ data }) =>
     `Created form ${data.short_link_key} with ${data.pages.length} page${data.pages.length === 1 ? "" : "s"}. Next: send_request with this short_link_key.`,

@@ -10,15 +10,17 @@ export default defineTool({
     "Details of one DSM access application: its schemas, its newest forms (short_link_key for send_request) and whether this account can decrypt its submissions.",
   domain: "dsm",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  inputSchema: z.strictObject({ id: idParam("Access application id (list_access_applications)") }),
+  inputSchema: z.strictObject({
+    access_application_id: idParam("From create_access_application or list_access_applications"),
+  }),
   outputSchema: z.object({
     application: accessApplicationSchema,
     forms: z.array(formListItemSchema),
     forms_total: z.number().nullable(),
     can_decrypt: z.boolean(),
   }),
-  async handler({ id }, { dsm }) {
-    const detail = await dsm.applicationDetail(id);
+  async handler({ access_application_id }, { dsm }) {
+    const detail = await dsm.applicationDetail(access_application_id);
     return {
       application: detail.application,
       forms: detail.forms,

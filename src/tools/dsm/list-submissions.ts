@@ -6,7 +6,7 @@ import { idParam, oneOrMany } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
-  application_id: idParam("Only submissions to this access application").optional(),
+  access_application_id: idParam("Only submissions to this access application").optional(),
   status: oneOrMany(SUBMISSION_STATUSES, "Only these statuses: one or a list").optional(),
   ...paginationInput,
 });
@@ -20,8 +20,8 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ items: z.array(submissionSchema), ...paginationOutput }),
-  handler({ limit, cursor, ...filters }, { dsm }) {
-    return dsm.listSubmissions(filters, { limit, cursor });
+  handler({ limit, cursor, access_application_id, status }, { dsm }) {
+    return dsm.listSubmissions({ application_id: access_application_id, status }, { limit, cursor });
   },
   summarize: (output) => summarizePage(output, "submission", "submissions"),
 });

@@ -10,6 +10,14 @@ import { defineTool } from "../core/tool.js";
 
 const MAX_WAIT_SECONDS = 3_600;
 
+/**
+ * How long one call waits when the caller does not say. The MCP SDK's client, the Inspector and Codex
+ * give up on a request after 60 s by default (MCP error -32001), which the configured 600 s would
+ * always exceed: a shorter wait returns `pending`, and v1.17's loop (call again until `data`) or a
+ * model simply calls again. Longer waits are for clients that raised their timeout, or for tasks.
+ */
+export const DEFAULT_WAIT_SECONDS = 50;
+
 const inputSchema = z.strictObject({
   request_short_code: shortCode("The request's code (from send_request)"),
   wait_seconds: z
@@ -17,7 +25,9 @@ const inputSchema = z.strictObject({
     .min(0)
     .max(MAX_WAIT_SECONDS)
     .optional()
-    .describe("Longest wait; 0 checks once. Default and maximum: RAYTIO_REQUEST_TIMEOUT_SECONDS"),
+    .describe(
+      "Longest wait in seconds; 0 checks once. Default 50 (fits a 60 s client timeout); at most RAYTIO_REQUEST_TIMEOUT_SECONDS",
+    ),
 });
 
 /**
@@ -82,11 +92,11 @@ export default defineTool({
     if (input.wait_seconds !== undefined && input.wait_seconds > limit) {
       throw new RaytioError(
         "DSM_VALIDATION",
-        `wait_seconds must be from 0 to ${limit} (RAYTIO_REQUEST_TIMEOUT_SECONDS). Omit it to wait the longest allowed.`,
+        `wait_seconds must be from 0 to ${limit} (RAYTIO_REQUEST_TIMEOUT_SECONDS). Omit it to wait ${Math.min(DEFAULT_WAIT_SECONDS, limit)} s.`,
         { details: { field: "wait_seconds", max: limit } },
       );
     }
-    const waitSeconds = input.wait_seconds ?? limit;
+    const waitSeconds = input.wait_seconds ?? Math.min(DEFAULT_WAIT_SECONDS, limit);
     const code = input.request_short_code;
 
     const outcome = await pollUntil<Request>({

@@ -8,7 +8,7 @@ import { defineTool } from "../core/tool.js";
 const FINAL: ReadonlySet<string> = new Set(["accepted", "rejected"]);
 
 const inputSchema = z.strictObject({
-  id: idParam("Submission id (list_submissions)"),
+  submission_id: idParam("From list_submissions or poll_and_retrieve"),
   status: z
     .enum(RECEIVER_STATUSES)
     .describe("received (viewed), processing, accepted or rejected; accepted and rejected are final"),
@@ -26,7 +26,7 @@ export default defineTool({
   inputSchema,
   outputSchema: z.object({ submission: submissionSchema, changed: z.boolean() }),
   // Accepted and rejected are final, and a message reaches the person who shared the data: they ask first.
-  async confirmation({ id, status, message }, { dsm }) {
+  async confirmation({ submission_id: id, status, message }, { dsm }) {
     if (!FINAL.has(status) && message === undefined) return undefined;
     const current = await dsm.submission(id);
     // A refused transition is refused by the handler; nothing to ask about.
@@ -45,7 +45,7 @@ export default defineTool({
       ],
     };
   },
-  async handler({ id, status, message }, { dsm }) {
+  async handler({ submission_id: id, status, message }, { dsm }) {
     const current = await dsm.submission(id);
     assertSubmissionTransition(id, current.status, status);
     if (current.status === status && message === undefined) return { submission: current, changed: false };
@@ -56,7 +56,7 @@ export default defineTool({
     throw new RaytioError(
       "DSM_VALIDATION",
       `Submission ${id} changed from ${current.status} to ${now.status} while this update ran. Check it with list_submissions and try again.`,
-      { details: { id, status: now.status } },
+      { details: { submission_id: id, status: now.status } },
     );
   },
   summarize: ({ submission, changed }) =>

@@ -5,7 +5,7 @@ import { idParam } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
-  id: idParam("Work item id"),
+  work_item_id: idParam("Work item id"),
   activity_limit: z
     .number()
     .int()
@@ -29,7 +29,7 @@ export default defineTool({
     recent_activities: z.array(activitySchema).describe("Newest first"),
     activities_total: z.number().nullable(),
   }),
-  async handler({ id, activity_limit }, { ppm }) {
+  async handler({ work_item_id: id, activity_limit }, { ppm }) {
     // Both reads at once: an item this account cannot see has no visible activities either.
     const [item, activities] = await Promise.all([
       ppm.getWorkItem(id),

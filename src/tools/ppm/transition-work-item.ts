@@ -6,7 +6,7 @@ import { idParam } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
-  id: idParam("Work item id"),
+  work_item_id: idParam("Work item id"),
   intent: z.enum(TRANSITION_INTENTS),
   reason: z
     .string()
@@ -33,7 +33,7 @@ export default defineTool({
     from_status: z.enum(WORK_ITEM_STATUSES),
     legal_intents: z.array(z.enum(TRANSITION_INTENTS)).describe("Intents legal from the new status"),
   }),
-  async handler({ id, intent, reason, expected_status }, { ppm }) {
+  async handler({ work_item_id: id, intent, reason, expected_status }, { ppm }) {
     const moved = await ppm.transition(id, intent, expected_status, reason);
     return {
       work_item: moved.workItem,

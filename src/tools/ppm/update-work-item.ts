@@ -7,7 +7,7 @@ import { idParam, isoDate } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
-  id: idParam("Work item id"),
+  work_item_id: idParam("Work item id"),
   title: z.string().trim().min(1).max(300).optional(),
   description: z.string().max(20_000).nullable().optional().describe("null clears it"),
   priority: z.enum(WORK_ITEM_PRIORITIES).optional(),
@@ -61,7 +61,7 @@ export default defineTool({
     }
     const changes: Record<string, unknown> = {};
     for (const field of changed) changes[field] = input[field];
-    return { work_item: await ppm.updateWorkItem(input.id, changes), changed };
+    return { work_item: await ppm.updateWorkItem(input.work_item_id, changes), changed };
   },
   summarize: (output) => `Updated ${output.changed.join(", ")} of work item ${output.work_item.id}.`,
 });

@@ -6,7 +6,7 @@ import { defineTool } from "../core/tool.js";
 
 const inputSchema = z.strictObject({
   kind: z.enum(ENTITY_KINDS),
-  id: idParam("Its id (from list_workers or list_wrm_entities)"),
+  entity_id: idParam("Its id (from list_workers or list_wrm_entities)"),
 });
 
 export default defineTool({
@@ -18,8 +18,8 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ kind: z.enum(ENTITY_KINDS), entity: entitySchema }),
-  async handler({ kind, id }, { wrm }) {
-    return { kind, entity: await wrm.getEntity(kind, id) };
+  async handler({ kind, entity_id }, { wrm }) {
+    return { kind, entity: await wrm.getEntity(kind, entity_id) };
   },
   summarize: ({ kind, entity }) =>
     kind === "worker"
