@@ -128,7 +128,7 @@ describe("the audit log of the DSM flow", () => {
     applicationId = created.data.access_application_id;
     const form = structured<{ data: { short_link_key: string } }>(
       await agent.call("create_form", {
-        application_id: applicationId,
+        access_application_id: applicationId,
         name: "Form name never logged",
         reference: FORM_REFERENCE,
         system_schemas: ["ss_Person_Name", "ss_Bank_Account"],
@@ -145,7 +145,7 @@ describe("the audit log of the DSM flow", () => {
     requestCode = sent.data.request_short_code;
     // A read that opens nothing is not on record.
     structured(await agent.call("poll_and_retrieve", { request_short_code: requestCode, wait_seconds: 0 }));
-    structured(await agent.call("list_requests", { application_id: applicationId }));
+    structured(await agent.call("list_requests", { access_application_id: applicationId }));
 
     const answered = await fetch(`${sandbox.url}/sandbox/v1/requests/${requestCode}/submit`, {
       method: "POST",
@@ -161,7 +161,7 @@ describe("the audit log of the DSM flow", () => {
 
     structured(
       await agent.call("update_submission_status", {
-        id: submissionId,
+        submission_id: submissionId,
         status: "received",
         message: MESSAGE,
       }),
@@ -190,7 +190,7 @@ describe("the audit log of the DSM flow", () => {
       expect(record).toMatchObject({ user: AGENT.sub, client: "stdio", confirmation: "not_asked" });
     const [application, form, send, open, review] = found;
     expect(application?.result).toMatchObject({ "data.access_application_id": applicationId });
-    expect(form?.targets).toEqual({ application_id: applicationId });
+    expect(form?.targets).toEqual({ access_application_id: applicationId });
     expect(form?.result).toMatchObject({ "data.short_link_key": shortLinkKey });
     expect(send?.targets).toEqual({ short_link_key: shortLinkKey, recipient_email: RECIPIENT });
     expect(send?.result).toMatchObject({
@@ -199,7 +199,7 @@ describe("the audit log of the DSM flow", () => {
     });
     expect(open?.targets).toEqual({ request_short_code: requestCode });
     expect(open?.result).toMatchObject({ "submission.id": submissionId });
-    expect(review?.targets).toEqual({ id: submissionId });
+    expect(review?.targets).toEqual({ submission_id: submissionId });
   });
 
   it("is a chain --verify-audit accepts, in a file only its owner can read", async () => {
@@ -238,7 +238,9 @@ describe("the audit log of the DSM flow", () => {
     await agent.close();
     const head = records().at(-1);
     const restarted = await pool.connect("agent");
-    structured(await restarted.call("update_submission_status", { id: submissionId, status: "accepted" }));
+    structured(
+      await restarted.call("update_submission_status", { submission_id: submissionId, status: "accepted" }),
+    );
     expect(restarted.stderr.join("\n")).toContain(
       `continuing the chain after record 6, whose hash is ${head?.hash}`,
     );

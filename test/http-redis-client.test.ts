@@ -47,7 +47,7 @@ async function notificationArrives(
   ).structuredContent as { data: { access_application_id: string } };
   const form = (
     await session.call("create_form", {
-      application_id: application.data.access_application_id,
+      access_application_id: application.data.access_application_id,
       name: "Name",
       pages: [{ name: "Who", schemas: ["ss_Person_Name"] }],
     })

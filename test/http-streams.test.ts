@@ -102,7 +102,7 @@ describe("MCP_REQUEST_TIMEOUT", () => {
     );
     const form = structured<{ data: { short_link_key: string } }>(
       await session.call("create_form", {
-        application_id: application.data.access_application_id,
+        access_application_id: application.data.access_application_id,
         name: "Name",
         pages: [{ name: "Who", schemas: ["ss_Person_Name"] }],
       }),

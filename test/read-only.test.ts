@@ -72,19 +72,19 @@ describe("tools annotated read-only", () => {
     const worker = await first("list_workers");
 
     const calls: Record<string, Record<string, unknown>> = {
-      get_access_application: { id: application.id },
+      get_access_application: { access_application_id: application.id },
       list_access_applications: {},
       list_requests: {},
       list_schemas: { query: "Person", include_fields: true },
       list_submissions: {},
       poll_and_retrieve: { request_short_code: request.request_short_code, wait_seconds: 0 },
-      get_work_item: { id: workItem.id },
+      get_work_item: { work_item_id: workItem.id },
       list_work_item_activities: { work_item_id: workItem.id },
       list_work_items: {},
       get_party: { party_id: party.id },
       search_parties: { name: "a" },
       get_agent_run: { run_id: run.id },
-      get_wrm_entity: { kind: "worker", id: worker.id },
+      get_wrm_entity: { kind: "worker", entity_id: worker.id },
       list_agent_runs: {},
       list_role_memories: { role_id: role.id },
       list_workers: {},

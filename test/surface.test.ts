@@ -223,7 +223,7 @@ describe("command line", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("sign-in     Cognito SRP at http://127.0.0.1:9/cognito/");
     expect(result.stdout).toMatch(
-      /FAIL {2}sign-in: Could not reach Raytio sign-in at http:\/\/127\.0\.0\.1:9\/cognito\/ \(Cognito, NetworkError\)\. Nothing answered on this machine: .*npm run sandbox.* The address comes from RAYTIO_COGNITO_ENDPOINT\./,
+      /FAIL {2}sign-in: Could not reach Raytio sign-in at http:\/\/127\.0\.0\.1:9\/cognito\/ \(Cognito, ECONNREFUSED\)\. Nothing answered on this machine: .*npm run sandbox.* The address comes from RAYTIO_COGNITO_ENDPOINT\./,
     );
     expect(result.stdout).not.toContain("--check");
     // The token endpoint names its own address and setting.

@@ -290,7 +290,7 @@ describe("metadata", () => {
       revocation_endpoint_auth_methods_supported: ["none"],
       code_challenge_methods_supported: ["S256"],
       authorization_response_iss_parameter_supported: true,
-      client_id_metadata_document_supported: false,
+      client_id_metadata_document_supported: true,
     });
     const suffixed = await fetch(`${origin}/.well-known/oauth-authorization-server/mcp`);
     expect(((await suffixed.json()) as { issuer: string }).issuer).toBe(origin);
@@ -302,10 +302,12 @@ describe("metadata", () => {
     );
   });
 
-  it("answers /healthz, and 404 for anything else", async () => {
+  it("answers /healthz, 405 for another method on it, and 404 for anything else", async () => {
     const health = await fetch(`${origin}/healthz`);
     expect(await health.json()).toEqual({ status: "ok", store: "memory" });
-    expect((await fetch(`${origin}/healthz`, { method: "POST" })).status).toBe(404);
+    const posted = await fetch(`${origin}/healthz`, { method: "POST" });
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get("allow")).toBe("GET, HEAD");
     const missing = await fetch(`${origin}/nothing-here`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({
@@ -656,8 +658,14 @@ describe("the MCP endpoint", () => {
 });
 
 describe("Host and Origin", () => {
+  it("answers the health probes whatever the Host, so a probe by IP works", async () => {
+    for (const path of ["/healthz", "/readyz"]) {
+      expect(await withHost("GET", path, "10.0.0.7:8808"), path).not.toBe(403);
+      expect(await withHost("GET", path, "evil.example.com"), path).not.toBe(403);
+    }
+  });
+
   it.each([
-    ["GET", "/healthz"],
     ["GET", "/.well-known/oauth-authorization-server"],
     ["GET", "/.well-known/oauth-protected-resource/mcp"],
     ["GET", "/oauth/authorize"],
@@ -674,9 +682,9 @@ describe("Host and Origin", () => {
   it("accepts its own host names and MCP_ALLOWED_HOSTS", async () => {
     const port = new URL(origin).port;
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, "mcp.internal:8808"]) {
-      expect(await withHost("GET", "/healthz", host), host).toBe(200);
+      expect(await withHost("GET", "/.well-known/oauth-authorization-server", host), host).toBe(200);
     }
-    expect(await withHost("GET", "/healthz", "mcp.internal:8809")).toBe(403);
+    expect(await withHost("GET", "/.well-known/oauth-authorization-server", "mcp.internal:8809")).toBe(403);
   });
 
   it("answers an origin in MCP_ALLOWED_ORIGINS with CORS headers, and refuses any other (a * entry matches nothing)", async () => {

@@ -57,7 +57,7 @@ export class CognitoSrpFlow implements SignInFlow {
     const endpoint = this.client.endpoint;
     const route = routeOrError(new URL(endpoint), timeoutMs);
     this.client.request = (operation, params, callback) => {
-      callCognito(route, endpoint, timeoutMs, operation, params).then(
+      callCognito(route, endpoint, addressSetting(cognito), timeoutMs, operation, params).then(
         (result) => callback(null, result),
         (error: Error) => callback(error),
       );
@@ -140,6 +140,10 @@ export class CognitoSrpFlow implements SignInFlow {
  * Where the library sends every Cognito request: the configured endpoint, else the AWS endpoint of
  * the region in the pool id (the library's own rule, which ignores RAYTIO_COGNITO_REGION).
  */
+function addressSetting(cognito: CognitoSettings): string {
+  return cognito.endpoint ? "RAYTIO_COGNITO_ENDPOINT" : "the region in RAYTIO_COGNITO_USER_POOL_ID";
+}
+
 function cognitoAddress({ endpoint, userPoolId }: CognitoSettings): string {
   return endpoint ?? `https://cognito-idp.${userPoolId.split("_")[0]}.amazonaws.com/`;
 }
@@ -149,12 +153,9 @@ function signInError(error: unknown, cognito: CognitoSettings): unknown {
   const code = (error as { code?: unknown }).code;
   const name = typeof code === "string" ? code : "UnknownError";
   if (name === "NetworkError") {
-    return signInUnreachable(
-      cognitoAddress(cognito),
-      `Cognito, ${name}`,
-      cognito.endpoint ? "RAYTIO_COGNITO_ENDPOINT" : "the region in RAYTIO_COGNITO_USER_POOL_ID",
-      { cognitoError: name },
-    );
+    return signInUnreachable(cognitoAddress(cognito), `Cognito, ${name}`, addressSetting(cognito), {
+      cognitoError: name,
+    });
   }
   if (!PERMANENT_SIGN_IN_ERRORS.has(name)) return error;
   return new RaytioError(
@@ -179,6 +180,8 @@ function mfaUnsupported(): RaytioError {
 async function callCognito(
   route: Route | RaytioError,
   endpoint: string,
+  /** The settings that chose `endpoint`, for an error that cannot reach it. */
+  chosenBy: string,
   timeoutMs: number,
   operation: string,
   params: Record<string, unknown>,
@@ -203,7 +206,7 @@ async function callCognito(
     });
     text = await response.body.text();
   } catch (error) {
-    throw cognitoUnreachable(route, outboundFailure(error), deadline.aborted, endpoint);
+    throw cognitoUnreachable(route, outboundFailure(error), deadline.aborted, endpoint, chosenBy);
   }
   let data: Record<string, unknown> = {};
   try {
@@ -216,7 +219,13 @@ async function callCognito(
   if (status >= 200 && status < 300) return data;
   // A forward proxy answers for itself with 407; Cognito never does.
   if (status === 407 && route.via) {
-    throw cognitoUnreachable(route, { code: "EPROXY", notSent: true, proxyStatus: 407 }, false, endpoint);
+    throw cognitoUnreachable(
+      route,
+      { code: "EPROXY", notSent: true, proxyStatus: 407 },
+      false,
+      endpoint,
+      chosenBy,
+    );
   }
   const header = response.headers["x-amzn-errortype"];
   const named =
@@ -242,6 +251,7 @@ function cognitoUnreachable(
   failure: OutboundFailure,
   timedOut: boolean,
   endpoint: string,
+  chosenBy: string,
 ): RaytioError {
   const via = route.via ? { proxy: route.via } : {};
   if (failure.proxyStatus !== undefined) {
@@ -255,7 +265,7 @@ function cognitoUnreachable(
   return signInUnreachable(
     endpoint,
     `Cognito, ${reason}${route.via ? ` through the proxy ${route.via}` : ""}`,
-    "RAYTIO_COGNITO_ENDPOINT, else the region in RAYTIO_COGNITO_USER_POOL_ID",
+    chosenBy,
     { cognitoError: reason, ...via },
   );
 }

@@ -35,7 +35,7 @@ export function signInUnreachable(
     ? "It accepted no request or sent no answer within RAYTIO_HTTP_TIMEOUT_SECONDS: check that this machine can reach it and that the service there is working."
     : loopback
       ? "Nothing answered on this machine: start the service that should listen there (for the sandbox, npm run sandbox) or correct the address."
-      : "Check that this machine can reach it (network, VPN, firewall, and HTTP(S)_PROXY or NO_PROXY when a proxy stands in between).";
+      : "Check that this machine can reach it (network, VPN, firewall; a proxy in between is taken from HTTP(S)_PROXY).";
   return new RaytioError(
     "API_UNAVAILABLE",
     `Could not reach Raytio sign-in at ${text} (${reason}). ${where} The address comes from ${settings}. If all of that is right, try again shortly.`,
