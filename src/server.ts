@@ -177,8 +177,15 @@ export class RaytioSurface {
     const known = this.catalogue.find((tool) => tool.name === name);
     // As the SDK's own tools/call answers an unknown name.
     if (!known) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
-    const { confirmationStep, errorResult, executeTool, failedResult, parseArguments, recordCall } =
-      await loadToolRuntime();
+    const {
+      confirmationStep,
+      errorResult,
+      executeTool,
+      failedResult,
+      parseArguments,
+      recordCall,
+      toRaytioError,
+    } = await loadToolRuntime();
     if (this.#hidden.has(name)) {
       return errorResult(
         new RaytioError(
@@ -226,8 +233,11 @@ export class RaytioSurface {
             mint: (state) => this.#stateCodec.mint(state, ctx),
           });
         } catch (error) {
-          // Describing the act failed (e.g. the access application is not there): say why, as a call would.
-          return failedResult(tool, error, context);
+          // Describing the act failed (e.g. the form is not there): a failed act, said and recorded as a
+          // call that failed while acting would be.
+          const failure = toRaytioError(error, tool.name, context.logger);
+          await recordCall(tool, context, { args: valid.value, failure });
+          return failedResult(tool, failure, context);
         }
         context.audit.confirmed(step.outcome);
         if (step.kind === "answer") {

@@ -17,7 +17,13 @@ export { recordCall } from "./tools/core/audit.js";
  * that only answers its handshake never compiles the domain modules, crypto or sign-in.
  */
 export { confirmationStep } from "./tools/core/confirmation.js";
-export { errorResult, executeTool, failedResult, parseArguments } from "./tools/core/execute.js";
+export {
+  errorResult,
+  executeTool,
+  failedResult,
+  parseArguments,
+  toRaytioError,
+} from "./tools/core/execute.js";
 export { TOOLS } from "./tools/registry.js";
 
 /** Who and what a principal's tools run with. */

@@ -157,7 +157,7 @@ describe("a 2026-07-28 client (server/discover, no initialize)", () => {
     );
     expect(called.resultType).toBe("complete");
     expect(called.isError).not.toBe(true);
-    expect((called.structuredContent as { data: unknown[] }).data).toHaveLength(2);
+    expect((called.structuredContent as { items: unknown[] }).items).toHaveLength(2);
     expect((called._meta as Record<string, unknown>)["io.modelcontextprotocol/serverInfo"]).toBeDefined();
     expect(server.stderr.join("")).toMatch(
       /MCP client eras-test 1\.0\.0 opened with server\/discover at protocol 2026-07-28/,

@@ -6,6 +6,7 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { isRaytioError } from "../errors.js";
 import type { AnyTool } from "../tools/core/tool.js";
 import { isTerminal, TaskFinishedError, TaskNotFoundError, type TaskService } from "./service.js";
 
@@ -76,8 +77,14 @@ export function registerLegacyTasks(server: McpServer, routing: LegacyTaskRoutin
         const text = content.map((item: { text?: string }) => item.text ?? "").join("\n");
         throw invalidParams(text || "The task could not be created.");
       }
-      const task = await tasks.start(tool, input, params.task.ttl, ctx.mcpReq.signal);
-      return { task };
+      try {
+        const task = await tasks.start(tool, input, params.task.ttl, ctx.mcpReq.signal);
+        return { task };
+      } catch (error) {
+        // Refused before a task existed (LIMIT_REACHED): said with its code, as a tool result would say it.
+        if (isRaytioError(error)) throw invalidParams(`${error.code}: ${error.message}`);
+        throw error;
+      }
     },
   );
 

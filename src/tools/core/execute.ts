@@ -221,7 +221,7 @@ export function errorResult(error: RaytioError, message = error.message): CallTo
   return { isError: true, content: [{ type: "text", text: `${error.code}: ${message}${details}` }] };
 }
 
-function toRaytioError(error: unknown, toolName: string, logger: Logger): RaytioError {
+export function toRaytioError(error: unknown, toolName: string, logger: Logger): RaytioError {
   if (isRaytioError(error)) return error;
   if (error instanceof ZodError) {
     // Our own schemas rejected data the API sent: a contract mismatch, not the model's fault.
