@@ -1,5 +1,7 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
+  type ClientCapabilities,
   type McpServer,
   PROTOCOL_VERSION_META_KEY,
 } from "@modelcontextprotocol/server";
@@ -28,6 +30,7 @@ import { MemoryTaskKv } from "./tasks/kv.js";
 import { sendTaskStatus } from "./tasks/legacy.js";
 import { TaskService } from "./tasks/service.js";
 import { loadCatalogue, type ToolCatalogue } from "./tools/catalogue.js";
+import { cannotConfirmWarning } from "./tools/core/confirmation.js";
 import { parseDomains, toolsForDomains } from "./tools/core/domains.js";
 import {
   applyToolFilters,
@@ -118,6 +121,12 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
 
   const stdio = new StdioLineTransport();
   let clientOpened = false;
+  let warned = false;
+  const warnOnce = (warning: string | undefined) => {
+    if (!warning || warned) return;
+    warned = true;
+    logger.warn(warning);
+  };
   const gated = new GatedTransport(new LegacyTaskCalls(stdio), GATED_METHODS, (request) => {
     if (clientOpened) return;
     const meta = (request.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
@@ -127,6 +136,12 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
     const client = meta?.[CLIENT_INFO_META_KEY] as { name?: unknown; version?: unknown } | undefined;
     logger.info(
       `MCP client ${describeClient(client)} opened with ${request.method} at protocol ${version} (the 2026-07-28 era: stateless, no initialize)`,
+    );
+    warnOnce(
+      cannotConfirmWarning(
+        config.confirm,
+        meta?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
+      ),
     );
   });
   // Outermost: it knows which requests are in flight, so a SIGTERM lets them finish.
@@ -145,6 +160,7 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
           logger.info(
             `MCP client ${describeClient(server.server.getClientVersion())} connected with initialize at protocol ${server.server.getNegotiatedProtocolVersion() ?? "unknown"} (the 2025 era)`,
           );
+          warnOnce(cannotConfirmWarning(config.confirm, server.server.getClientCapabilities()));
         };
       }
       return server;

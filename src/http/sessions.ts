@@ -16,6 +16,7 @@ import { sendTaskStatus } from "../tasks/legacy.js";
 import { TaskService } from "../tasks/service.js";
 import { telemetry } from "../telemetry.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
+import { cannotConfirmWarning } from "../tools/core/confirmation.js";
 import type { AnyTool } from "../tools/core/tool.js";
 import {
   EVENTS_CHANNEL,
@@ -133,6 +134,7 @@ export class SessionManager {
   readonly #adopting = new Map<string, Promise<LocalSession>>();
   readonly #sweeper: NodeJS.Timeout;
   readonly #now: () => number;
+  #warnedConfirm = false;
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
@@ -186,6 +188,12 @@ export class SessionManager {
       createdAt: this.#now(),
     };
     await this.#makeRoomFor(grant.sub);
+    const warning = cannotConfirmWarning(this.#options.config.confirm, initialize.capabilities);
+    if (warning && !this.#warnedConfirm) {
+      // Once per process: the setting is the operator's, the same for every client.
+      this.#warnedConfirm = true;
+      this.#options.logger.warn(warning, { client: grant.clientId });
+    }
     await this.#options.store.set(sessionKey(record.id), JSON.stringify(record), this.#options.idleSeconds);
     if (this.#options.maxSessionsPerPerson) {
       await this.#options.store.addMember(

@@ -189,3 +189,17 @@ export function supportsFormElicitation(capabilities: { elicitation?: object } |
   if (!elicitation) return false;
   return elicitation.form !== undefined || Object.keys(elicitation).length === 0;
 }
+
+/**
+ * Said once, when a client that cannot show a form first speaks: under `auto` the acts that reach a
+ * person go ahead unasked for it, as in 1.17, and the person running it should know.
+ */
+export function cannotConfirmWarning(
+  policy: ConfirmPolicy,
+  capabilities: { elicitation?: object } | undefined,
+): string | undefined {
+  if (policy === "never" || supportsFormElicitation(capabilities)) return undefined;
+  if (policy === "always")
+    return "This MCP client cannot show a confirmation form (it declares no form elicitation), so under RAYTIO_CONFIRM=always send_request, final submission statuses and relationship deletions are refused with CONFIRMATION_UNAVAILABLE.";
+  return "This MCP client cannot show a confirmation form (it declares no form elicitation), so under RAYTIO_CONFIRM=auto send_request, final submission statuses and relationship deletions go ahead without asking you, as 1.17 did. Use a client with elicitation, or set RAYTIO_CONFIRM=always to refuse them instead.";
+}
