@@ -100,6 +100,10 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   let legacy: McpServer | undefined;
   const surface = new RaytioSurface({
     catalogue,
+    onListed: (count, era) =>
+      logger.debug(
+        `Sent the client ${count} tools (tools/list, ${era === "modern" ? "2026-07-28" : "2025 era"})`,
+      ),
     services: async () => {
       const { auth, api, dsm } = await services();
       return { config, logger, tokens: auth, api, dsm, audit };

@@ -71,6 +71,8 @@ export interface RaytioSurfaceOptions {
   requestStateKey?: Uint8Array;
   /** Who this surface serves, bound into sealed state so one person's answer never serves another. */
   principal?: string;
+  /** Told each time a client is sent the tool list (the stdio log says so, at debug). */
+  onListed?: (count: number, era: "legacy" | "modern") => void;
 }
 
 /**
@@ -278,7 +280,11 @@ export class RaytioSurface {
         },
       },
     );
-    server.server.setRequestHandler("tools/list", () => ({ tools: this.listedTools() }));
+    server.server.setRequestHandler("tools/list", () => {
+      const tools = this.listedTools();
+      this.#options.onListed?.(tools.length, era);
+      return { tools };
+    });
     server.server.setRequestHandler("tools/call", (request, ctx) =>
       this.callTool(request.params.name, request.params.arguments ?? {}, ctx, () => {
         const declared = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
