@@ -20,7 +20,7 @@ RUN --mount=type=secret,id=extra_ca,required=false \
     if [ -s /run/secrets/extra_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra_ca; fi; \
     npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/bundle.mjs scripts/handshake.ts scripts/
+COPY scripts/bundle.mjs scripts/tool-catalogue.ts scripts/
 COPY scripts/shims scripts/shims/
 COPY src src/
 RUN npm run build

@@ -27,8 +27,8 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { bundleOptions, copyRuntimeFiles } from "../scripts/bundle.mjs";
-import { buildHandshake } from "../scripts/handshake.js";
-import { HANDSHAKE_FILE } from "../src/early-answers.js";
+import { buildCatalogue } from "../scripts/tool-catalogue.js";
+import { CATALOGUE_FILE } from "../src/tools/catalogue.js";
 import { RawStdioProcess } from "./raw-stdio.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -65,7 +65,7 @@ export function groupOf(module: string | undefined, functionName: string, url: s
   if (!module) return "bundle: module wrapper";
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(module)?.[1];
   if (pkg === "zod") return "zod (module code and schema construction)";
-  if (pkg === "@modelcontextprotocol/sdk") return "MCP SDK";
+  if (pkg?.startsWith("@modelcontextprotocol/")) return "MCP SDK";
   if (pkg) return `other packages (${pkg.startsWith("@") ? pkg : pkg.split("/")[0]})`;
   if (module.startsWith("src/tools/")) return "our tool definitions (src/tools)";
   return "our other modules (src)";
@@ -94,7 +94,8 @@ export async function buildProfilingBundle(): Promise<string> {
   mkdirSync(dir);
   await build({ ...bundleOptions(dir, { minify: false }), logLevel: "error" });
   copyRuntimeFiles(dir);
-  writeFileSync(path.join(dir, HANDSHAKE_FILE), JSON.stringify(await buildHandshake()));
+  // What `npm run build` writes beside the bundle: the handshake and tools/list are served from it.
+  writeFileSync(path.join(dir, CATALOGUE_FILE), JSON.stringify(buildCatalogue()));
   copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "..", "package.json"));
   return dir;
 }

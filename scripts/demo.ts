@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { type CallToolResult, Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { startSandbox } from "../sandbox/sandbox.js";
 
 /**
@@ -31,9 +30,9 @@ function show(result: CallToolResult, maxLines = 12): void {
 async function dsmFlow(client: Client): Promise<void> {
   const callFor = async <T>(name: string, args: Record<string, unknown>): Promise<T> => {
     step(`tools/call ${name} ${JSON.stringify(args)}`);
-    const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    const result = await client.callTool({ name, arguments: args });
     show(result, 6);
-    if (result.isError || !result.structuredContent) throw new Error(`${name} failed`);
+    if (result.isError || result.structuredContent === undefined) throw new Error(`${name} failed`);
     return result.structuredContent as T;
   };
   say("\n== DSM: request a person's data, wait for it, decrypt it locally");
@@ -61,9 +60,13 @@ async function dsmFlow(client: Client): Promise<void> {
 
   const args = { request_short_code: request.data.request_short_code, wait_seconds: 30 };
   step(`tools/call poll_and_retrieve ${JSON.stringify(args)} (with a progress token)`);
-  const result = (await client.callTool({ name: "poll_and_retrieve", arguments: args }, undefined, {
-    onprogress: (update) => say(`   progress ${update.progress}/${update.total} s: ${update.message ?? ""}`),
-  })) as CallToolResult;
+  const result = await client.callTool(
+    { name: "poll_and_retrieve", arguments: args },
+    {
+      onprogress: (update) =>
+        say(`   progress ${update.progress}/${update.total} s: ${update.message ?? ""}`),
+    },
+  );
   const output = result.structuredContent as
     | { data: unknown; submission?: { id: string } | null }
     | undefined;
@@ -128,7 +131,7 @@ try {
   const has = (name: string) => tools.some((tool) => tool.name === name);
   const call = async (name: string, args: Record<string, unknown>) => {
     step(`tools/call ${name} ${JSON.stringify(args)}`);
-    show((await client.callTool({ name, arguments: args })) as CallToolResult);
+    show(await client.callTool({ name, arguments: args }));
   };
 
   if (has("list_work_items")) await call("list_work_items", { status: "blocked", limit: 5 });

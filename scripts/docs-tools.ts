@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { listToolsAsClientSeesThem } from "../src/server.js";
+import { listToolsAsClientSeesThem } from "../src/tool-listing.js";
 import { TOOLS } from "../src/tools/registry.js";
 import { toolListSizes } from "./tool-list-size.js";
 import { renderToolsDoc } from "./tools-doc.js";

@@ -13,7 +13,7 @@ export const LAYERS = [
   { rank: 2, name: "Raytio client (src/raytio)" },
   { rank: 3, name: "domain modules (src/<domain>)" },
   { rank: 4, name: "MCP surface (src/tools, src/catalogue)" },
-  { rank: 5, name: "MCP server (src/server.ts, src/listing.ts)" },
+  { rank: 5, name: "MCP server (src/server.ts, src/tool-runtime.ts, src/listing.ts, src/tasks)" },
   { rank: 6, name: "entry points and transports" },
 ] as const;
 
@@ -27,6 +27,8 @@ export function layerOf(relative: string): number {
       [
         "index.ts",
         "main.ts",
+        // The agent's sign-in, API client and keyring, built for the stdio entry point.
+        "agent.ts",
         "cli.ts",
         "early-answers.ts",
         "start.ts",
@@ -36,11 +38,12 @@ export function layerOf(relative: string): number {
         "gated-transport.ts",
         "draining-transport.ts",
         "forwarding-transport.ts",
+        "legacy-task-transport.ts",
         "stdio-guard.ts",
       ].includes(head)
     )
       return 6;
-    if (["server.ts", "listing.ts"].includes(head)) return 5;
+    if (["server.ts", "tool-runtime.ts", "listing.ts", "tool-listing.ts"].includes(head)) return 5;
     return 1;
   }
   if (head === "http" || head === "probe") return 6;

@@ -80,6 +80,11 @@ export const VARIABLES: Record<string, VariableInfo> = {
     description:
       "Audit log of consequential acts and decryptions: an absolute file path, stderr or off (default: audit.jsonl in the user's state directory)",
   },
+  RAYTIO_CONFIRM: {
+    description:
+      "When an act that reaches a person (sending a data request, a final submission status, deleting a relationship) is confirmed by you through the client: auto (when the client can ask), always (refused where it cannot), never",
+    default: "auto",
+  },
   RAYTIO_LOG_FORMAT: {
     description:
       "stderr log format: text, or json (one object per line with time, level, message, request id)",

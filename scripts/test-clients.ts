@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,13 +11,16 @@ import { startSandbox } from "../sandbox/sandbox.js";
  * scratch folder and run with a temporary HOME against a local sandbox:
  * Claude Code (`claude mcp add` + `claude mcp get` → Connected), Codex (`codex mcp add` +
  * `codex debug prompt-input` lists the server's namespace) and the MCP Inspector CLI (tools/list,
- * one read tool call, one failing call with its documented exit codes 0 and 5).
+ * one read tool call, one failing call with its documented exit codes 0 and 5). For Claude Code and
+ * Codex it reads the server's own log (each client starts the server through a wrapper that keeps its
+ * stderr) to show the protocol era each one negotiated and that it was sent the tool list: Claude Code
+ * opens with server/discover at 2026-07-28, Codex with initialize at 2025-06-18.
  *
  * Usage: npm run build && npm run test:clients
  */
 const CLIENTS = {
-  "@anthropic-ai/claude-code": "2.1.329",
-  "@openai/codex": "0.169.0",
+  "@anthropic-ai/claude-code": "2.1.332",
+  "@openai/codex": "0.171.0",
   "@modelcontextprotocol/inspector": "2.12.0",
 };
 
@@ -82,13 +85,44 @@ const configFile = path.join(work, "raytio.env");
 sandbox.writeConfig(configFile, "agent");
 const env = { RAYTIO_CONFIG_FILE: configFile };
 
+/**
+ * A command that starts the server with its stderr kept in `log`: the clients keep a server's stderr
+ * to themselves (or drop it), and this test reads what the server says about the client.
+ */
+function loggedServer(name: string): { command: string; log: string } {
+  const log = path.join(work, `${name}-server.log`);
+  const command = path.join(work, `${name}-server.sh`);
+  writeFileSync(
+    command,
+    `#!/bin/sh\nRAYTIO_LOG_LEVEL=debug exec ${JSON.stringify(process.execPath)} ${JSON.stringify(server)} "$@" 2>>${JSON.stringify(log)}\n`,
+  );
+  chmodSync(command, 0o755);
+  return { command, log };
+}
+
+const readLog = (log: string) => (existsSync(log) ? readFileSync(log, "utf8") : "");
+
+/** The server's own account of how a client came in, and whether it was sent the tools. */
+function eraSeen(log: string, expected: RegExp): { ok: boolean; detail: string } {
+  const text = readLog(log);
+  const opened = text.split("\n").find((line) => /MCP client .* (opened|connected) with/.test(line));
+  const listed = text.split("\n").find((line) => /Sent the client \d+ tools \(tools\/list/.test(line));
+  return {
+    ok: opened !== undefined && expected.test(opened) && listed !== undefined,
+    detail: `${opened?.replace(/^.*MCP client /, "") ?? "no client line in the server log"}; ${
+      listed?.replace(/^.*Sent the client /, "sent ") ?? "no tools/list in the server log"
+    }`,
+  };
+}
+
 try {
   // Claude Code: `mcp get` really spawns the server and runs the handshake and tools/list.
   const claudeHome = mkdtempSync(path.join(work, "claude-"));
   const claudeEnv = { HOME: claudeHome, MCP_TIMEOUT: "30000" };
+  const claudeServer = loggedServer("claude");
   const add = await sh(
     bin("claude"),
-    ["mcp", "add", "raytio", "-e", `RAYTIO_CONFIG_FILE=${configFile}`, "--", process.execPath, server],
+    ["mcp", "add", "raytio", "-e", `RAYTIO_CONFIG_FILE=${configFile}`, "--", claudeServer.command],
     claudeEnv,
   );
   record("claude mcp add", add.code === 0, add.code === 0 ? "" : add.stderr.trim());
@@ -102,34 +136,52 @@ try {
       .find((line) => /Status/.test(line))
       ?.trim() ?? get.stderr.trim(),
   );
+  const claudeEra = eraSeen(claudeServer.log, /opened with server\/discover at protocol 2026-07-28/);
+  record(
+    "Claude Code negotiated 2026-07-28 and listed the tools (server log)",
+    claudeEra.ok,
+    claudeEra.detail,
+  );
 
   // Codex: `debug prompt-input` spawns every configured server and lists the ones that started.
   const codexHome = mkdtempSync(path.join(work, "codex-"));
   const codexEnv = { HOME: codexHome, CODEX_HOME: path.join(codexHome, ".codex") };
   mkdirSync(codexEnv.CODEX_HOME, { recursive: true });
+  const codexServer = loggedServer("codex");
   const codexAdd = await sh(
     bin("codex"),
-    ["mcp", "add", "raytio", "--env", `RAYTIO_CONFIG_FILE=${configFile}`, "--", process.execPath, server],
+    [
+      "mcp",
+      "add",
+      "raytio",
+      "--env",
+      `RAYTIO_CONFIG_FILE=${configFile}`,
+      // `debug prompt-input` ends as soon as its prompt is rendered; with the domains fixed, tools/list
+      // is answered at once instead of after sign-in and the role lookup, so Codex sees the tools.
+      "--env",
+      "RAYTIO_TOOL_DOMAINS=dsm,ppm,prm,wrm",
+      "--",
+      codexServer.command,
+    ],
     codexEnv,
   );
   record("codex mcp add", codexAdd.code === 0, codexAdd.code === 0 ? "" : codexAdd.stderr.trim());
-  // Codex 0.169 defers every MCP tool behind tool search (its feature tool_search_always_defer_mcp_tools
-  // is fixed on), so the prompt no longer names mcp__raytio, and it may end before the server it spawned
-  // has signed in. What it can show reliably: with raytio configured the prompt renders and Codex reports
-  // no failure of the server. Whether the server got as far as signing in is shown, not required.
-  const signInsBefore = sandbox.cognito.stats().srpSignIns;
+  // `debug prompt-input` spawns every configured server and renders the model's prompt, which names
+  // each server that started as a deferred tool namespace (mcp__<name>).
   const prompt = await sh(bin("codex"), ["debug", "prompt-input", "hi"], codexEnv);
-  const signIns = sandbox.cognito.stats().srpSignIns - signInsBefore;
   const complaint = prompt.stderr
     .split("\n")
     .find((line) => /raytio/i.test(line) && /(fail|error|timed out)/i.test(line));
   record(
-    "codex debug prompt-input renders with raytio configured and reports no failure of it",
-    prompt.code === 0 && complaint === undefined,
-    prompt.code !== 0
-      ? prompt.stderr.trim().slice(0, 300)
-      : (complaint ?? `the server Codex started signed in ${signIns} time${signIns === 1 ? "" : "s"}`),
+    "codex debug prompt-input lists mcp__raytio and reports no failure of it",
+    prompt.code === 0 && complaint === undefined && prompt.stdout.includes("mcp__raytio"),
+    prompt.code !== 0 ? prompt.stderr.trim().slice(0, 300) : (complaint ?? ""),
   );
+  const codexEra = eraSeen(
+    codexServer.log,
+    /connected with initialize at protocol 2025-\d\d-\d\d \(the 2025 era\)/,
+  );
+  record("Codex negotiated the 2025 era and listed the tools (server log)", codexEra.ok, codexEra.detail);
 
   // MCP Inspector CLI.
   const inspector = (args: string[]) =>

@@ -1,9 +1,9 @@
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/server";
 // A real tokenizer (o200k_base, GPT-4o and later) rather than bytes / 4, whose error grows with how
 // much of a text is JSON punctuation. A devDependency: docs and the bench load it, the bundle (built
 // from src/index.ts) never does.
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
-import { listToolsAsClientSeesThem } from "../src/server.js";
+import { listToolsAsClientSeesThem } from "../src/tool-listing.js";
 import { DOMAINS, toolsForDomains } from "../src/tools/core/domains.js";
 import type { AnyTool } from "../src/tools/core/tool.js";
 

@@ -1,4 +1,4 @@
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/server";
 import { DOMAIN_DESCRIPTIONS, DOMAINS, toolsForDomains } from "../src/tools/core/domains.js";
 import { prepareInputSchema } from "../src/tools/core/schema-fallback.js";
 import type { AnyTool } from "../src/tools/core/tool.js";

@@ -57,6 +57,14 @@ const surfaceShape = {
  */
 export const AUTH_FLOWS = ["srp", "token-endpoint", "auto"] as const;
 
+/**
+ * Whether an act that reaches another person or cannot be undone waits for the person's confirmation
+ * through their client: `auto` asks where the client can show a form and otherwise acts as 1.17 did,
+ * `always` refuses where it cannot ask, `never` never asks.
+ */
+export const CONFIRM_POLICIES = ["auto", "always", "never"] as const;
+export type ConfirmPolicy = (typeof CONFIRM_POLICIES)[number];
+
 /** Process settings every transport shares: no account and no secret of any person. */
 const serviceShape = {
   ...surfaceShape,
@@ -95,6 +103,10 @@ const serviceShape = {
   RAYTIO_HTTP_TIMEOUT_SECONDS: positiveNumber(30),
   RAYTIO_STARTUP_TIMEOUT_SECONDS: positiveNumber(20),
   RAYTIO_MAX_RESPONSE_TOKENS: positiveNumber(15_000),
+  RAYTIO_CONFIRM: z
+    .enum(CONFIRM_POLICIES, { error: "must be auto, always or never" })
+    .optional()
+    .default("auto"),
   RAYTIO_LOG_LEVEL: z
     .enum(["debug", "info", "warn", "error", "silent"], {
       error: "must be debug, info, warn, error or silent",
@@ -166,6 +178,8 @@ export interface Config {
   surface: SurfaceSettings;
   /** Largest tool result, in tokens (bytes / 4), before it is truncated with a way to continue. */
   maxResponseTokens: number;
+  /** RAYTIO_CONFIRM; over HTTP the operator's setting applies to everyone. */
+  confirm: ConfirmPolicy;
   logLevel: RawConfig["RAYTIO_LOG_LEVEL"];
   /** Where audit records go (RAYTIO_AUDIT_LOG): a file, stderr, or off. */
   auditLog: AuditSetting;
@@ -432,6 +446,7 @@ function toConfig(raw: ServiceRaw, signIn: SignInSettings, read: ConfigSourceVal
     toolDomains: raw.RAYTIO_TOOL_DOMAINS,
     surface: toSurface(raw),
     maxResponseTokens: raw.RAYTIO_MAX_RESPONSE_TOKENS,
+    confirm: raw.RAYTIO_CONFIRM,
     logLevel: raw.RAYTIO_LOG_LEVEL,
     auditLog: auditSetting(raw.RAYTIO_AUDIT_LOG, read),
     logFormat: raw.RAYTIO_LOG_FORMAT,

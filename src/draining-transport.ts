@@ -1,5 +1,4 @@
-import type { TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage, MessageExtraInfo, TransportSendOptions } from "@modelcontextprotocol/server";
 import { ForwardingTransport } from "./forwarding-transport.js";
 import { newRequestId, runInRequest } from "./request-context.js";
 

@@ -1,5 +1,9 @@
-import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+import type {
+  JSONRPCMessage,
+  MessageExtraInfo,
+  Transport,
+  TransportSendOptions,
+} from "@modelcontextprotocol/server";
 import { ForwardingTransport } from "./forwarding-transport.js";
 
 /**
@@ -20,11 +24,14 @@ export class GatedTransport extends ForwardingTransport {
   constructor(
     inner: Transport,
     private readonly gatedMethods: ReadonlySet<string>,
+    /** Sees every request as it arrives, held or not (e.g. to log how a client opened). */
+    private readonly observe?: (request: { method: string; params?: unknown }) => void,
   ) {
     super(inner);
   }
 
   protected override received(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+    if ("method" in message && "id" in message) this.observe?.(message);
     if ("method" in message && message.method === "tools/list" && "id" in message)
       this.toolListIds.add(message.id);
     if (!this.opened && "method" in message && this.gatedMethods.has(message.method)) {

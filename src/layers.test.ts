@@ -57,7 +57,7 @@ describe("the layer order of src/", () => {
     ).toEqual(["./a.js", "../b.js", "./c.js", "./d.js", "./e.js"]);
     expect(edges.length).toBeGreaterThan(200);
     expect(
-      edges.some((edge) => edge.from === "src/server.ts" && edge.to === "src/tools/core/execute.ts"),
+      edges.some((edge) => edge.from === "src/server.ts" && edge.to === "src/tools/core/tool-list.ts"),
     ).toBe(true);
   });
 

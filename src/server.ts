@@ -1,233 +1,324 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { randomBytes } from "node:crypto";
 import {
-  ListToolsRequestSchema,
-  type ServerNotification,
-  type ServerRequest,
+  type CacheHint,
+  type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
+  createRequestStateCodec,
+  type InputRequiredResult,
+  LOG_LEVEL_META_KEY,
+  type LoggingLevel,
+  McpServer,
+  type McpServerFactory,
+  ProtocolError,
+  ProtocolErrorCode,
+  type RequestStateCodec,
+  type ServerContext,
   type Tool,
-} from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
-import { AuditCall, type AuditTrail } from "./audit/record.js";
+} from "@modelcontextprotocol/server";
 import { PROMPTS } from "./catalogue/prompts.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
-import type { Config } from "./config.js";
-import { DsmData } from "./dsm/data.js";
-import type { DsmServices } from "./dsm/services.js";
-import { isRaytioError, RaytioError } from "./errors.js";
-import type { Logger } from "./logger.js";
-import { PpmData } from "./ppm/data.js";
-import { PrmData } from "./prm/data.js";
-import type { RaytioApiClient } from "./raytio/api-client.js";
-import type { TokenSource } from "./raytio/auth.js";
-import { routeTaskCalls, taskRequestOf } from "./tasks/routing.js";
-import { type TaskHosting, TaskService } from "./tasks/service.js";
-import { errorResult, executeTool, parseArguments } from "./tools/core/execute.js";
+import { RaytioError } from "./errors.js";
+import { isLevelShown } from "./logging-levels.js";
+import { registerLegacyTasks } from "./tasks/legacy.js";
+import type { TaskService } from "./tasks/service.js";
+import type { ToolRuntime, ToolServices } from "./tool-runtime.js";
+import type { CatalogueTool, ToolCatalogue } from "./tools/catalogue.js";
+import { type ConfirmState, supportsFormElicitation } from "./tools/core/confirmation.js";
 import type { AnyTool, ToolContext } from "./tools/core/tool.js";
-import { exposedEntries, toolListEntry } from "./tools/core/tool-list.js";
+import { exposedEntries } from "./tools/core/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
-import { WrmData } from "./wrm/data.js";
 
-export interface ServerServices {
-  config: Config;
-  logger: Logger;
-  api: RaytioApiClient;
-  tokens: TokenSource;
-  dsm: DsmServices;
-  /** Where this server's audit records go and who its calls act for (person and client). */
-  audit: AuditTrail;
-}
-
-export interface RaytioMcpServer {
-  server: McpServer;
-  /** Present when the server hosts MCP tasks. */
-  tasks?: TaskService;
-  /**
-   * Shows exactly these tools. Called once, before the tool list is first served. `whyHidden` says
-   * which setting would expose a tool that is left out; a call to it answers TOOL_NOT_EXPOSED with it.
-   */
-  expose(tools: readonly AnyTool[], whyHidden?: (tool: AnyTool) => string): void;
-}
+export type ServerServices = ToolServices;
 
 const INSTRUCTIONS =
   "Tools for the Raytio platform. Errors start with a stable code (e.g. PPM_NOT_FOUND, API_ERROR) followed by what to do next. List tools return next_cursor: pass it back as cursor for the next page.";
 
 /**
- * `services` is a function so the same server can be built without configuration, e.g. to produce
- * tools/list for docs and --list-tools; it is only called when a tool runs.
+ * 2026-07-28 list results say how long a client may reuse them. The lists are fixed for the life of a
+ * process (stdio) or of a person's sign-in (HTTP), and depend on who signed in, hence private.
  */
-/**
- * What the SDK validates arguments against: anything, so every argument mistake reaches our choke
- * point and becomes a VALIDATION result. Clients see the tool's real schema (tools/list below).
- */
-const ANY_ARGUMENTS = z.looseObject({});
+const LIST_CACHE: CacheHint = { ttlMs: 5 * 60 * 1000, cacheScope: "private" };
 
-export function createRaytioMcpServer(
-  tools: readonly AnyTool[],
-  services: () => ServerServices,
-  /** Where this server keeps MCP tasks; without it, no task capability is declared. */
-  taskHosting?: TaskHosting,
-): RaytioMcpServer {
-  let hidden: ReadonlySet<string> = new Set();
-  let whyHidden: (tool: AnyTool) => string = () => "";
-  const contextFor = (
-    signal: AbortSignal,
-    progress: ToolContext["progress"] = async () => undefined,
-  ): ToolContext => {
-    const { api, dsm, audit: trail, ...base } = services();
-    const audit = new AuditCall(trail);
-    return {
-      ...base,
-      audit,
-      dsm: new DsmData(api, dsm, signal, () => audit.decrypting()),
-      ppm: new PpmData(api, signal),
-      prm: new PrmData(api, signal),
-      wrm: new WrmData(api, signal),
-      signal,
-      hiddenTools: hidden,
-      progress,
-    };
-  };
-  let server: McpServer;
-  const tasks = taskHosting
-    ? new TaskService({
-        hosting: taskHosting,
-        tools,
-        context: (signal) => contextFor(signal),
-        pollIntervalMs: () => services().config.pollIntervalSeconds * 1000,
-        logger: () => services().logger,
-        send: (task) => server.server.notification({ method: "notifications/tasks/status", params: task }),
-      })
-    : undefined;
-  server = new McpServer(
-    { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
-    {
-      // tools is declared below, once the task routing is in place: declared here, the SDK would install
-      // its tools handlers before routeTaskCalls could wrap them.
-      capabilities: {
-        resources: { listChanged: true },
-        prompts: { listChanged: true },
-        // Lets the server tell the person why calls will fail (e.g. a sign-in that failed at start).
-        logging: {},
-        ...(tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
-      },
-      instructions: INSTRUCTIONS,
-      ...(tasks ? { taskStore: tasks } : {}),
-    },
-  );
-  routeTaskCalls(server.server, new Set(tools.filter((tool) => tool.task).map((tool) => tool.name)));
-  server.server.registerCapabilities({ tools: { listChanged: true } });
-
-  for (const tool of tools) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: ANY_ARGUMENTS,
-        // No outputSchema here: executeTool validates every result against it already, and the SDK
-        // would parse the same result again on every call. Clients see it in our tools/list below.
-        annotations: { title: tool.title, ...tool.annotations },
-      },
-      async (args: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
-        if (hidden.has(tool.name)) {
-          return errorResult(
-            new RaytioError(
-              "TOOL_NOT_EXPOSED",
-              `${tool.name} exists but this server does not expose it: ${whyHidden(tool)}`,
-              { details: { tool: tool.name, domain: tool.domain } },
-            ),
-          );
-        }
-        const taskRequest = taskRequestOf(extra);
-        if (taskRequest && tasks && tool.task) {
-          let input: Record<string, unknown>;
-          try {
-            input = parseArguments(tool, args, hidden) as Record<string, unknown>;
-          } catch {
-            // The same VALIDATION result a plain call gets; the task routing turns it into the error.
-            return executeTool(tool, args, contextFor(extra.signal));
-          }
-          try {
-            // A CreateTaskResult, not a CallToolResult: the SDK returns it as is for a task-augmented call.
-            return (await tasks.start(tool, input, taskRequest, extra.signal)) as never;
-          } catch (error) {
-            // Refused before a task existed (e.g. LIMIT_REACHED): the task routing turns it into the error.
-            if (isRaytioError(error)) return errorResult(error);
-            throw error;
-          }
-        }
-        const progressToken = extra._meta?.progressToken;
-        const context = contextFor(extra.signal, async (progress, total, message) => {
-          if (progressToken === undefined) return;
-          await extra.sendNotification({
-            method: "notifications/progress",
-            params: {
-              progressToken,
-              progress,
-              ...(total === undefined ? {} : { total }),
-              ...(message ? { message } : {}),
-            },
-          });
-        });
-        return executeTool(tool, args, context);
-      },
-    );
+function validArguments(parse: () => unknown): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: parse() };
+  } catch {
+    return { ok: false };
   }
+}
 
-  // Every tool stays enabled in the SDK so a call to a hidden one reaches the check above; the list
-  // is ours: each tool's real input schema, with pointers to hidden tools taken out of its texts.
-  let entries: Tool[] | undefined;
-  let listed: Tool[] | undefined;
-  server.server.setRequestHandler(ListToolsRequestSchema, () => {
-    entries ??= tools.map(toolListEntry);
-    listed ??= exposedEntries(entries, hidden);
-    return { tools: listed };
-  });
+/** Loaded on the first tool call: the tool definitions, the choke point and the domain modules. */
+let runtime: Promise<ToolRuntime> | undefined;
+export function loadToolRuntime(): Promise<ToolRuntime> {
+  runtime ??= import("./tool-runtime.js");
+  return runtime;
+}
 
-  // Resources and prompts follow the tools: each is offered only when the tools it serves are exposed.
-  const schemaResources = registerSchemaResources(server);
-  const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
-
-  server.server.onclose = () => void tasks?.close();
-
-  return {
-    server,
-    ...(tasks ? { tasks } : {}),
-    expose(exposed, explain) {
-      const names = new Set(exposed.map((tool) => tool.name));
-      hidden = new Set(tools.filter((tool) => !names.has(tool.name)).map((tool) => tool.name));
-      if (explain) whyHidden = explain;
-      listed = undefined;
-      schemaResources.enabled = names.has("list_schemas");
-      for (const { prompt, handle } of prompts)
-        handle.enabled = prompt.requiredTools.every((tool) => names.has(tool));
-    },
-  };
+export interface RaytioSurfaceOptions {
+  catalogue: ToolCatalogue;
+  /** A function so a surface can be built without configuration; called only when a tool runs. */
+  services: () => ServerServices | Promise<ServerServices>;
+  /** Replaces the registry's definitions (tests), or wraps each as it loads (HTTP follow-ups). */
+  tools?: readonly AnyTool[];
+  wrapTool?: (tool: AnyTool) => AnyTool;
+  /** 2025-11-25 tasks for this principal; none without it. */
+  tasks?: (surface: RaytioSurface) => TaskService;
+  /**
+   * Seals the state a confirmation round trips through the client. Every replica that may receive the
+   * answer needs the same key (HTTP shares one through the store); a process serving alone makes its own.
+   */
+  requestStateKey?: Uint8Array;
+  /** Who this surface serves, bound into sealed state so one person's answer never serves another. */
+  principal?: string;
+  /** Told each time a client is sent the tool list (the stdio log says so, at debug). */
+  onListed?: (count: number, era: "legacy" | "modern") => void;
 }
 
 /**
- * The exact tools/list entries a client receives, produced by the SDK itself over an in-memory
- * connection, so docs and budgets measure what ships rather than a re-implementation of it.
- * `exposed` narrows it as a process started for some domains does (texts lose pointers to the rest).
+ * Everything one principal (the stdio process, or one person over HTTP) is served, shared by every
+ * MCP server instance built for them: the SDK builds an instance per stdio connection, and per request
+ * (2026-07-28) or per session (2025 era) over HTTP. Instances are cheap; the state lives here.
  */
-export async function listToolsAsClientSeesThem(
-  tools: readonly AnyTool[],
-  exposed?: readonly AnyTool[],
-): Promise<Tool[]> {
-  const app = createRaytioMcpServer(tools, () => {
-    throw new RaytioError("CONFIG_INVALID", "This server instance only lists tools.");
-  });
-  if (exposed) app.expose(exposed);
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: "raytio-tool-listing", version: "1.0.0" });
-  await app.server.connect(serverTransport);
-  await client.connect(clientTransport);
-  try {
-    return (await client.listTools()).tools;
-  } finally {
-    await client.close();
-    await app.server.close();
+export class RaytioSurface {
+  readonly catalogue: ToolCatalogue;
+  readonly #options: RaytioSurfaceOptions;
+  #definitions: Promise<ReadonlyMap<string, AnyTool>> | undefined;
+  #hidden: ReadonlySet<string> = new Set();
+  #whyHidden: (tool: CatalogueTool) => string = () => "";
+  #listed: Tool[] | undefined;
+  #exposed = false;
+  #awaitingExposure: Array<() => void> = [];
+  #notice: string | undefined;
+  /** 2025-11-25 tasks, served to instances of that era only (the 2026-07-28 revision has none). */
+  readonly tasks: TaskService | undefined;
+
+  readonly #stateCodec: RequestStateCodec<ConfirmState>;
+
+  constructor(options: RaytioSurfaceOptions) {
+    this.catalogue = options.catalogue;
+    this.#options = options;
+    this.tasks = options.tasks?.(this);
+    const principal = options.principal ?? "stdio";
+    this.#stateCodec = createRequestStateCodec<ConfirmState>({
+      key: options.requestStateKey ?? randomBytes(32),
+      // A person may take a while to answer; a question older than this is asked again.
+      ttlSeconds: 15 * 60,
+      bind: (ctx) => `${ctx.mcpReq.method}\0${principal}`,
+    });
+  }
+
+  get hiddenTools(): ReadonlySet<string> {
+    return this.#hidden;
+  }
+
+  /**
+   * Shows exactly these tools. Called once, before the tool list is first served. `whyHidden` says
+   * which setting would expose a tool that is left out; a call to it answers TOOL_NOT_EXPOSED with it.
+   */
+  expose(names: ReadonlySet<string>, whyHidden?: (tool: CatalogueTool) => string): void {
+    this.#hidden = new Set(this.catalogue.filter((tool) => !names.has(tool.name)).map((tool) => tool.name));
+    if (whyHidden) this.#whyHidden = whyHidden;
+    this.#listed = undefined;
+    this.#exposed = true;
+    for (const follow of this.#awaitingExposure.splice(0)) follow();
+  }
+
+  exposes(name: string): boolean {
+    return !this.#hidden.has(name) && this.catalogue.some((tool) => tool.name === name);
+  }
+
+  /** The exposed tools' entries in registry order, each without pointers to hidden tools. */
+  listedTools(): Tool[] {
+    this.#listed ??= exposedEntries(
+      this.catalogue.map((tool) => tool.entry),
+      this.#hidden,
+    );
+    return this.#listed;
+  }
+
+  /**
+   * Something the person should know that no request asked about (a sign-in that failed at start).
+   * A 2026-07-28 client hears it on its next tool call, at the log level that request asks for;
+   * 2025-era connections get it as a logging message at once (src/main.ts).
+   */
+  noticeForNextCall(message: string): void {
+    this.#notice = message;
+  }
+
+  /** Every tool definition by name, loading the tool modules on first use. */
+  definitions(): Promise<ReadonlyMap<string, AnyTool>> {
+    this.#definitions ??= (async () => {
+      const tools = this.#options.tools ?? (await loadToolRuntime()).TOOLS;
+      const wrap = this.#options.wrapTool ?? ((tool: AnyTool) => tool);
+      return new Map(tools.map((tool) => [tool.name, wrap(tool)]));
+    })();
+    return this.#definitions;
+  }
+
+  async definition(name: string): Promise<AnyTool | undefined> {
+    return (await this.definitions()).get(name);
+  }
+
+  /** The context a tool runs with, bound to a signal that ends the work. */
+  async contextFor(
+    signal: AbortSignal,
+    progress: ToolContext["progress"] = async () => undefined,
+  ): Promise<ToolContext> {
+    const { toolContext } = await loadToolRuntime();
+    return toolContext(await this.#options.services(), { signal, hiddenTools: this.#hidden, progress });
+  }
+
+  async callTool(
+    name: string,
+    args: unknown,
+    ctx: ServerContext,
+    /** Whether the client can show a form, for tools that ask the person first. */
+    canAsk: () => boolean = () => false,
+  ): Promise<CallToolResult | InputRequiredResult> {
+    const known = this.catalogue.find((tool) => tool.name === name);
+    // As the SDK's own tools/call answers an unknown name.
+    if (!known) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
+    const {
+      confirmationStep,
+      errorResult,
+      executeTool,
+      failedResult,
+      parseArguments,
+      recordCall,
+      toRaytioError,
+    } = await loadToolRuntime();
+    if (this.#hidden.has(name)) {
+      return errorResult(
+        new RaytioError(
+          "TOOL_NOT_EXPOSED",
+          `${name} exists but this server does not expose it: ${this.#whyHidden(known)}`,
+          { details: { tool: name, domain: known.domain } },
+        ),
+      );
+    }
+    const notice = this.#notice;
+    // Only a 2026-07-28 request that asked for errors hears it; the notice waits for one that does.
+    const threshold = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY];
+    if (notice !== undefined && typeof threshold === "string") {
+      if (isLevelShown("error", threshold as LoggingLevel)) {
+        this.#notice = undefined;
+        await ctx.mcpReq.log("error", notice, "raytio").catch(() => undefined);
+      }
+    }
+    const tool = await this.definition(name);
+    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    const context = await this.contextFor(ctx.mcpReq.signal, async (progress, total, message) => {
+      if (progressToken === undefined) return;
+      await ctx.mcpReq.notify({
+        method: "notifications/progress",
+        params: {
+          progressToken,
+          progress,
+          ...(total === undefined ? {} : { total }),
+          ...(message ? { message } : {}),
+        },
+      });
+    });
+    if (tool.confirmation) {
+      // Arguments the tool would refuse are refused by executeTool below, before anyone is asked.
+      const valid = validArguments(() => parseArguments(tool, args, this.#hidden));
+      if (valid.ok) {
+        let step: Awaited<ReturnType<typeof confirmationStep>>;
+        try {
+          step = await confirmationStep(tool, valid.value, context, {
+            policy: context.config.confirm,
+            canAsk: canAsk(),
+            responses: ctx.mcpReq.inputResponses,
+            state: ctx.mcpReq.requestState<ConfirmState>(),
+            mint: (state) => this.#stateCodec.mint(state, ctx),
+          });
+        } catch (error) {
+          // Describing the act failed (e.g. the form is not there): a failed act, said and recorded as a
+          // call that failed while acting would be.
+          const failure = toRaytioError(error, tool.name, context.logger);
+          await recordCall(tool, context, { args: valid.value, failure });
+          return failedResult(tool, failure, context);
+        }
+        context.audit.confirmed(step.outcome);
+        if (step.kind === "answer") {
+          // A refusal is an act that did not happen, and on record as such; a question is not an act.
+          if (step.refusal) await recordCall(tool, context, { args: valid.value, failure: step.refusal });
+          return step.result;
+        }
+      }
+    }
+    return executeTool(tool, args, context);
+  }
+
+  /**
+   * An MCP server instance for one connection (stdio), session (2025-era HTTP) or request (2026-07-28
+   * HTTP). The SDK answers server/discover and initialize from what is declared here.
+   */
+  newServer(era: "legacy" | "modern"): McpServer {
+    const tasks = era === "legacy" ? this.tasks : undefined;
+    const server = new McpServer(
+      { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
+      {
+        capabilities: {
+          tools: { listChanged: true },
+          resources: { listChanged: true },
+          prompts: { listChanged: true },
+          // 2025 era: lets the server tell the person why calls will fail (e.g. a sign-in that failed at
+          // start). 2026-07-28: messages within a request, at the level the request asks for.
+          logging: {},
+          ...(tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
+        },
+        instructions: INSTRUCTIONS,
+        requestState: { verify: (state, ctx) => this.#stateCodec.verify(state, ctx) },
+        cacheHints: {
+          "tools/list": LIST_CACHE,
+          "prompts/list": LIST_CACHE,
+          "resources/list": LIST_CACHE,
+          "resources/templates/list": LIST_CACHE,
+        },
+      },
+    );
+    server.server.setRequestHandler("tools/list", () => {
+      const tools = this.listedTools();
+      this.#options.onListed?.(tools.length, era);
+      return { tools };
+    });
+    server.server.setRequestHandler("tools/call", (request, ctx) =>
+      this.callTool(request.params.name, request.params.arguments ?? {}, ctx, () => {
+        const declared = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
+          CLIENT_CAPABILITIES_META_KEY
+        ] as ClientCapabilities | undefined;
+        return supportsFormElicitation(declared ?? server.server.getClientCapabilities());
+      }),
+    );
+    if (tasks) {
+      registerLegacyTasks(server, {
+        tasks,
+        tool: (name) => this.definition(name),
+        hiddenTools: () => this.#hidden,
+        validate: async (tool, args) => (await loadToolRuntime()).parseArguments(tool, args, this.#hidden),
+        callWithoutTask: (name, args, ctx) => this.callTool(name, args, ctx),
+      });
+    }
+
+    // Resources and prompts follow the tools: each is offered only when the tools it serves are exposed.
+    const schemaResources = registerSchemaResources(server);
+    const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
+    const follow = () => {
+      schemaResources.enabled = this.exposes("list_schemas");
+      for (const { prompt, handle } of prompts)
+        handle.enabled = prompt.requiredTools.every((tool) => this.exposes(tool));
+    };
+    follow();
+    // A stdio connection opens before the account's roles are known; its lists are held until then.
+    if (!this.#exposed) this.#awaitingExposure.push(follow);
+    return server;
+  }
+
+  /** For serveStdio and createMcpHandler: one factory serves both eras. */
+  factory(): McpServerFactory {
+    return ({ era }) => this.newServer(era);
   }
 }

@@ -1,31 +1,26 @@
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
-  ClientRequestSchema,
-  ErrorCode,
   type JSONRPCMessage,
-  JSONRPCMessageSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+  ProtocolErrorCode,
+  specTypeSchemas,
+  type Transport,
+} from "@modelcontextprotocol/server";
 
 /** The SDK's own default: a line longer than this is refused, not buffered. */
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
 /** How much of each end of an over-long line is kept to find its id. */
 const EDGE_BYTES = 256;
 
-/** The schema of each request method the SDK knows, to tell bad params (-32602) from a bug (-32603). */
-const REQUEST_SCHEMAS = new Map(
-  ClientRequestSchema.options.map((schema) => [schema.shape.method.value as string, schema]),
-);
-
 /**
  * Newline-delimited JSON-RPC over stdin/stdout, like the SDK's StdioServerTransport, except for what
  * it does with bad input. The SDK's transport drops a line that is not JSON or not JSON-RPC without an
- * answer (the client waits forever), and closes itself for good on a line over its buffer limit (the
- * server then exits). Here every bad line gets the JSON-RPC error the spec asks for (-32700 parse
- * error, -32600 invalid request, -32602 invalid params where the SDK would answer -32603 internal
- * error) and the next line is served as usual; an over-long line is skipped up to its newline without
- * being buffered, and answered with the id found at either end of it, so the client is not left waiting.
+ * answer (a client that sent a request with an id waits forever), and closes itself for good on a line
+ * over its buffer limit (the server then exits). Here every bad line gets the JSON-RPC error the spec
+ * asks for (-32700 parse error, -32600 invalid request) and the next line is served as usual; an
+ * over-long line is skipped up to its newline without being buffered, and answered with the id found
+ * at either end of it, so the client is not left waiting. Invalid params of a known method are the
+ * SDK's to answer (-32602), as it does.
  */
 export class StdioLineTransport implements Transport {
   private chunks: Buffer[] = [];
@@ -106,33 +101,19 @@ export class StdioLineTransport implements Transport {
     try {
       value = JSON.parse(line);
     } catch {
-      this.replyError(null, ErrorCode.ParseError, "Parse error: the line is not valid JSON");
+      this.replyError(null, ProtocolErrorCode.ParseError, "Parse error: the line is not valid JSON");
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (!parsed.success) {
+    const checked = specTypeSchemas.JSONRPCMessage["~standard"].validate(value);
+    if (checked instanceof Promise || checked.issues) {
       this.replyError(
         requestId(value),
-        ErrorCode.InvalidRequest,
+        ProtocolErrorCode.InvalidRequest,
         'Invalid Request: not a JSON-RPC 2.0 message ({"jsonrpc":"2.0", "method", optional "id" and "params"})',
       );
       return;
     }
-    const message = parsed.data;
-    if ("method" in message && "id" in message) {
-      const schema = REQUEST_SCHEMAS.get(message.method);
-      const checked = schema?.safeParse(message);
-      if (checked && !checked.success) {
-        const where = [...new Set(checked.error.issues.map((issue) => issue.path.join(".")))].slice(0, 5);
-        this.replyError(
-          message.id,
-          ErrorCode.InvalidParams,
-          `Invalid params for ${message.method} (at ${where.join(", ")})`,
-        );
-        return;
-      }
-    }
-    this.onmessage?.(message);
+    this.onmessage?.(value as JSONRPCMessage);
   }
 
   private refuseOversized(head: Buffer, tail: Buffer): void {
@@ -140,7 +121,7 @@ export class StdioLineTransport implements Transport {
     this.discardedTail = Buffer.alloc(0);
     this.replyError(
       oversizedRequestId(head.toString("utf8"), tail.toString("utf8")),
-      ErrorCode.InvalidRequest,
+      ProtocolErrorCode.InvalidRequest,
       `Invalid Request: message larger than ${this.maxLineBytes} bytes`,
     );
   }

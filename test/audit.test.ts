@@ -186,8 +186,17 @@ describe("the audit log of the DSM flow", () => {
       { tool: "update_submission_status", act: "write", decrypted: false, outcome: "done", code: undefined },
       { tool: "send_request", act: "write", decrypted: false, outcome: "failed", code: "DSM_NOT_FOUND" },
     ]);
-    for (const record of found)
-      expect(record).toMatchObject({ user: AGENT.sub, client: "stdio", confirmation: "not_asked" });
+    for (const record of found) expect(record).toMatchObject({ user: AGENT.sub, client: "stdio" });
+    // This client declares no form elicitation: under RAYTIO_CONFIRM=auto the acts that would ask went
+    // ahead, and the record says the person could not be asked.
+    expect(found.map((record) => record.confirmation)).toEqual([
+      "not_asked",
+      "not_asked",
+      "unavailable",
+      "not_asked",
+      "unavailable",
+      "not_asked",
+    ]);
     const [application, form, send, open, review] = found;
     expect(application?.result).toMatchObject({ "data.access_application_id": applicationId });
     expect(form?.targets).toEqual({ access_application_id: applicationId });

@@ -367,7 +367,7 @@ describe("the README's commands, in a fresh clone", () => {
       expect(tarball).toBe(`raytio-mcp-server-${VERSION}.tgz`);
       const listed = execFileSync("tar", ["-tzf", path.join(packed, tarball ?? "")]).toString();
       expect(listed).toContain("package/dist/index.js");
-      expect(listed).toContain("package/dist/handshake.json");
+      expect(listed).toContain("package/dist/tool-catalogue.json");
     },
     STEP_TIMEOUT_MS,
   );

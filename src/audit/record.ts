@@ -6,9 +6,10 @@
  */
 
 /**
- * Whether a person confirmed the act. Only `not_asked` exists today; the confirmation step (issue 24)
- * reports the others through AuditCall.confirmed, and a declined or cancelled act is recorded as
- * `declined`.
+ * What became of the question a person is asked before an act that reaches someone else: they
+ * accepted, declined or cancelled it; it was not asked (the tool asks nothing for this call, or
+ * RAYTIO_CONFIRM=never); or the client could not show it. The confirmation step reports it through
+ * AuditCall.confirmed; an act the person declined or cancelled is recorded with outcome `declined`.
  */
 export const CONFIRMATIONS = ["accepted", "declined", "cancelled", "not_asked", "unavailable"] as const;
 export type Confirmation = (typeof CONFIRMATIONS)[number];

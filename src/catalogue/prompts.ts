@@ -1,4 +1,4 @@
-import type { McpServer, RegisteredPrompt } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredPrompt } from "@modelcontextprotocol/server";
 import { z } from "zod";
 
 /**
@@ -35,11 +35,11 @@ export const PROMPTS: readonly PromptDefinition[] = [
         {
           title: this.title,
           description: this.description,
-          argsSchema: {
+          argsSchema: z.object({
             recipient_email: z.string().describe("Email address of the person to ask"),
             purpose: z.string().optional().describe("Why the data is needed, shown to the person"),
             data: z.string().optional().describe("What to collect, e.g. 'passport and address'"),
-          },
+          }),
         },
         ({ recipient_email, purpose, data }) =>
           userText(
@@ -72,10 +72,10 @@ export const PROMPTS: readonly PromptDefinition[] = [
         {
           title: this.title,
           description: this.description,
-          argsSchema: {
+          argsSchema: z.object({
             assignee_party_id: z.string().optional().describe("Only items assigned to this party"),
             tag: z.string().optional().describe("Only items with this tag"),
-          },
+          }),
         },
         ({ assignee_party_id, tag }) => {
           const filters = [

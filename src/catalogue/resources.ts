@@ -2,7 +2,7 @@ import {
   type McpServer,
   type RegisteredResourceTemplate,
   ResourceTemplate,
-} from "@modelcontextprotocol/sdk/server/mcp.js";
+} from "@modelcontextprotocol/server";
 import { RaytioError } from "../errors.js";
 import { getSystemSchema, listSystemSchemas } from "../schemas/loader.js";
 

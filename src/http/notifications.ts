@@ -1,10 +1,11 @@
-import type { LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import type { LoggingLevel } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { requireRequest } from "../dsm/lookups.js";
 import { sleep } from "../dsm/poll.js";
 import { requestStatus } from "../dsm/status.js";
 import { isRaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { isLevelShown, LOGGING_LEVELS as LEVELS } from "../logging-levels.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import { withoutHiddenMentions } from "../tools/core/mentions.js";
 import type { StateStore } from "./store.js";
@@ -14,23 +15,9 @@ import type { StateStore } from "./store.js";
  * channel with its session id; every replica hears it and only the one holding that session (and its
  * open GET stream) delivers it. Nothing is ever broadcast to every session.
  */
+export { isLevelShown };
+
 export const EVENTS_CHANNEL = "mcp:events";
-
-const LEVELS: readonly LoggingLevel[] = [
-  "debug",
-  "info",
-  "notice",
-  "warning",
-  "error",
-  "critical",
-  "alert",
-  "emergency",
-];
-
-export function isLevelShown(level: LoggingLevel, threshold: LoggingLevel | undefined): boolean {
-  if (!threshold) return true;
-  return LEVELS.indexOf(level) >= LEVELS.indexOf(threshold);
-}
 
 export const sessionEventSchema = z.discriminatedUnion("type", [
   z.object({

@@ -696,7 +696,7 @@ describe("Host and Origin", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBe(APP_ORIGIN);
     expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, POST, DELETE, OPTIONS");
     expect(preflight.headers.get("access-control-allow-headers")).toBe(
-      "Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID",
+      "Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID",
     );
     expect(preflight.headers.get("vary")).toBe("Origin");
     const challenged = await mcp(INITIALIZE, { Origin: APP_ORIGIN });

@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { toNodeHandler } from "@modelcontextprotocol/node";
+import {
+  type AuthInfo,
+  createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
+  type McpHttpHandler,
+} from "@modelcontextprotocol/server";
 import { openAuditLog } from "../audit/log.js";
 import type { ConfigSourceValues } from "../config.js";
 import type { Credentials } from "../credentials.js";
@@ -11,9 +18,10 @@ import { createLogger, errorFields, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
 import { noteRequester } from "../request-context.js";
+import type { RaytioSurface } from "../server.js";
 import { handleShutdown } from "../shutdown.js";
 import { setTelemetry } from "../telemetry.js";
-import { TOOLS } from "../tools/registry.js";
+import { loadCatalogue } from "../tools/catalogue.js";
 import { PACKAGE_NAME, VERSION } from "../version.js";
 import { withAccessLog } from "./access-log.js";
 import { clientAddress } from "./client-address.js";
@@ -35,7 +43,8 @@ import {
   type SignedInPerson,
 } from "./oauth/endpoints.js";
 import { MetadataFetcher } from "./oauth/metadata-fetch.js";
-import { OAuthService } from "./oauth/service.js";
+import { type AccessGrant, OAuthService } from "./oauth/service.js";
+import { type Principal, PrincipalCache } from "./principals.js";
 import {
   BodyTooLargeError,
   jsonNestingExceeds,
@@ -43,7 +52,8 @@ import {
   readBody,
   sendJsonRpcError,
 } from "./respond.js";
-import { authInfoOf, type InitializeParams, type LocalSession, SessionManager } from "./sessions.js";
+import { authInfoOf, type LocalSession, SessionManager } from "./sessions.js";
+import { sharedSecret } from "./shared-secret.js";
 import { describeRedisError, openStore, type StateStore } from "./store.js";
 
 /**
@@ -162,56 +172,61 @@ function raytioSignIn(loaded: LoadedHttpConfig) {
   };
 }
 
-/** Converts the SDK transport's web Response into the node response, streaming SSE as it comes. */
-async function pipeResponse(
-  res: ServerResponse,
-  response: Response,
-  extraHeaders: Record<string, string>,
-): Promise<void> {
-  const headers: Record<string, string> = { ...extraHeaders };
-  response.headers.forEach((value, key) => {
-    headers[key] = value;
+/** A response with the CORS headers a browser-based client needs to read it. */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  if (Object.keys(headers).length === 0) return response;
+  const merged = new Headers(response.headers);
+  for (const [name, value] of Object.entries(headers)) merged.set(name, value);
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: merged,
   });
-  res.writeHead(response.status, headers);
-  if (!response.body) {
-    res.end();
-    return;
-  }
-  res.flushHeaders();
-  const reader = response.body.getReader();
-  res.on("close", () => {
-    void reader.cancel().catch(() => undefined);
-  });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      res.write(value);
-    }
-  } catch {
-    // The client went away mid-stream; the reader's cancel already told the transport.
-  }
-  res.end();
 }
 
-function webRequest(req: IncomingMessage, url: URL): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.set(name, value);
-  }
-  return new Request(url, { method: req.method ?? "GET", headers });
+function jsonRpcErrorResponse(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string>,
+) {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
 }
 
+/**
+ * The MCP endpoint: the bearer token says who calls, then the request goes to the era it speaks.
+ * - 2026-07-28 (the request carries its protocol version in `_meta`): stateless, served by the SDK's
+ *   handler from the caller's principal, on any replica, with no session.
+ * - 2025 era: a session opened by `initialize` and named by `Mcp-Session-Id` (src/http/sessions.ts).
+ */
 class McpEndpoint {
+  readonly #modern: McpHttpHandler;
+  /** The surface each 2026-07-28 request is served from, found by the factory from its auth info. */
+  readonly #surfaces = new WeakMap<AuthInfo, RaytioSurface>();
+
   constructor(
     private readonly oauth: OAuthService,
     private readonly endpoints: Endpoints,
     private readonly sessions: SessionManager,
-    private readonly endpointUrl: URL,
+    private readonly principals: PrincipalCache,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#modern = createMcpHandler(
+      ({ authInfo }) => {
+        const surface = authInfo ? this.#surfaces.get(authInfo) : undefined;
+        if (!surface) throw new Error("A 2026-07-28 request reached the handler without a signed-in person.");
+        return surface.newServer("modern");
+      },
+      {
+        legacy: "reject",
+        maxRequestBodySize: MAX_MCP_BODY_BYTES,
+        onerror: (error) => this.logger.debug("MCP request refused", { error: error.name }),
+      },
+    );
+  }
 
   #unauthorized(context: RequestContext, invalid: boolean): void {
     const challenge = [
@@ -270,20 +285,51 @@ class McpEndpoint {
           cors,
         );
     }
+    const authInfo = authInfoOf(token, grant);
+    const serve = toNodeHandler({
+      fetch: async (request) => withHeaders(await this.#route(request, body, token, grant, authInfo), cors),
+    });
+    await serve(Object.assign(req, { auth: authInfo }), res, body);
+  }
 
-    const sessionId = req.headers["mcp-session-id"];
+  async #route(
+    request: Request,
+    body: unknown,
+    token: string,
+    grant: AccessGrant,
+    authInfo: AuthInfo,
+  ): Promise<Response> {
+    const principal = () => this.principals.get(grant, () => this.oauth.grantSecrets(token));
+    if (!(await isLegacyRequest(request, body, { maxRequestBodySize: MAX_MCP_BODY_BYTES }))) {
+      const person = await principal();
+      if (!person) return jsonRpcErrorResponse(401, -32001, "Unauthorized: sign in again.", {});
+      this.#surfaces.set(authInfo, person.surface);
+      return this.#modern.fetch(request, { authInfo, parsedBody: body });
+    }
+    return this.#legacy(request, body, grant, authInfo, principal);
+  }
+
+  async #legacy(
+    request: Request,
+    body: unknown,
+    grant: AccessGrant,
+    authInfo: AuthInfo,
+    principal: () => Promise<Principal | undefined>,
+  ): Promise<Response> {
+    const method = request.method;
+    const sessionId = request.headers.get("mcp-session-id");
     let session: LocalSession | undefined;
-    if (typeof sessionId !== "string" || sessionId === "") {
+    if (!sessionId) {
       // Only an initialize may open a session, so no other request can make the server build state.
       if (method !== "POST" || !isInitializeRequest(body)) {
-        return sendJsonRpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required", cors);
+        return jsonRpcErrorResponse(400, -32000, "Bad Request: Mcp-Session-Id header is required", {});
       }
-      const secrets = await this.oauth.grantSecrets(token);
-      if (!secrets) return this.#unauthorized(context, true);
-      const params = body.params as unknown as InitializeParams;
-      session = await this.sessions.create(grant, secrets, {
+      const person = await principal();
+      if (!person) return jsonRpcErrorResponse(401, -32001, "Unauthorized: sign in again.", {});
+      const params = body.params;
+      session = await this.sessions.create(grant, person, {
         protocolVersion: params.protocolVersion,
-        capabilities: params.capabilities ?? {},
+        capabilities: (params.capabilities ?? {}) as Record<string, unknown>,
         clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
       });
       this.logger.info("Opened an MCP session", {
@@ -295,7 +341,7 @@ class McpEndpoint {
       const record = await this.sessions.record(sessionId);
       if (!record) {
         await this.sessions.forget(sessionId);
-        return sendJsonRpcError(res, 404, -32001, "Session not found", cors);
+        return jsonRpcErrorResponse(404, -32001, "Session not found", {});
       }
       // A session belongs to the client and the person that opened it; a valid token is not enough.
       if (record.clientId !== grant.clientId || record.sub !== grant.sub) {
@@ -303,31 +349,73 @@ class McpEndpoint {
           session: sessionId,
           client: grant.clientId,
         });
-        return sendJsonRpcError(res, 403, -32003, "Forbidden: this session belongs to another client", cors);
+        return jsonRpcErrorResponse(403, -32003, "Forbidden: this session belongs to another client", {});
       }
-      session = await this.sessions.resume(record, () => this.oauth.grantSecrets(token));
+      session = await this.sessions.resume(record, principal);
       if (!session)
-        return sendJsonRpcError(res, 503, -32000, "The session could not be resumed; open a new one", cors);
+        return jsonRpcErrorResponse(503, -32000, "The session could not be resumed; open a new one", {});
     }
 
-    session.active += 1;
+    const live = session;
+    live.active += 1;
     try {
-      await this.sessions.touch(session);
-      const response = await session.transport.handleRequest(webRequest(req, this.endpointUrl), {
-        parsedBody: body,
-        authInfo: authInfoOf(token, grant),
-      });
+      await this.sessions.touch(live);
+      const response = await live.transport.handleRequest(request, { parsedBody: body, authInfo });
       if (method === "DELETE" && response.status === 200) {
         // Gone everywhere before the client hears so: its next request to any replica gets 404.
-        await this.sessions.terminate(session.record.id);
-        this.logger.info("Closed an MCP session at the client's request", { session: session.record.id });
+        await this.sessions.terminate(live.record.id);
+        this.logger.info("Closed an MCP session at the client's request", { session: live.record.id });
       }
-      await pipeResponse(res, response, cors);
-    } finally {
-      session.active -= 1;
-      session.lastSeen = Date.now();
+      return onBodyDone(response, () => {
+        live.active -= 1;
+        live.lastSeen = Date.now();
+      });
+    } catch (error) {
+      live.active -= 1;
+      throw error;
     }
   }
+}
+
+/**
+ * The response, calling `done` once its body has been sent or abandoned: a session with a stream
+ * still open is in use, whatever the clock says.
+ */
+function onBodyDone(response: Response, done: () => void): Response {
+  if (!response.body) {
+    done();
+    return response;
+  }
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: ended, value } = await reader.read();
+        if (ended) {
+          finish();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        finish();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 export async function startHttpServer(
@@ -415,14 +503,23 @@ export async function startHttpServer(
     pageOrigins: [gates.origin, ...loopbackAliases(http, port).map((alias) => `http://${alias}`)],
     signIn: dependencies.signIn ?? raytioSignIn(loaded),
   });
+  const catalogue = await loadCatalogue();
+  const requestStateKey = await sharedSecret(store, "request-state");
+  const principals = new PrincipalCache({
+    config,
+    catalogue,
+    requestStateKey,
+    audit: audit.log,
+    idleSeconds: http.sessionIdleSeconds,
+  });
   const sessions = new SessionManager({
     store,
     config,
-    tools: TOOLS,
+    catalogue,
+    requestStateKey,
     logger,
     idleSeconds: http.sessionIdleSeconds,
     endpoint: endpointUrl.href,
-    audit: audit.log,
     maxSessionsPerPerson: http.maxSessionsPerPerson,
     maxTasksPerPerson: http.maxTasksPerPerson,
   });
@@ -438,7 +535,7 @@ export async function startHttpServer(
   }
   const drain = new Drain();
   const readiness = new ReadinessCheck({ store, config, logger, draining: () => drain.draining });
-  const mcp = new McpEndpoint(oauth, endpoints, sessions, endpointUrl, logger);
+  const mcp = new McpEndpoint(oauth, endpoints, sessions, principals, logger);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", gates.origin);
@@ -457,7 +554,7 @@ export async function startHttpServer(
           ...cors,
           "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
           "Access-Control-Allow-Headers":
-            "Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID",
+            "Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID",
           "Access-Control-Max-Age": "600",
         })
         .end();
@@ -522,6 +619,7 @@ export async function startHttpServer(
     metricsUrl: metrics?.url,
     async close() {
       await sessions.close();
+      principals.close();
       await closeAll();
     },
     async shutdown() {
@@ -540,6 +638,7 @@ export async function startHttpServer(
       // Task leases are released here, so another replica takes each task over at once; closing the
       // sessions also ends their streams, which clients reopen on another replica.
       await sessions.close();
+      principals.close();
       await drain.allClosed(1_000);
       await closeAll();
       logger.info("Drained and closed");

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
+import { catalogueTool } from "../tools/catalogue.js";
 import { TOOLS } from "../tools/registry.js";
 import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
+import { type Principal, PrincipalCache } from "./principals.js";
 import { SessionManager } from "./sessions.js";
 import { MemoryStore } from "./store.js";
 
@@ -42,16 +44,35 @@ const secrets: GrantSecrets = {
   encryptionPassword: undefined,
 };
 
+const catalogue = TOOLS.map(catalogueTool);
+const requestStateKey = new Uint8Array(32).fill(7);
+
+/** The person as a replica knows them from their grant: built as the HTTP server builds them. */
+const principals: PrincipalCache[] = [];
+async function principalOf(): Promise<Principal> {
+  const cache = new PrincipalCache({
+    config,
+    catalogue,
+    requestStateKey,
+    audit: { destination: "off", append: async () => undefined },
+    idleSeconds: 60,
+  });
+  principals.push(cache);
+  const principal = await cache.get(grant, async () => secrets);
+  if (!principal) throw new Error("the grant's principal could not be built");
+  return principal;
+}
+
 const managers: SessionManager[] = [];
 function manager(store: MemoryStore, now: () => number = Date.now): SessionManager {
   const created = new SessionManager({
     store,
     config,
-    tools: TOOLS,
+    catalogue,
     logger: createLogger({ level: "silent" }),
     idleSeconds: 60,
     endpoint: "http://127.0.0.1:1/mcp",
-    audit: { destination: "off", append: async () => undefined },
+    requestStateKey,
     now,
   });
   managers.push(created);
@@ -60,6 +81,7 @@ function manager(store: MemoryStore, now: () => number = Date.now): SessionManag
 
 afterEach(async () => {
   await Promise.all(managers.splice(0).map((each) => each.close()));
+  for (const cache of principals.splice(0)) cache.close();
 });
 
 describe("SessionManager", () => {
@@ -72,15 +94,16 @@ describe("SessionManager", () => {
       capabilities: { sampling: {}, elicitation: {} },
       clientInfo: { name: "Claude Code", version: "2.1.0" },
     };
-    const opened = await first.create(grant, secrets, initialize);
+    const opened = await first.create(grant, await principalOf(), initialize);
     const record = await first.record(opened.record.id);
     expect(record).toBeDefined();
     if (!record) return;
     record.logLevel = "warning";
 
-    const resumed = await second.resume(record, async () => secrets);
+    // Another replica builds its own principal for the same grant, from the same secrets.
+    const resumed = await second.resume(record, principalOf);
     expect(resumed).toBeDefined();
-    const server = resumed?.app.server.server;
+    const server = resumed?.server.server;
     expect(server?.getClientCapabilities()).toMatchObject({ sampling: {}, elicitation: {} });
     expect(server?.getClientVersion()).toEqual(initialize.clientInfo);
     expect(resumed?.record.logLevel).toBe("warning");
@@ -91,12 +114,13 @@ describe("SessionManager", () => {
     const clock = { now: Date.now() };
     const store = new MemoryStore(() => clock.now);
     const sessions = manager(store, () => clock.now);
-    const idle = await sessions.create(grant, secrets, {
+    const person = await principalOf();
+    const idle = await sessions.create(grant, person, {
       protocolVersion: "2025-06-18",
       capabilities: {},
       clientInfo: {},
     });
-    const streaming = await sessions.create(grant, secrets, {
+    const streaming = await sessions.create(grant, person, {
       protocolVersion: "2025-06-18",
       capabilities: {},
       clientInfo: {},

@@ -1,21 +1,22 @@
 import { createHash } from "node:crypto";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { type LoggingLevel, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type AuthInfo,
+  type LoggingLevel,
+  type McpServer,
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { accountRoles } from "../account/roles.js";
-import type { AuditLog } from "../audit/record.js";
 import type { Config } from "../config.js";
-import type { Credentials } from "../credentials.js";
-import { DsmServices } from "../dsm/services.js";
-import { createLogger, type Logger } from "../logger.js";
-import { RaytioApiClient } from "../raytio/api-client.js";
-import { RaytioAuth } from "../raytio/auth.js";
-import { createRaytioMcpServer, type RaytioMcpServer } from "../server.js";
+import { LegacyTaskCalls } from "../legacy-task-transport.js";
+import type { Logger } from "../logger.js";
+import { LOGGING_LEVELS } from "../logging-levels.js";
+import type { RaytioApiClient } from "../raytio/api-client.js";
+import { loadToolRuntime, RaytioSurface } from "../server.js";
+import { sendTaskStatus } from "../tasks/legacy.js";
+import { TaskService } from "../tasks/service.js";
 import { telemetry } from "../telemetry.js";
-import { toolsForDomains } from "../tools/core/domains.js";
-import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/core/filters.js";
-import { resolveDomainsInTime } from "../tools/core/resolve-domains.js";
+import type { ToolCatalogue } from "../tools/catalogue.js";
+import { cannotConfirmWarning } from "../tools/core/confirmation.js";
 import type { AnyTool } from "../tools/core/tool.js";
 import {
   EVENTS_CHANNEL,
@@ -26,17 +27,18 @@ import {
   watchDsmRequest,
 } from "./notifications.js";
 import { newId } from "./oauth/secrets.js";
-import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
+import type { AccessGrant } from "./oauth/service.js";
+import { type Principal, principalOf } from "./principals.js";
 import type { StateStore } from "./store.js";
 
 /**
- * MCP sessions: one McpServer and transport per `mcp-session-id`, built for the person whose token
- * opened it (their Cognito tokens, their roles' domains, their encryption password in their own
- * keyring). The store's record is the authority, so any replica can serve any session; a replica that
- * has not seen a session rebuilds it from the record, replaying the client's real initialize
- * parameters and log level so nothing the client declared is lost. Idle sessions are closed.
+ * MCP sessions of 2025-era clients (2026-07-28 requests have none: see src/http/principals.ts): one
+ * McpServer and transport per `mcp-session-id`, built for the person whose token opened it, over that
+ * person's principal (their Raytio session, their roles' domains, their keyring). The store's record is
+ * the authority, so any replica can serve any session; a replica that has not seen a session rebuilds
+ * it from the record, replaying the client's real initialize parameters and log level so nothing the
+ * client declared is lost. Idle sessions are closed.
  */
-const LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] as const;
 
 const sessionRecordSchema = z.object({
   id: z.string(),
@@ -48,7 +50,7 @@ const sessionRecordSchema = z.object({
     capabilities: z.record(z.string(), z.unknown()),
     clientInfo: z.record(z.string(), z.unknown()),
   }),
-  logLevel: z.enum(LEVELS).optional(),
+  logLevel: z.enum(LOGGING_LEVELS as [LoggingLevel, ...LoggingLevel[]]).optional(),
   createdAt: z.number(),
 });
 export type SessionRecord = z.infer<typeof sessionRecordSchema>;
@@ -64,13 +66,13 @@ const MEMBERSHIP_MS = 7 * 24 * 3600 * 1000;
 export interface SessionManagerOptions {
   store: StateStore;
   config: Config;
-  tools: readonly AnyTool[];
+  catalogue: ToolCatalogue;
+  /** Seals confirmation state (one replica's shim serves a whole round, but a key is needed all the same). */
+  requestStateKey: Uint8Array;
   logger: Logger;
   idleSeconds: number;
   /** The MCP endpoint URL, used for the synthetic requests that rebuild a session. */
   endpoint: string;
-  /** The process's audit log; every session's records name its person (sub) and OAuth client. */
-  audit: AuditLog;
   /** Open sessions one person may have; opening one more closes their oldest (0: no cap). */
   maxSessionsPerPerson?: number;
   /** Unfinished MCP tasks one person may have (0: no cap). */
@@ -86,9 +88,9 @@ export class LocalSession {
 
   constructor(
     readonly record: SessionRecord,
-    readonly app: RaytioMcpServer,
+    readonly surface: RaytioSurface,
+    readonly server: McpServer,
     readonly transport: WebStandardStreamableHTTPServerTransport,
-    readonly services: { config: Config; logger: Logger; api: RaytioApiClient },
     now: number,
   ) {
     this.lastSeen = now;
@@ -97,7 +99,7 @@ export class LocalSession {
   /** Sends a logging message to this session's client, if its level is at or above the one it asked for. */
   async notify(level: LoggingLevel, logger: string, data: unknown): Promise<void> {
     if (this.#closed || !isLevelShown(level, this.record.logLevel)) return;
-    await this.app.server.server
+    await this.server.server
       .notification({ method: "notifications/message", params: { level, logger, data } })
       .catch(() => undefined);
   }
@@ -105,9 +107,7 @@ export class LocalSession {
   /** Sends notifications/tasks/status for one of this session's tasks. */
   async notifyTask(task: Record<string, unknown>): Promise<void> {
     if (this.#closed) return;
-    await this.app.server.server
-      .notification({ method: "notifications/tasks/status", params: task as never })
-      .catch(() => undefined);
+    await sendTaskStatus(this.server, task).catch(() => undefined);
   }
 
   watch(start: (signal: AbortSignal) => Promise<void>): void {
@@ -121,9 +121,9 @@ export class LocalSession {
     if (this.#closed) return;
     this.#closed = true;
     // First, while the task service still knows which tasks it watches: their leases are given up.
-    await this.app.tasks?.close();
+    await this.surface.tasks?.close();
     for (const controller of this.#watches) controller.abort();
-    await this.app.server.close().catch(() => undefined);
+    await this.server.close().catch(() => undefined);
   }
 }
 
@@ -134,6 +134,7 @@ export class SessionManager {
   readonly #adopting = new Map<string, Promise<LocalSession>>();
   readonly #sweeper: NodeJS.Timeout;
   readonly #now: () => number;
+  #warnedConfirm = false;
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
@@ -175,7 +176,7 @@ export class SessionManager {
   /** A new session for an initialize request; the record is written before the client hears its id. */
   async create(
     grant: AccessGrant,
-    secrets: GrantSecrets,
+    principal: Principal,
     initialize: InitializeParams,
   ): Promise<LocalSession> {
     const record: SessionRecord = {
@@ -187,6 +188,12 @@ export class SessionManager {
       createdAt: this.#now(),
     };
     await this.#makeRoomFor(grant.sub);
+    const warning = cannotConfirmWarning(this.#options.config.confirm, initialize.capabilities);
+    if (warning && !this.#warnedConfirm) {
+      // Once per process: the setting is the operator's, the same for every client.
+      this.#warnedConfirm = true;
+      this.#options.logger.warn(warning, { client: grant.clientId });
+    }
     await this.#options.store.set(sessionKey(record.id), JSON.stringify(record), this.#options.idleSeconds);
     if (this.#options.maxSessionsPerPerson) {
       await this.#options.store.addMember(
@@ -195,7 +202,7 @@ export class SessionManager {
         record.createdAt + MEMBERSHIP_MS,
       );
     }
-    const session = await this.#build(record, secrets);
+    const session = await this.#build(record, principal);
     this.#local.set(record.id, session);
     return session;
   }
@@ -234,16 +241,16 @@ export class SessionManager {
    */
   async resume(
     record: SessionRecord,
-    secrets: () => Promise<GrantSecrets | undefined>,
+    principal: () => Promise<Principal | undefined>,
   ): Promise<LocalSession | undefined> {
     const local = this.#local.get(record.id);
     if (local) return local;
     let adopting = this.#adopting.get(record.id);
     if (!adopting) {
       adopting = (async () => {
-        const unsealed = await secrets();
-        if (!unsealed) throw new Error("grant secrets unavailable");
-        const session = await this.#build(record, unsealed);
+        const person = await principal();
+        if (!person) throw new Error("grant secrets unavailable");
+        const session = await this.#build(record, person);
         await this.#replayInitialize(session);
         this.#local.set(record.id, session);
         this.#options.logger.info("Resumed an MCP session created elsewhere", { session: record.id });
@@ -306,54 +313,45 @@ export class SessionManager {
     await Promise.all([...this.#local.keys()].map((id) => this.#evict(id)));
   }
 
-  async #build(record: SessionRecord, secrets: GrantSecrets): Promise<LocalSession> {
-    const config = this.#options.config;
-    const credentials: Credentials = {
-      username: secrets.email,
-      // Never kept: when the refresh token is refused, only the person can sign in again.
-      password: undefined,
-      encryptionPassword: secrets.encryptionPassword,
-      customerId: undefined,
-    };
-    // Each session has its own logger so the secrets it must scrub leave memory with the session.
-    const logger = createLogger({
-      level: config.logLevel,
-      format: config.logFormat,
-      secrets: secrets.encryptionPassword ? [secrets.encryptionPassword] : [],
-    });
-    const auth = new RaytioAuth(config, credentials, logger, { session: secrets.cognito });
-    const api = RaytioApiClient.fromConfig(config, auth, logger);
-    const dsm = new DsmServices({
-      config,
-      credentials,
-      logger,
-      missingPasswordHint:
-        "You signed in without your encryption password: reconnect your MCP client and enter it on the sign-in page.",
-    });
-
-    let session: LocalSession | undefined;
-    const tools = this.#options.tools.map((tool) => this.#withEvents(tool, api, () => session));
+  async #build(record: SessionRecord, principal: Principal): Promise<LocalSession> {
+    const { services } = principal;
+    const { config, logger, api } = services;
     const store = this.#options.store;
-    // A task belongs to the person and the client they signed in with, not to one session: the same
-    // person reconnecting with the same client finds their tasks; anyone else is told they do not exist.
-    const audit = { log: this.#options.audit, actor: () => ({ user: record.sub, client: record.clientId }) };
-    const app = createRaytioMcpServer(tools, () => ({ config, logger, api, tokens: auth, dsm, audit }), {
-      kv: store,
-      owner: JSON.stringify([record.clientId, record.sub]),
-      sessionId: record.id,
-      notify: (task, sessionId) =>
-        publishEvent(store, { type: "task", sessionId: sessionId ?? record.id, task: { ...task } }),
-      run: (start) => {
-        // The session exists by the time a tool runs; a watch outlives neither it nor this replica.
-        if (session) session.watch(start);
-      },
-      ...(this.#options.maxTasksPerPerson
-        ? { limit: { person: record.sub, max: this.#options.maxTasksPerPerson } }
-        : {}),
+    let session: LocalSession | undefined;
+    const surface = new RaytioSurface({
+      catalogue: this.#options.catalogue,
+      services: () => services,
+      wrapTool: (tool) => this.#withEvents(tool, api, () => session),
+      requestStateKey: this.#options.requestStateKey,
+      principal: principalOf(principal.grant),
+      // A task belongs to the person and the client they signed in with, not to one session: the same
+      // person reconnecting with the same client finds their tasks; anyone else is told they do not exist.
+      tasks: (self) =>
+        new TaskService({
+          hosting: {
+            kv: store,
+            owner: JSON.stringify([record.clientId, record.sub]),
+            sessionId: record.id,
+            notify: (task, sessionId) =>
+              publishEvent(store, { type: "task", sessionId: sessionId ?? record.id, task: { ...task } }),
+            run: (start) => {
+              // The session exists by the time a tool runs; a watch outlives neither it nor this replica.
+              if (session) session.watch(start);
+            },
+            ...(this.#options.maxTasksPerPerson
+              ? { limit: { person: record.sub, max: this.#options.maxTasksPerPerson } }
+              : {}),
+          },
+          tool: (name) => self.definition(name),
+          context: (signal) => self.contextFor(signal),
+          runtime: loadToolRuntime,
+          pollIntervalMs: () => config.pollIntervalSeconds * 1000,
+          logger: () => logger,
+        }),
     });
-    // Declared here, before connecting: without the capability the SDK silently drops every logging message.
-    app.server.server.registerCapabilities({ logging: {} });
-    app.server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    const exposed = principal.expose(surface);
+    const server = surface.newServer("legacy");
+    server.server.setRequestHandler("logging/setLevel", async (request) => {
       const level = request.params.level;
       record.logLevel = level;
       await this.#options.store
@@ -362,28 +360,18 @@ export class SessionManager {
         .catch(() => undefined);
       return {};
     });
-
-    const resolution = await resolveDomainsInTime(config, () => accountRoles(api), logger);
-    const filters = filtersFromSurface(config.surface);
-    const exposed = applyToolFilters(toolsForDomains(tools, resolution.domains), filters);
-    app.expose(exposed, (tool) =>
-      whyNotExposed(tool, resolution.domains, filters, resolution.source !== "static"),
-    );
-    logger.info(
-      `Session tool domains: ${resolution.domains.join(", ")} (${resolution.source}); ${exposed.length} tools`,
-      {
-        session: record.id,
-        user: record.sub,
-      },
-    );
+    logger.info(`Session tool domains: ${principal.resolution.domains.join(", ")}; ${exposed} tools`, {
+      session: record.id,
+      user: record.sub,
+    });
 
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => record.id,
       // Host and Origin are checked for every route before a request gets here (server.ts).
       enableDnsRebindingProtection: false,
     });
-    await app.server.connect(transport);
-    session = new LocalSession(record, app, transport, { config, logger, api }, this.#now());
+    await server.connect(new LegacyTaskCalls(transport));
+    session = new LocalSession(record, surface, server, transport, this.#now());
     return session;
   }
 

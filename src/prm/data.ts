@@ -301,16 +301,22 @@ export class PrmData {
    * Ends a relationship on `end` (keeping its history). Ending one already ended on that day changes
    * nothing; one ended on another day is refused, since its dates would be rewritten.
    */
-  async endRelationship(id: string, end: string): Promise<{ relationship: Relationship; changed: boolean }> {
-    const byId = query().select(columnsOf(relationshipRowSchema)).eq("id", id);
+  /** One relationship record. */
+  async relationship(id: string): Promise<Relationship> {
     const current = await this.api
       .get(tablePath(TABLES.relationship), {
-        query: byId,
+        query: query().select(columnsOf(relationshipRowSchema)).eq("id", id),
         single: true,
         schema: relationshipRowSchema,
         signal: this.signal,
       })
       .catch(notFoundAs(() => relationshipNotFound(id)));
+    return current.data;
+  }
+
+  async endRelationship(id: string, end: string): Promise<{ relationship: Relationship; changed: boolean }> {
+    const byId = query().select(columnsOf(relationshipRowSchema)).eq("id", id);
+    const current = { data: await this.relationship(id) };
     const { start_date: start, end_date: ended } = current.data;
     if (ended !== null && !isOpen(ended)) {
       if (ended === end) return { relationship: current.data, changed: false };

@@ -1,22 +1,18 @@
 import { createHash, randomBytes } from "node:crypto";
-import type {
-  CreateTaskOptions,
-  TaskStore,
-} from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
-import type { CallToolResult, Result, Task, TaskMetadata } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, Task } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { sleep } from "../dsm/poll.js";
 import { isRaytioError, RaytioError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { telemetry } from "../telemetry.js";
-import { errorResult, executeTool } from "../tools/core/execute.js";
+import type { ToolRuntime } from "../tool-runtime.js";
 import type { AnyTool, TaskCheck, ToolContext } from "../tools/core/tool.js";
 import type { TaskKv } from "./kv.js";
 
 /**
- * MCP tasks (2025-11-25) for the tools that wait on a person. One TaskService serves one MCP server
- * instance (the stdio process, or one HTTP session) and implements the SDK's TaskStore for it, so the
- * SDK answers tasks/get, tasks/result, tasks/list and tasks/cancel from here.
+ * MCP tasks for the tools that wait on a person, whatever protocol carries them: the 2025-11-25 task
+ * methods (src/tasks/legacy.ts) are a thin layer over this. One TaskService serves one owner (the stdio
+ * process, or one person and client over HTTP).
  *
  * - A task belongs to an owner (the person and OAuth client over HTTP, the process over stdio); any
  *   other owner is told it does not exist, and tasks/list shows only the owner's tasks.
@@ -25,7 +21,7 @@ import type { TaskKv } from "./kv.js";
  *   dies the lease lapses, and the next replica asked about the task by its owner takes the watch over.
  * - Every status change is a compare-and-swap on the stored record, so a task reaches a terminal state
  *   once, whoever races for it; only the winner sends notifications/tasks/status.
- * - Nothing decrypted is stored: tasks/result of a completed task runs the tool again with its
+ * - Nothing decrypted is stored: the result of a completed task is the tool run again with its
  *   no-wait arguments, which is exactly what a blocking call returns once the wait is over.
  */
 
@@ -91,18 +87,34 @@ const unfinishedKey = (person: string) => `mcp:tasks-unfinished:${hashed(person)
 
 export interface TaskServiceOptions {
   hosting: TaskHosting;
-  tools: readonly AnyTool[];
+  /** The definition of a task-capable tool by name (tool modules may load on first use). */
+  tool(name: string): Promise<AnyTool | undefined>;
   /** The context a tool runs with, bound to a signal that ends the work. */
-  context(signal: AbortSignal): ToolContext;
+  context(signal: AbortSignal): Promise<ToolContext>;
+  /** The choke point, loaded with the tools. */
+  runtime(): Promise<Pick<ToolRuntime, "errorResult" | "executeTool">>;
   pollIntervalMs(): number;
   logger(): Logger;
-  /** Sends a notification on this server's own connection. */
-  send(task: Task): Promise<void>;
+  /** Sends notifications/tasks/status on this server's own connection (stdio). */
+  send?(task: Task): Promise<void>;
 }
 
-export class TaskService implements TaskStore {
+/** A request about a task this owner cannot see: missing, expired or someone else's. */
+export class TaskNotFoundError extends Error {
+  constructor(readonly taskId: string) {
+    super(`Task not found: ${taskId}`);
+  }
+}
+
+/** tasks/cancel of a task that has already finished. */
+export class TaskFinishedError extends Error {
+  constructor(readonly status: Task["status"]) {
+    super(`Cannot cancel task in terminal status: ${status}`);
+  }
+}
+
+export class TaskService {
   readonly #options: TaskServiceOptions;
-  readonly #tools: Map<string, AnyTool>;
   /** This instance's name on leases: unique per server instance, so a restarted replica is another holder. */
   readonly #holder = randomBytes(12).toString("hex");
   readonly #watching = new Map<string, AbortController>();
@@ -111,7 +123,6 @@ export class TaskService implements TaskStore {
 
   constructor(options: TaskServiceOptions) {
     this.#options = options;
-    this.#tools = new Map(options.tools.filter((tool) => tool.task).map((tool) => [tool.name, tool]));
   }
 
   get #kv(): TaskKv {
@@ -120,6 +131,11 @@ export class TaskService implements TaskStore {
 
   get #owner(): string {
     return this.#options.hosting.owner;
+  }
+
+  async #taskTool(name: string): Promise<AnyTool | undefined> {
+    const tool = await this.#options.tool(name);
+    return tool?.task ? tool : undefined;
   }
 
   #closing: Promise<void> | undefined;
@@ -169,18 +185,18 @@ export class TaskService implements TaskStore {
   /**
    * Starts a task for a task-augmented call: one check at once (so a request already answered, expired
    * or unknown settles before the client first polls, and the ttl can be capped by the request's own
-   * expiry), then a background watch.
+   * expiry), then a background watch. `input` has been validated against the tool's schema.
    */
   async start(
     tool: AnyTool,
     input: Record<string, unknown>,
-    params: TaskMetadata,
+    requestedTtl: number | undefined,
     signal: AbortSignal,
-  ): Promise<{ task: Task }> {
+  ): Promise<Task> {
     await this.#checkLimit();
     const first = await this.#check(tool, input, signal);
     const now = Date.now();
-    const requested = params.ttl ?? DEFAULT_TTL_MS;
+    const requested = requestedTtl ?? DEFAULT_TTL_MS;
     const cap =
       "expiresAt" in first && first.expiresAt !== undefined
         ? Math.max(0, first.expiresAt - now) + RETENTION_AFTER_WAIT_MS
@@ -210,44 +226,41 @@ export class TaskService implements TaskStore {
     if (limit) await this.#kv.addMember(unfinishedKey(limit.person), id, record.deleteAt);
     telemetry().taskEntered("working");
 
-    if ("error" in first) return { task: (await this.#fail(id, first.error)) ?? record.task };
-    if (first.done) return { task: (await this.#settle(id, { status: "completed" })) ?? record.task };
+    if ("error" in first) return (await this.#fail(id, first.error)) ?? record.task;
+    if (first.done) return (await this.#settle(id, { status: "completed" })) ?? record.task;
     await this.#kv.claim(leaseKey(id), this.#holder, this.#leaseMs());
     this.#startWatch(record);
-    return { task: record.task };
+    return record.task;
   }
 
-  // The SDK's TaskStore, scoped to this owner. The SDK passes the MCP session id; ownership is wider
-  // than one session (a person reconnecting keeps their tasks), so it is not used.
-
-  async createTask(_params: CreateTaskOptions): Promise<Task> {
-    throw new Error("Tasks are created by task-capable tools only.");
-  }
-
-  async getTask(taskId: string): Promise<Task | null> {
+  /** The task as it stands; a working task nobody watches any more is taken over here. */
+  async get(taskId: string): Promise<Task> {
     const record = await this.#read(taskId);
-    if (!record) return null;
+    if (!record) throw new TaskNotFoundError(taskId);
     await this.#ensureWatched(record);
     return record.task;
   }
 
-  async storeTaskResult(taskId: string, status: "completed" | "failed", result: Result): Promise<void> {
-    const text = ((result as CallToolResult).content ?? [])
-      .map((item) => (item.type === "text" ? item.text : ""))
-      .join("\n");
-    const settled = await this.#settle(taskId, {
-      status,
-      ...(status === "failed" ? { failure: { text }, statusMessage: text.split("\n")[0] } : {}),
-    });
-    if (!settled) throw new Error(`Task ${taskId} not found or already finished`);
+  /** Resolves once the task has finished (or the signal ends the wait), polling at its interval. */
+  async settled(taskId: string, signal: AbortSignal): Promise<Task> {
+    for (;;) {
+      const task = await this.get(taskId);
+      if (isTerminal(task.status)) return task;
+      await sleep(task.pollInterval ?? this.#options.pollIntervalMs(), signal);
+    }
   }
 
-  async getTaskResult(taskId: string): Promise<Result> {
+  /**
+   * The outcome of a finished task: for a completed one, exactly what the blocking call returns now that
+   * the wait is over (the tool runs again, so nothing decrypted was ever stored).
+   */
+  async result(taskId: string): Promise<CallToolResult> {
     const record = await this.#read(taskId);
-    if (!record) throw new Error(`Task ${taskId} not found`);
+    if (!record) throw new TaskNotFoundError(taskId);
     const { status } = record.task;
     if (status === "failed")
       return { isError: true, content: [{ type: "text", text: record.failure?.text ?? "" }] };
+    const { errorResult, executeTool } = await this.#options.runtime();
     if (status === "cancelled") {
       return errorResult(
         new RaytioError(
@@ -257,18 +270,33 @@ export class TaskService implements TaskStore {
       );
     }
     if (status !== "completed") throw new Error(`Task ${taskId} has not finished`);
-    const tool = this.#tools.get(record.tool);
+    const tool = await this.#taskTool(record.tool);
     if (!tool?.task) throw new Error(`Task ${taskId} belongs to a tool this server no longer offers`);
     const parsed = tool.inputSchema.parse(record.input);
-    return executeTool(tool, tool.task.resultInput(parsed), this.#options.context(this.#lifetime.signal));
+    return executeTool(
+      tool,
+      tool.task.resultInput(parsed),
+      await this.#options.context(this.#lifetime.signal),
+    );
   }
 
-  async updateTaskStatus(taskId: string, status: Task["status"], statusMessage?: string): Promise<void> {
-    const updated = await this.#settle(taskId, { status, ...(statusMessage ? { statusMessage } : {}) });
-    if (!updated) throw new Error(`Task ${taskId} not found or already finished`);
+  /** Stops the watch of a task that has not finished. */
+  async cancel(taskId: string): Promise<Task> {
+    const record = await this.#read(taskId);
+    if (!record) throw new TaskNotFoundError(taskId);
+    if (isTerminal(record.task.status)) throw new TaskFinishedError(record.task.status);
+    const cancelled = await this.#settle(taskId, {
+      status: "cancelled",
+      statusMessage: "Client cancelled task execution.",
+    });
+    if (cancelled) return cancelled;
+    // It finished in the meantime: say how.
+    const now = await this.#read(taskId);
+    if (!now) throw new TaskNotFoundError(taskId);
+    throw new TaskFinishedError(now.task.status);
   }
 
-  async listTasks(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
+  async list(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
     const ids = await this.#kv.members(ownerKey(this.#owner));
     const start = cursor === undefined ? 0 : Number.parseInt(cursor, 10);
     if (!Number.isSafeInteger(start) || start < 0 || start > ids.length) throw new Error("Invalid cursor");
@@ -329,6 +357,7 @@ export class TaskService implements TaskStore {
   }
 
   async #fail(taskId: string, error: RaytioError): Promise<Task | undefined> {
+    const { errorResult } = await this.#options.runtime();
     const text = errorResult(error)
       .content.map((item) => (item.type === "text" ? item.text : ""))
       .join("\n");
@@ -343,7 +372,7 @@ export class TaskService implements TaskStore {
     const { notify } = this.#options.hosting;
     try {
       if (notify) await notify(record.task, record.sessionId);
-      else await this.#options.send(record.task);
+      else await this.#options.send?.(record.task);
     } catch {
       // A client that is gone cannot be told; tasks/get still answers.
     }
@@ -357,7 +386,7 @@ export class TaskService implements TaskStore {
     try {
       const task = tool.task;
       if (!task) throw new RaytioError("INTERNAL_ERROR", `${tool.name} cannot run as a task.`);
-      return await task.check(tool.inputSchema.parse(input), this.#options.context(signal));
+      return await task.check(tool.inputSchema.parse(input), await this.#options.context(signal));
     } catch (error) {
       if (isRaytioError(error)) return { error };
       this.#options.logger().error("Unexpected task check failure", {
@@ -380,7 +409,8 @@ export class TaskService implements TaskStore {
   /** Takes over the watch of a working task nobody holds (its replica died or closed the session). */
   async #ensureWatched(record: TaskRecord): Promise<void> {
     const id = record.task.taskId;
-    if (isTerminal(record.task.status) || this.#watching.has(id) || !this.#tools.has(record.tool)) return;
+    if (isTerminal(record.task.status) || this.#watching.has(id)) return;
+    if (!(await this.#taskTool(record.tool))) return;
     if (!(await this.#kv.claim(leaseKey(id), this.#holder, this.#leaseMs()))) return;
     this.#options.logger().info("Resumed watching a task", { task: id, tool: record.tool });
     this.#startWatch(record);
@@ -406,7 +436,7 @@ export class TaskService implements TaskStore {
 
   async #watch(record: TaskRecord, signal: AbortSignal): Promise<void> {
     const id = record.task.taskId;
-    const tool = this.#tools.get(record.tool);
+    const tool = await this.#taskTool(record.tool);
     if (!tool) return;
     const interval = this.#options.pollIntervalMs();
     let failures = 0;

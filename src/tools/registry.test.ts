@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/server";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toolListSizes } from "../../scripts/tool-list-size.js";
 import { renderToolsDoc } from "../../scripts/tools-doc.js";
-import { listToolsAsClientSeesThem } from "../server.js";
+import { listToolsAsClientSeesThem } from "../tool-listing.js";
 import { approximateTokens } from "./core/listing.js";
 import { prepareInputSchema } from "./core/schema-fallback.js";
 import { BASE_DOMAINS } from "./core/tool.js";

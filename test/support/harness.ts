@@ -8,7 +8,7 @@ import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv
 import type { JsonSchemaType, JsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { inject } from "vitest";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/sandbox.js";
-import { listToolsAsClientSeesThem } from "../../src/server.js";
+import { listToolsAsClientSeesThem } from "../../src/tool-listing.js";
 import { TOOLS } from "../../src/tools/registry.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

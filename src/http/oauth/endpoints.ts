@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { OAuthMetadata, OAuthProtectedResourceMetadata } from "@modelcontextprotocol/sdk/shared/auth.js";
+import type { OAuthMetadata, OAuthProtectedResourceMetadata } from "@modelcontextprotocol/server";
 import { isRaytioError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { noteRequester } from "../../request-context.js";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { ZodError } from "zod";
 import { budgetBytes, itemsThatFit, jsonBytes, shortenLongStrings } from "../../budget.js";
 import { isRaytioError, RaytioError } from "../../errors.js";
@@ -69,13 +69,15 @@ async function runTool(
     }
     return { result: renderResult(tool, output, budgetNote, hidden, undefined, known), outcome: "ok" };
   } catch (error) {
-    const failure = toRaytioError(error, tool.name, context.logger);
-    trace.failure = failure;
-    return {
-      result: errorResult(failure, withoutHiddenMentions(failure.message, hidden)),
-      outcome: failure.code,
-    };
+    trace.failure = toRaytioError(error, tool.name, context.logger);
+    return { result: failedResult(tool, trace.failure, context), outcome: trace.failure.code };
   }
+}
+
+/** A failure of `tool` as the result the model reads: a stable code, and no pointer to a hidden tool. */
+export function failedResult(tool: AnyTool, error: unknown, context: ToolContext): CallToolResult {
+  const failure = toRaytioError(error, tool.name, context.logger);
+  return errorResult(failure, withoutHiddenMentions(failure.message, context.hiddenTools));
 }
 
 /**
@@ -219,7 +221,7 @@ export function errorResult(error: RaytioError, message = error.message): CallTo
   return { isError: true, content: [{ type: "text", text: `${error.code}: ${message}${details}` }] };
 }
 
-function toRaytioError(error: unknown, toolName: string, logger: Logger): RaytioError {
+export function toRaytioError(error: unknown, toolName: string, logger: Logger): RaytioError {
   if (isRaytioError(error)) return error;
   if (error instanceof ZodError) {
     // Our own schemas rejected data the API sent: a contract mismatch, not the model's fault.

@@ -1,7 +1,7 @@
 import type { SurfaceSettings } from "../../config.js";
 import { RaytioError } from "../../errors.js";
 import type { Domain } from "./domains.js";
-import type { AnyTool, ToolSummary } from "./tool.js";
+import type { ToolSummary } from "./tool.js";
 
 /**
  * Filters applied on top of the resolved domains. Read-only wins over everything: with it set, no
@@ -50,7 +50,7 @@ export function applyToolFilters<Tool extends ToolSummary>(
  * says the domains came from the account's roles rather than RAYTIO_TOOL_DOMAINS.
  */
 export function whyNotExposed(
-  tool: AnyTool,
+  tool: ToolSummary,
   domains: readonly Domain[],
   filters: ToolFilters,
   fromRoles: boolean,

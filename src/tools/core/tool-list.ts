@@ -1,4 +1,4 @@
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { schemaWithoutHiddenMentions, withoutHiddenMentions } from "./mentions.js";
 import { compactJsonSchema, type JsonSchema } from "./schema-compaction.js";

@@ -7,6 +7,7 @@ import type { PpmData } from "../../ppm/data.js";
 import type { PrmData } from "../../prm/data.js";
 import type { TokenSource } from "../../raytio/auth.js";
 import type { WrmData } from "../../wrm/data.js";
+import type { Confirmation } from "./confirmation.js";
 import type { Redirect } from "./validation.js";
 
 export const BASE_DOMAINS = ["dsm", "ppm", "prm", "wrm"] as const;
@@ -87,6 +88,13 @@ export interface ToolDefinition<
    * notes...): which results are fenced follows from those marks in the output schema.
    */
   summarize?(output: z.output<Output>): string;
+  /**
+   * Present when the act can reach another person or cannot be undone: what the person using the client
+   * is asked before it happens (src/tools/core/confirmation.ts), or undefined when this call needs no
+   * confirmation (e.g. a status change that rejects nothing). Called with validated arguments, before
+   * the handler; it may read (never write) to describe the act.
+   */
+  confirmation?(input: z.output<Input>, context: ToolContext): Promise<Confirmation | undefined>;
   /** Present when a client may run the tool as an MCP task. */
   task?: ToolTask<Input>;
   /** Declares a follow-up of a successful call, derived from its output (see ToolFollowUp). */

@@ -29,6 +29,10 @@ const inputSchema = z.strictObject({
     .describe("Default: RAYTIO_REQUEST_EXPIRY_MINUTES"),
 });
 
+function sameApplication(expected: string | undefined, actual: string): boolean {
+  return expected === undefined || expected.toLowerCase() === actual.toLowerCase();
+}
+
 export default defineTool({
   name: "send_request",
   title: "Send data request",
@@ -38,12 +42,29 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   inputSchema,
   outputSchema,
+  // It emails a real person: they see who asks, for what and until when, before anything is sent.
+  async confirmation(input, { dsm, config }) {
+    const form = await dsm.formByShortLink(input.short_link_key);
+    const recipient = input.recipient_email ?? form.recipient_email ?? config.targetUserEmail;
+    // Refusals (no recipient, another application's form) come from the handler, before anything is sent.
+    if (!recipient || !sameApplication(input.access_application_id, form.application_id)) return undefined;
+    const application = await dsm.getApplication(form.application_id);
+    const minutes = input.expiry_minutes ?? config.requestExpiryMinutes;
+    const schemas = [...new Set(form.pages.flatMap((page) => page.schemas))];
+    return {
+      action: `Email ${recipient} a request to share their personal data`,
+      details: [
+        ["Recipient", recipient],
+        ["Access application", application.name],
+        ["Data asked for", schemas.length > 0 ? schemas.join(", ") : "(whatever the form asks)"],
+        ["Message to them", input.message ?? "(none)"],
+        ["Expires", `${minutes} minutes after sending`],
+      ],
+    };
+  },
   async handler(input, { dsm, config }) {
     const form = await dsm.formByShortLink(input.short_link_key);
-    if (
-      input.access_application_id !== undefined &&
-      input.access_application_id.toLowerCase() !== form.application_id.toLowerCase()
-    ) {
+    if (!sameApplication(input.access_application_id, form.application_id)) {
       throw new RaytioError(
         "DSM_VALIDATION",
         `Form ${form.short_link_key} belongs to access application ${form.application_id}, not ${input.access_application_id}. Check both ids, or omit access_application_id.`,

@@ -5,6 +5,8 @@ import { RaytioError } from "../../errors.js";
 import { idParam } from "../core/schemas.js";
 import { defineTool } from "../core/tool.js";
 
+const FINAL: ReadonlySet<string> = new Set(["accepted", "rejected"]);
+
 const inputSchema = z.strictObject({
   submission_id: idParam("From list_submissions or poll_and_retrieve"),
   status: z
@@ -23,6 +25,26 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ submission: submissionSchema, changed: z.boolean() }),
+  // Accepted and rejected are final, and a message reaches the person who shared the data: they ask first.
+  async confirmation({ submission_id: id, status, message }, { dsm }) {
+    if (!FINAL.has(status) && message === undefined) return undefined;
+    const current = await dsm.submission(id);
+    // A refused transition is refused by the handler; nothing to ask about.
+    if (current.status === status && message === undefined) return undefined;
+    return {
+      action:
+        status === "rejected"
+          ? "Reject this submission of personal data (final)"
+          : status === "accepted"
+            ? "Accept this submission of personal data (final)"
+            : `Move this submission to ${status} and send the person a message`,
+      details: [
+        ["Submission", `${id} (request ${current.request_short_code})`],
+        ["Status", `${current.status} → ${status}`],
+        ["Message to the person who shared it", message ?? "(none)"],
+      ],
+    };
+  },
   async handler({ submission_id: id, status, message }, { dsm }) {
     const current = await dsm.submission(id);
     assertSubmissionTransition(id, current.status, status);

@@ -24,6 +24,22 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   inputSchema,
   outputSchema: z.object({ relationship: relationshipSchema, deleted: z.boolean(), changed: z.boolean() }),
+  // Deleting removes the record and its history for good: the person confirms it. Ending keeps both.
+  async confirmation({ relationship_id: id, end_date, delete: remove }, { prm }) {
+    if (!remove || end_date) return undefined;
+    const relationship = await prm.relationship(id);
+    return {
+      action: "Delete this relationship record permanently",
+      details: [
+        [
+          "Relationship",
+          `${relationship.kind}: party ${relationship.from_party_id} → party ${relationship.to_party_id}`,
+        ],
+        ["Dates", `${relationship.start_date ?? "open"} to ${relationship.end_date ?? "open"}`],
+        ["Instead", "ending it (without delete) keeps its history"],
+      ],
+    };
+  },
   async handler({ relationship_id: id, end_date, delete: remove }, { prm }) {
     if (remove) {
       if (end_date)

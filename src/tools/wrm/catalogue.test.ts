@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { listToolsAsClientSeesThem } from "../../server.js";
+import { listToolsAsClientSeesThem } from "../../tool-listing.js";
 import { toolsForDomains } from "../core/domains.js";
 import { approximateTokens } from "../core/listing.js";
 import { TOOLS } from "../registry.js";

@@ -1,0 +1,165 @@
+import { accountRoles } from "../account/roles.js";
+import type { AuditLog } from "../audit/record.js";
+import type { Config } from "../config.js";
+import type { Credentials } from "../credentials.js";
+import { DsmServices } from "../dsm/services.js";
+import { createLogger, type Logger } from "../logger.js";
+import { RaytioApiClient } from "../raytio/api-client.js";
+import { RaytioAuth } from "../raytio/auth.js";
+import { RaytioSurface, type ServerServices } from "../server.js";
+import type { ToolCatalogue } from "../tools/catalogue.js";
+import { toolsForDomains } from "../tools/core/domains.js";
+import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/core/filters.js";
+import { type DomainResolution, resolveDomainsInTime } from "../tools/core/resolve-domains.js";
+import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
+
+/**
+ * The people this replica serves, one entry per grant (one sign-in through the consent page, kept
+ * across refreshed tokens): their Raytio session, API client and DSM keyring, the tool domains of their
+ * Raytio roles, and the surface their 2026-07-28 requests are served from. A 2026-07-28 request has no
+ * session, so the caller is known from the bearer token alone; any replica builds the entry from the
+ * grant's sealed secrets in the shared store, and keeps it while the person is active.
+ */
+export interface Principal {
+  readonly grant: AccessGrant;
+  readonly services: ServerServices;
+  readonly resolution: DomainResolution;
+  /** The tools this person is shown, and why each other one is not. */
+  expose(surface: RaytioSurface): number;
+  /** Serves this person's 2026-07-28 requests (no tasks: that revision moved them to an extension). */
+  readonly surface: RaytioSurface;
+  lastSeen: number;
+}
+
+/** Who a grant speaks for, as sealed state binds it: the person, with the client they signed in with. */
+export function principalOf(grant: AccessGrant): string {
+  return JSON.stringify([grant.clientId, grant.sub]);
+}
+
+export interface PrincipalCacheOptions {
+  config: Config;
+  catalogue: ToolCatalogue;
+  /** Seals confirmation state, the same on every replica (src/http/shared-secret.ts). */
+  requestStateKey: Uint8Array;
+  /** The process's audit log; every record names the person (sub) and the OAuth client. */
+  audit: AuditLog;
+  idleSeconds: number;
+  now?: () => number;
+}
+
+export class PrincipalCache {
+  readonly #options: PrincipalCacheOptions;
+  readonly #entries = new Map<string, Principal>();
+  /** One build at a time per grant, however many requests arrive for it at once. */
+  readonly #building = new Map<string, Promise<Principal | undefined>>();
+  readonly #sweeper: NodeJS.Timeout;
+  readonly #now: () => number;
+
+  constructor(options: PrincipalCacheOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    const every = Math.max(250, Math.min(60_000, (options.idleSeconds * 1000) / 4));
+    this.#sweeper = setInterval(() => this.sweep(), every);
+    this.#sweeper.unref();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * The principal of a verified grant: this replica's, or one built from the grant's secrets (undefined
+   * when they cannot be read, e.g. the token was revoked a moment ago).
+   */
+  async get(
+    grant: AccessGrant,
+    secrets: () => Promise<GrantSecrets | undefined>,
+  ): Promise<Principal | undefined> {
+    const key = grant.familyId;
+    const known = this.#entries.get(key);
+    if (known) {
+      known.lastSeen = this.#now();
+      return known;
+    }
+    let building = this.#building.get(key);
+    if (!building) {
+      building = (async () => {
+        const unsealed = await secrets();
+        if (!unsealed) return undefined;
+        const principal = await this.#build(grant, unsealed);
+        this.#entries.set(key, principal);
+        return principal;
+      })().finally(() => this.#building.delete(key));
+      this.#building.set(key, building);
+    }
+    return building;
+  }
+
+  /** Forgets people idle for longer than the idle time; their next request builds them again. */
+  sweep(): number {
+    const cutoff = this.#now() - this.#options.idleSeconds * 1000;
+    let evicted = 0;
+    for (const [key, principal] of this.#entries) {
+      if (principal.lastSeen > cutoff) continue;
+      this.#entries.delete(key);
+      evicted += 1;
+    }
+    return evicted;
+  }
+
+  close(): void {
+    clearInterval(this.#sweeper);
+    this.#entries.clear();
+  }
+
+  async #build(grant: AccessGrant, secrets: GrantSecrets): Promise<Principal> {
+    const { config, catalogue } = this.#options;
+    const credentials: Credentials = {
+      username: secrets.email,
+      // Never kept: when the refresh token is refused, only the person can sign in again.
+      password: undefined,
+      encryptionPassword: secrets.encryptionPassword,
+      customerId: undefined,
+    };
+    // Each person has their own logger, so the secrets it must scrub leave memory with them.
+    const logger: Logger = createLogger({
+      level: config.logLevel,
+      format: config.logFormat,
+      secrets: secrets.encryptionPassword ? [secrets.encryptionPassword] : [],
+    });
+    const auth = new RaytioAuth(config, credentials, logger, { session: secrets.cognito });
+    const api = RaytioApiClient.fromConfig(config, auth, logger);
+    const dsm = new DsmServices({
+      config,
+      credentials,
+      logger,
+      missingPasswordHint:
+        "You signed in without your encryption password: reconnect your MCP client and enter it on the sign-in page.",
+    });
+    const audit = { log: this.#options.audit, actor: () => ({ user: grant.sub, client: grant.clientId }) };
+    const services: ServerServices = { config, logger, api, tokens: auth, dsm, audit };
+    const resolution = await resolveDomainsInTime(config, () => accountRoles(api), logger);
+    const filters = filtersFromSurface(config.surface);
+    const exposed = new Set(
+      applyToolFilters(toolsForDomains(catalogue, resolution.domains), filters).map((tool) => tool.name),
+    );
+    const expose = (surface: RaytioSurface) => {
+      surface.expose(exposed, (tool) =>
+        whyNotExposed(tool, resolution.domains, filters, resolution.source !== "static"),
+      );
+      return exposed.size;
+    };
+    const surface = new RaytioSurface({
+      catalogue,
+      services: () => services,
+      requestStateKey: this.#options.requestStateKey,
+      principal: principalOf(grant),
+    });
+    expose(surface);
+    logger.info(
+      `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}); ${exposed.size} tools`,
+      { user: grant.sub, client: grant.clientId },
+    );
+    return { grant, services, resolution, expose, surface, lastSeen: this.#now() };
+  }
+}

@@ -1,0 +1,268 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sandbox } from "../sandbox/sandbox.js";
+import { type RawServer, spawnRaw } from "./support/abuse.js";
+import { startTestSandbox } from "./support/harness.js";
+import { eventually } from "./support/http-harness.js";
+
+/**
+ * Both protocol eras over stdio, on the wire, as real clients open them: Claude Code with
+ * `server/discover` at 2026-07-28 (falling back to `initialize` on an error), Codex with `initialize`
+ * at 2025-06-18. Everything here is read from the raw JSON-RPC lines, because the SDK client strips the
+ * wire-only members (resultType, the _meta envelope, cache hints) this test is about.
+ */
+
+const MODERN = "2026-07-28";
+/** The four tool domains, so the tool list is fixed by the configuration. */
+const ALL_DOMAINS = { RAYTIO_TOOL_DOMAINS: "dsm,ppm,prm,wrm" };
+
+/** Every tool, in the order the registry lists them (src/tools/registry.ts), written out. */
+const REGISTRY_ORDER = [
+  "create_access_application",
+  "create_form",
+  "get_access_application",
+  "list_access_applications",
+  "list_requests",
+  "list_schemas",
+  "list_submissions",
+  "poll_and_retrieve",
+  "send_request",
+  "update_submission_status",
+  "add_work_item_activity",
+  "create_work_item",
+  "get_work_item",
+  "list_work_item_activities",
+  "list_work_items",
+  "transition_work_item",
+  "update_work_item",
+  "create_party",
+  "get_party",
+  "relate_parties",
+  "search_parties",
+  "unrelate_parties",
+  "update_party",
+  "add_role_memory",
+  "append_run_step",
+  "assign_worker",
+  "attach_run_artifact",
+  "finish_agent_run",
+  "get_agent_run",
+  "get_wrm_entity",
+  "list_agent_runs",
+  "list_role_memories",
+  "list_workers",
+  "list_wrm_entities",
+  "save_wrm_entity",
+  "start_agent_run",
+];
+
+function envelope(version = MODERN, capabilities: Record<string, unknown> = {}) {
+  return {
+    "io.modelcontextprotocol/protocolVersion": version,
+    "io.modelcontextprotocol/clientInfo": { name: "eras-test", version: "1.0.0" },
+    "io.modelcontextprotocol/clientCapabilities": capabilities,
+  };
+}
+
+let sandbox: Sandbox;
+const running: RawServer[] = [];
+
+function start(extra: Record<string, string> = {}): RawServer {
+  const server = spawnRaw({ ...sandbox.configFor("agent"), ...ALL_DOMAINS, ...extra });
+  running.push(server);
+  return server;
+}
+
+async function request(
+  server: RawServer,
+  id: number,
+  method: string,
+  params: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  server.send(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
+  return server.waitFor((message) => message.id === id, `${method} (${id})`);
+}
+
+const resultOf = (message: Record<string, unknown>) => message.result as Record<string, unknown>;
+const errorOf = (message: Record<string, unknown>) =>
+  message.error as { code: number; message: string; data?: Record<string, unknown> };
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+});
+
+afterAll(async () => {
+  for (const server of running) server.child.kill();
+  await sandbox.stop();
+});
+
+describe("a 2026-07-28 client (server/discover, no initialize)", () => {
+  it("discovers the server: its versions, its capabilities, and who it is in _meta", async () => {
+    const server = start();
+    const discovered = resultOf(await request(server, 1, "server/discover", { _meta: envelope() }));
+    expect(discovered.supportedVersions).toEqual([MODERN]);
+    expect(discovered.resultType).toBe("complete");
+    const capabilities = discovered.capabilities as Record<string, unknown>;
+    expect(Object.keys(capabilities).sort()).toEqual(
+      ["completions", "logging", "prompts", "resources", "tools"].sort(),
+    );
+    // 2025-11-25 tasks are not offered in this era: the revision moved tasks into an extension.
+    expect(capabilities.tasks).toBeUndefined();
+    expect((discovered._meta as Record<string, unknown>)["io.modelcontextprotocol/serverInfo"]).toMatchObject(
+      {
+        name: "@raytio/mcp-server",
+        title: "Raytio",
+      },
+    );
+    expect(typeof discovered.instructions).toBe("string");
+  });
+
+  it("lists every tool in registry order, with cache hints, and the same entries as a 2025-era client", async () => {
+    const modern = start();
+    await request(modern, 1, "server/discover", { _meta: envelope() });
+    const listed = resultOf(await request(modern, 2, "tools/list", { _meta: envelope() }));
+    expect(listed.resultType).toBe("complete");
+    expect(listed.ttlMs).toBe(300_000);
+    expect(listed.cacheScope).toBe("private");
+    const tools = listed.tools as Array<{ name: string }>;
+    expect(tools.map((tool) => tool.name)).toEqual(REGISTRY_ORDER);
+    // Fixed order: a second list is the same, byte for byte.
+    const again = resultOf(await request(modern, 3, "tools/list", { _meta: envelope() }));
+    expect(JSON.stringify(again.tools)).toBe(JSON.stringify(tools));
+
+    const legacy = start();
+    await request(legacy, 1, "initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "eras-test", version: "1" },
+    });
+    legacy.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    const legacyList = resultOf(await request(legacy, 2, "tools/list"));
+    const withoutTaskSupport = (entries: unknown) =>
+      (entries as Array<Record<string, unknown>>).map(({ execution: _execution, ...entry }) => entry);
+    expect(withoutTaskSupport(tools)).toEqual(withoutTaskSupport(legacyList.tools));
+    // The 2025-era list says nothing of its era's own members.
+    expect(legacyList.resultType).toBeUndefined();
+    expect(legacyList.ttlMs).toBeUndefined();
+  });
+
+  it("calls a tool with no session and no initialize, and says so in the server log", async () => {
+    const server = start();
+    await request(server, 1, "server/discover", { _meta: envelope() });
+    const called = resultOf(
+      await request(server, 2, "tools/call", {
+        name: "list_work_items",
+        arguments: { limit: 2 },
+        _meta: envelope(),
+      }),
+    );
+    expect(called.resultType).toBe("complete");
+    expect(called.isError).not.toBe(true);
+    expect((called.structuredContent as { items: unknown[] }).items).toHaveLength(2);
+    expect((called._meta as Record<string, unknown>)["io.modelcontextprotocol/serverInfo"]).toBeDefined();
+    expect(server.stderr.join("")).toMatch(
+      /MCP client eras-test 1\.0\.0 opened with server\/discover at protocol 2026-07-28/,
+    );
+  });
+
+  it("refuses a protocol version it does not serve with -32022, naming the one it does", async () => {
+    const server = start();
+    const refused = errorOf(await request(server, 1, "server/discover", { _meta: envelope("2099-01-01") }));
+    expect(refused.code).toBe(-32022);
+    expect(refused.data).toEqual({ supported: [MODERN], requested: "2099-01-01" });
+    // The connection stays usable: the client can open again at a version the server names.
+    const discovered = resultOf(await request(server, 2, "server/discover", { _meta: envelope() }));
+    expect(discovered.supportedVersions).toEqual([MODERN]);
+  });
+
+  it("tells a client why calls fail within its next call, only at the log level that call asks for", async () => {
+    const server = start({ RAYTIO_AGENT_PASSWORD: "not-the-password" });
+    await request(server, 1, "server/discover", { _meta: envelope() });
+    // The first tool list starts the sign-in in the background; it fails.
+    await request(server, 2, "tools/list", { _meta: envelope() });
+    await eventually("the sign-in failure in the log", () =>
+      server.stderr.join("").includes("Sign-in to Raytio failed") ? true : undefined,
+    );
+    const notices = () =>
+      server.stdoutLines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((message) => message.method === "notifications/message");
+    const call = (id: number, logLevel?: string) =>
+      request(server, id, "tools/call", {
+        name: "list_work_items",
+        arguments: {},
+        _meta: { ...envelope(), ...(logLevel ? { "io.modelcontextprotocol/logLevel": logLevel } : {}) },
+      });
+    // No logLevel: the request opted out of log messages (absence is opt-out in this revision).
+    await call(3);
+    expect(notices()).toHaveLength(0);
+    // Above the message's level: still nothing.
+    await call(4, "critical");
+    expect(notices()).toHaveLength(0);
+    await call(5, "error");
+    expect(notices()).toHaveLength(1);
+    expect(JSON.stringify(notices()[0])).toContain("Sign-in to Raytio failed");
+    // Said once.
+    await call(6, "debug");
+    expect(notices()).toHaveLength(1);
+  });
+});
+
+describe("2025-era clients (initialize)", () => {
+  it.each(["2025-11-25", "2025-06-18", "2025-03-26"])(
+    "a client at %s gets that version, the same tools, and tasks only from 2025-11-25 on",
+    async (version) => {
+      const server = start();
+      const initialized = resultOf(
+        await request(server, 1, "initialize", {
+          protocolVersion: version,
+          capabilities: {},
+          clientInfo: { name: "eras-test", version: "1" },
+        }),
+      );
+      expect(initialized.protocolVersion).toBe(version);
+      expect(initialized.serverInfo).toMatchObject({ name: "@raytio/mcp-server", title: "Raytio" });
+      expect((initialized.capabilities as Record<string, unknown>).tasks).toEqual({
+        list: {},
+        cancel: {},
+        requests: { tools: { call: {} } },
+      });
+      server.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+      const listed = resultOf(await request(server, 2, "tools/list"));
+      expect((listed.tools as Array<{ name: string }>).map((tool) => tool.name)).toEqual(REGISTRY_ORDER);
+      expect(server.stderr.join("")).toMatch(
+        new RegExp(
+          `MCP client eras-test 1 connected with initialize at protocol ${version} \\(the 2025 era\\)`,
+        ),
+      );
+    },
+  );
+
+  it("an unknown 2025-style version is answered with the newest 2025 revision, as that era specifies", async () => {
+    const server = start();
+    const initialized = resultOf(
+      await request(server, 1, "initialize", {
+        protocolVersion: "2024-01-01",
+        capabilities: {},
+        clientInfo: { name: "eras-test", version: "1" },
+      }),
+    );
+    expect(initialized.protocolVersion).toBe("2025-11-25");
+  });
+
+  it("a client that falls back as Claude Code does (server/discover refused, then initialize) is served", async () => {
+    const server = start();
+    const refused = errorOf(await request(server, 1, "server/discover", { _meta: envelope("2099-01-01") }));
+    expect(refused.code).toBe(-32022);
+    const initialized = resultOf(
+      await request(server, 2, "initialize", {
+        protocolVersion: "2025-11-25",
+        capabilities: {},
+        clientInfo: { name: "eras-test", version: "1" },
+      }),
+    );
+    expect(initialized.protocolVersion).toBe("2025-11-25");
+    server.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    const listed = resultOf(await request(server, 3, "tools/list"));
+    expect((listed.tools as unknown[]).length).toBe(REGISTRY_ORDER.length);
+  });
+});
