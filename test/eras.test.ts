@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { type RawServer, spawnRaw } from "./support/abuse.js";
+import { expectedToolNames } from "./support/expected-tools.js";
 import { startTestSandbox } from "./support/harness.js";
 import { eventually } from "./support/http-harness.js";
 
@@ -15,45 +16,8 @@ const MODERN = "2026-07-28";
 /** The four tool domains, so the tool list is fixed by the configuration. */
 const ALL_DOMAINS = { RAYTIO_TOOL_DOMAINS: "dsm,ppm,prm,wrm" };
 
-/** Every tool, in the order the registry lists them (src/tools/registry.ts), written out. */
-const REGISTRY_ORDER = [
-  "create_access_application",
-  "create_form",
-  "get_access_application",
-  "list_access_applications",
-  "list_requests",
-  "list_schemas",
-  "list_submissions",
-  "poll_and_retrieve",
-  "send_request",
-  "update_submission_status",
-  "add_work_item_activity",
-  "create_work_item",
-  "get_work_item",
-  "list_work_item_activities",
-  "list_work_items",
-  "transition_work_item",
-  "update_work_item",
-  "create_party",
-  "get_party",
-  "relate_parties",
-  "search_parties",
-  "unrelate_parties",
-  "update_party",
-  "add_role_memory",
-  "append_run_step",
-  "assign_worker",
-  "attach_run_artifact",
-  "finish_agent_run",
-  "get_agent_run",
-  "get_wrm_entity",
-  "list_agent_runs",
-  "list_role_memories",
-  "list_workers",
-  "list_wrm_entities",
-  "save_wrm_entity",
-  "start_agent_run",
-];
+/** Every tool, in the order the registry lists them (src/tools/registry.ts): domain by domain, by name. */
+const REGISTRY_ORDER = expectedToolNames(["dsm", "ppm", "prm", "wrm"]);
 
 function envelope(version = MODERN, capabilities: Record<string, unknown> = {}) {
   return {
