@@ -11,7 +11,7 @@ import type { Confirmation as Confirmation_ } from "../../audit/record.js";
 import type { ConfirmPolicy } from "../../config.js";
 import { RaytioError } from "../../errors.js";
 import { errorResult } from "./execute.js";
-import type { AnyTool, ToolContext } from "./tool.js";
+import type { AnyTool, Confirmation, ToolContext } from "./tool.js";
 
 /**
  * A person's yes before an act that reaches another person or cannot be undone. The tool says what the
@@ -19,12 +19,7 @@ import type { AnyTool, ToolContext } from "./tool.js";
  * form: in the 2026-07-28 era an `input_required` round, which the SDK turns into elicitation/create for
  * 2025-era clients), and only the client's answer counts: no argument of any tool can give it.
  */
-export interface Confirmation {
-  /** One sentence, starting with a verb: what will happen, e.g. "Email a request for personal data". */
-  action: string;
-  /** What the person checks before they answer, in order. */
-  details: ReadonlyArray<readonly [label: string, value: string]>;
-}
+export type { Confirmation } from "./tool.js";
 
 /**
  * What became of the question, for the result and the audit log: not_asked (the tool asks nothing for

@@ -7,11 +7,18 @@ import type { PpmData } from "../../ppm/data.js";
 import type { PrmData } from "../../prm/data.js";
 import type { TokenSource } from "../../raytio/auth.js";
 import type { WrmData } from "../../wrm/data.js";
-import type { Confirmation } from "./confirmation.js";
 import type { Redirect } from "./validation.js";
 
 export const BASE_DOMAINS = ["dsm", "ppm", "prm", "wrm"] as const;
 export type BaseDomain = (typeof BASE_DOMAINS)[number];
+
+/** What the person is shown before an act that needs their yes (src/tools/core/confirmation.ts asks). */
+export interface Confirmation {
+  /** One sentence, starting with a verb: what will happen, e.g. "Email a request for personal data". */
+  action: string;
+  /** What the person checks before they answer, in order. */
+  details: ReadonlyArray<readonly [label: string, value: string]>;
+}
 
 /**
  * All four hints are required and explicit: the MCP defaults (destructive unless said otherwise) make
