@@ -7,6 +7,7 @@ import {
   domainFilesImportingTools,
   frameworkFilesImportingTools,
   type ImportEdge,
+  importCircles,
   importGraph,
   importsOf,
   layerOf,
@@ -23,6 +24,17 @@ const show = (found: readonly ImportEdge[]) => found.map((edge) => `${edge.from}
 describe("the layer order of src/", () => {
   it("has no import that runs back up a layer, and nothing in src/ imports from outside it", () => {
     expect(show(upwardImports(edges))).toEqual([]);
+  });
+
+  it("has no circle of imports, type-only ones included", () => {
+    expect(importCircles(edges)).toEqual([]);
+    const circle: ImportEdge[] = [
+      { from: "src/a.ts", to: "src/b.ts", specifier: "./b.js" },
+      { from: "src/b.ts", to: "src/c.ts", specifier: "./c.js" },
+      { from: "src/c.ts", to: "src/a.ts", specifier: "./a.js" },
+      { from: "src/c.ts", to: "src/d.ts", specifier: "./d.js" },
+    ];
+    expect(importCircles(circle)).toEqual([["src/a.ts", "src/b.ts", "src/c.ts"]]);
   });
 
   it("keeps the query builder, the paths and the API client out of src/tools", () => {
