@@ -4,8 +4,7 @@ import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "@redis/client";
-import { describe, it } from "vitest";
-import { getCurrentSuite } from "vitest/suite";
+import { describe, it, TestRunner } from "vitest";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import { freePort, type HttpServerProcess, startHttpServerProcess } from "./http-harness.js";
 
@@ -69,13 +68,13 @@ export function describeWithRedis(name: string, body: () => void): void {
   }
   describe.skip(name, () => {
     body();
-    const mark = (tasks: ReturnType<typeof getCurrentSuite>["tasks"]) => {
+    const mark = (tasks: ReturnType<typeof TestRunner.getCurrentSuite>["tasks"]) => {
       for (const task of tasks) {
         if (task.type === "test") task.meta.needs = "redis-server";
         else if (task.type === "suite") mark(task.tasks);
       }
     };
-    mark(getCurrentSuite().tasks);
+    mark(TestRunner.getCurrentSuite().tasks);
   });
 }
 
