@@ -174,6 +174,23 @@ describe("a 2026-07-28 client (server/discover, no initialize)", () => {
     expect(discovered.supportedVersions).toEqual([MODERN]);
   });
 
+  it("refuses a version it does not serve on every request, not only the one that opens the connection", async () => {
+    const server = start();
+    const discovered = resultOf(await request(server, 1, "server/discover", { _meta: envelope() }));
+    await request(server, 2, "tools/list", { _meta: envelope() });
+    for (const [id, method] of [
+      [3, "server/discover"],
+      [4, "tools/list"],
+    ] as const) {
+      const refused = errorOf(await request(server, id, method, { _meta: envelope("2099-01-01") }));
+      expect(refused.code).toBe(-32022);
+      expect(refused.data).toEqual({ supported: discovered.supportedVersions, requested: "2099-01-01" });
+    }
+    expect(resultOf(await request(server, 5, "tools/list", { _meta: envelope() })).resultType).toBe(
+      "complete",
+    );
+  });
+
   it("keeps the era its client opened with when a later message lacks _meta while the tools load", async () => {
     // Domains from the account's roles: the tool list waits for sign-in, which the held Cognito delays.
     const hold = sandbox.faults.add({ target: "cognito", kind: "hold", times: -1 });
