@@ -10,6 +10,12 @@ import { ForwardingTransport } from "./forwarding-transport.js";
  * Lets `initialize` through at once but holds requests whose answers depend on sign-in and role
  * resolution (the tool list, tool calls) until `open()` is called. The server can therefore answer the
  * handshake before any network I/O without ever showing a client the wrong tool list.
+ *
+ * Once one message is held, every later one waits behind it: what sits above reads the client's
+ * messages in the order they were sent. A `notifications/cancelled` that overtook the call it cancels
+ * would find nothing to cancel and the call would run anyway, and the stdio entry chooses a connection's
+ * era from its opening messages, so a message without the 2026-07-28 `_meta` that overtook a held
+ * modern `tools/list` would pin the connection to the 2025 era.
  */
 export class GatedTransport extends ForwardingTransport {
   private opened = false;
@@ -34,7 +40,8 @@ export class GatedTransport extends ForwardingTransport {
     if ("method" in message && "id" in message) this.observe?.(message);
     if ("method" in message && message.method === "tools/list" && "id" in message)
       this.toolListIds.add(message.id);
-    if (!this.opened && "method" in message && this.gatedMethods.has(message.method)) {
+    const gated = "method" in message && this.gatedMethods.has(message.method);
+    if (!this.opened && (gated || this.held.length > 0)) {
       this.held.push([message, extra]);
       return;
     }

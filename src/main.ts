@@ -42,6 +42,7 @@ import { type DomainResolution, resolveDomainsInTime, staticDomains } from "./to
 import { BASE_DOMAINS } from "./tools/core/tool.js";
 import { exposedEntries } from "./tools/core/tool-list.js";
 import { PACKAGE_NAME, VERSION } from "./version.js";
+import { VersionGuardTransport } from "./version-guard-transport.js";
 
 /** Requests whose answers depend on who signed in; they wait until domains are resolved. */
 const GATED_METHODS = new Set([
@@ -124,6 +125,7 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
   });
 
   const stdio = new StdioLineTransport();
+  const versionGuard = new VersionGuardTransport(stdio);
   let clientOpened = false;
   let warned = false;
   const warnOnce = (warning: string | undefined) => {
@@ -131,7 +133,7 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
     warned = true;
     logger.warn(warning);
   };
-  const gated = new GatedTransport(new LegacyTaskCalls(stdio), GATED_METHODS, (request) => {
+  const gated = new GatedTransport(new LegacyTaskCalls(versionGuard), GATED_METHODS, (request) => {
     if (clientOpened) return;
     const meta = (request.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
     const version = meta?.[PROTOCOL_VERSION_META_KEY];
@@ -158,6 +160,7 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
     ({ era }) => {
       const server = surface.newServer(era);
       if (era === "legacy") {
+        versionGuard.servesLegacy();
         legacy = server;
         server.server.oninitialized = () => {
           initialized();

@@ -138,6 +138,54 @@ describe("a 2026-07-28 client (server/discover, no initialize)", () => {
     expect(discovered.supportedVersions).toEqual([MODERN]);
   });
 
+  it("refuses a version it does not serve on every request, not only the one that opens the connection", async () => {
+    const server = start();
+    const discovered = resultOf(await request(server, 1, "server/discover", { _meta: envelope() }));
+    await request(server, 2, "tools/list", { _meta: envelope() });
+    for (const [id, method] of [
+      [3, "server/discover"],
+      [4, "tools/list"],
+    ] as const) {
+      const refused = errorOf(await request(server, id, method, { _meta: envelope("2099-01-01") }));
+      expect(refused.code).toBe(-32022);
+      expect(refused.data).toEqual({ supported: discovered.supportedVersions, requested: "2099-01-01" });
+    }
+    expect(resultOf(await request(server, 5, "tools/list", { _meta: envelope() })).resultType).toBe(
+      "complete",
+    );
+  });
+
+  it("keeps the era its client opened with when a later message lacks _meta while the tools load", async () => {
+    // Domains from the account's roles: the tool list waits for sign-in, which the held Cognito delays.
+    const hold = sandbox.faults.add({ target: "cognito", kind: "hold", times: -1 });
+    const server = spawnRaw(sandbox.configFor("agent"));
+    running.push(server);
+    // One write, so all three are read before sign-in can finish: the tools/list is held, and the
+    // request without _meta must wait behind it rather than be the first non-discover request served.
+    const [discovered, ...answers] = [1, 2, 3].map((id) =>
+      server.waitFor((message) => message.id === id, `request ${id}`),
+    );
+    server.send(
+      [
+        { id: 1, method: "server/discover", params: { _meta: envelope() } },
+        { id: 2, method: "tools/list", params: { _meta: envelope() } },
+        { id: 3, method: "server/discover", params: {} },
+      ]
+        .map((message) => JSON.stringify({ jsonrpc: "2.0", ...message }))
+        .join("\n"),
+    );
+    await discovered;
+    await eventually("sign-in held at Cognito", () => (sandbox.faults.hits(hold) > 0 ? true : undefined));
+    sandbox.faults.clear();
+    const [listed, refused] = await Promise.all(answers);
+    expect(resultOf(listed as Record<string, unknown>)).toMatchObject({
+      resultType: "complete",
+      ttlMs: 300_000,
+    });
+    // Served in the 2026-07-28 era it was opened in: the missing envelope is refused as invalid params.
+    expect(errorOf(refused as Record<string, unknown>).code).toBe(-32602);
+  });
+
   it("tells a client why calls fail within its next call, only at the log level that call asks for", async () => {
     const server = start({ RAYTIO_AGENT_PASSWORD: "not-the-password" });
     await request(server, 1, "server/discover", { _meta: envelope() });
