@@ -48,8 +48,12 @@ import { loadedBeforeAnswer, median, parseBenchOptions, percentile, ratio } from
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OURS_DIST = path.join(ROOT, "dist");
 const PEER_DIR = path.join(tmpdir(), "raytio-mcp-bench-peers");
-const PEERS = ["@modelcontextprotocol/server-everything", "@modelcontextprotocol/server-github"] as const;
 const GITHUB = "@modelcontextprotocol/server-github";
+/**
+ * The reference server issue 22's goals are ratios to: a 2025-era stdio server on the 1.x SDK, which
+ * answers server/discover with "Method not found" as every 2025-era server does.
+ */
+const PEERS = [GITHUB] as const;
 const FLOOR = "raw node JSON-RPC echo (the floor)";
 const MEMORY_PROBE = path.join(ROOT, "bench/memory-probe.cjs");
 const LOAD_RECORDER = path.join(ROOT, "bench/load-recorder.mjs");
@@ -182,14 +186,13 @@ function peerFromInstall(name: string): Peer | undefined {
     name,
     version: manifest.version,
     entry,
-    // server-everything picks its transport from argv[2] ("stdio" is also its default).
-    args: name.endsWith("server-everything") ? ["stdio"] : [],
+    args: [],
     // server-github refuses to start without a token; no call here reaches GitHub.
     env: name.endsWith("server-github") ? { GITHUB_PERSONAL_ACCESS_TOKEN: "bench-not-a-real-token" } : {},
   };
 }
 
-/** Installs the reference servers from npm into a scratch folder, once; later runs reuse it. */
+/** Installs the reference server from npm into a scratch folder, once; later runs reuse it. */
 async function installPeers(): Promise<Peer[]> {
   const existing = PEERS.map(peerFromInstall);
   if (existing.every(Boolean)) return existing as Peer[];
@@ -204,7 +207,7 @@ async function installPeers(): Promise<Peer[]> {
     child.on("exit", resolve);
     child.on("error", () => resolve(1));
   });
-  if (code !== 0) log("could not install the reference servers; start-up is measured without them");
+  if (code !== 0) log("could not install the reference server; start-up is measured without it");
   return PEERS.map(peerFromInstall).filter((peer): peer is Peer => peer !== undefined);
 }
 
@@ -253,9 +256,7 @@ function peerTarget(peer: Peer): Target {
     args: peer.args,
     env: { PATH: process.env.PATH ?? "", ...peer.env },
     cwd: PEER_DIR,
-    firstCall: peer.name.endsWith("server-github")
-      ? { name: "get_issue", arguments: {}, mustSucceed: false }
-      : { name: "echo", arguments: { message: "bench" }, mustSucceed: true },
+    firstCall: { name: "get_issue", arguments: {}, mustSucceed: false },
   };
 }
 
@@ -331,6 +332,8 @@ interface StartUpRow {
   rss: number;
   heapUsed: number;
   heapTotal: number;
+  /** Every spawn's figures, for the JSON: RSS in particular can be bimodal (a GC before or after). */
+  samples: StartUpSample[];
 }
 
 async function startUp(targets: readonly Target[]): Promise<StartUpRow[]> {
@@ -370,6 +373,7 @@ async function startUp(targets: readonly Target[]): Promise<StartUpRow[]> {
         rss: median(runs.map((run) => run.rss)),
         heapUsed: median(runs.map((run) => run.heapUsed)),
         heapTotal: median(runs.map((run) => run.heapTotal)),
+        samples: runs,
       };
     }),
   );
@@ -392,7 +396,7 @@ function startUpTables(rows: readonly StartUpRow[]): string[] {
           "tools",
           "→ tools/list",
           "→ first tools/call",
-          "RSS 2.5 s later",
+          "RSS 2.5 s later (min–max)",
           "heap used / total",
           "ratio list",
           "ratio call",
@@ -405,7 +409,7 @@ function startUpTables(rows: readonly StartUpRow[]): string[] {
           row.tools,
           `${row.toolsListMs} ms`,
           `${row.firstCallMs} ms`,
-          mib(row.rss),
+          `${mib(row.rss)} (${(Math.min(...row.samples.map((run) => run.rss)) / 1024 ** 2).toFixed(1)}–${mib(Math.max(...row.samples.map((run) => run.rss)))})`,
           `${mib(row.heapUsed)} / ${mib(row.heapTotal)}`,
           versus((r) => r.toolsListMs, row),
           versus((r) => r.firstCallMs, row),
