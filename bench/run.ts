@@ -127,7 +127,10 @@ function versionBeside(dist: string): string {
 function prepareBaseline(spec: string): Build {
   for (const dist of [path.resolve(spec), path.resolve(spec, "dist")]) {
     if (existsSync(path.join(dist, "index.js")))
-      return { label: `baseline ${versionBeside(dist)} (${path.relative(ROOT, dist) || dist})`, dist };
+      return {
+        label: `baseline ${versionBeside(dist)} (${dist.startsWith(ROOT) ? path.relative(ROOT, dist) : dist})`,
+        dist,
+      };
   }
   const commit = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${spec}^{commit}`], {
     cwd: ROOT,
