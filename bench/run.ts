@@ -162,6 +162,7 @@ function prepareBaseline(spec: string): Build {
   return {
     label: `baseline ${manifest.version} (${spec}, ${commit.slice(0, 10)})`,
     dist: path.join(dir, "dist"),
+    scratch: dir,
   };
 }
 
@@ -814,8 +815,8 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${out.join("\n")}\n`);
   } finally {
-    await SANDBOX.stop();
     for (const each of builds) if (each.scratch) rmSync(each.scratch, { recursive: true, force: true });
+    await SANDBOX.stop();
   }
 }
 
