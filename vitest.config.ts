@@ -10,7 +10,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["src/**/*.test.ts", "sandbox/**/*.test.ts", "scripts/**/*.test.ts"] },
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "sandbox/**/*.test.ts", "scripts/**/*.test.ts", "bench/**/*.test.ts"],
+        },
       },
       {
         extends: true,

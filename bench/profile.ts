@@ -5,9 +5,9 @@
  *   npm run bench:profile -- --spawns 10 --json
  *
  * Builds the published bundle unminified into a scratch folder (same esbuild options, so the same
- * code runs), spawns it with `--cpu-prof` exactly as the cold-start bench does (static domains, raw
- * stdio: initialize, then tools/list), and attributes every CPU sample taken until the tools/list
- * answer arrived to the source module whose code was running. esbuild marks each module in an
+ * code runs), spawns it with `--cpu-prof` and opens it as Claude Code does (static domains, raw stdio:
+ * `server/discover` at 2026-07-28, then tools/list; bench/raw-stdio.ts), and attributes every CPU
+ * sample taken until the tools/list answer arrived to the source module whose code was running. esbuild marks each module in an
  * unminified bundle with a `// <path>` comment, which is how a sample's line maps back to its module.
  * `bench/run.ts` prints the same table after its cold-start figures.
  */
@@ -116,7 +116,7 @@ export async function profileOnce(bundleDir: string, env: Record<string, string>
     ],
     env,
   );
-  await server.handshake();
+  await server.open("claude-code");
   const listedAtUs = Number(process.hrtime.bigint() / 1000n);
   const wallMs = performance.now() - started;
   // Closing stdin shuts the server down cleanly, which is when Node writes the profile.

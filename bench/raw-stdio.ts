@@ -1,15 +1,40 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { performance } from "node:perf_hooks";
 
 export type JsonRpcMessage = Record<string, unknown> & { id?: unknown };
 
 /**
- * A stdio MCP server spawned with plain pipes: the cold-start bench drives every server (ours and the
- * peers) with the same few bytes, so the SDK client's own start-up cost is in no one's numbers.
+ * How today's clients open a stdio server (issue 22), each as the bench replays it:
+ * - `claude-code` (2.1.332): `server/discover` at 2026-07-28; on an error ("Method not found" from a
+ *   2025-era server) `initialize` at 2025-11-25 on the same process; then tools/list and tools/call.
+ * - `codex` (0.171): `initialize` at 2025-06-18, then tools/list and tools/call.
+ * Both declare form and URL elicitation, as those clients do.
+ */
+export type ClientOrder = "claude-code" | "codex";
+export const CLIENT_ORDERS: readonly ClientOrder[] = ["claude-code", "codex"];
+
+export const CLIENTS: Record<ClientOrder, { name: string; version: string; legacyVersion: string }> = {
+  "claude-code": { name: "claude-code", version: "2.1.332", legacyVersion: "2025-11-25" },
+  codex: { name: "codex-mcp-client", version: "0.171.0", legacyVersion: "2025-06-18" },
+};
+
+const MODERN_VERSION = "2026-07-28";
+const ELICITATION = { elicitation: { form: {}, url: {} } };
+
+/** The era a connection ended up in: `modern` (2026-07-28, every request enveloped) or `legacy`. */
+export type Era = "modern" | "legacy";
+
+/**
+ * A stdio MCP server spawned with plain pipes: the bench drives every server (ours and the peers)
+ * with the same few bytes, so no client library's own start-up or parsing is in anyone's numbers.
  */
 export class RawStdioProcess {
   readonly child: ChildProcessWithoutNullStreams;
   private buffer = "";
   private readonly waiters = new Map<unknown, (message: JsonRpcMessage) => void>();
+  private nextId = 1;
+  private era: Era = "legacy";
+  private client = CLIENTS.codex;
   readonly exited: Promise<number | null>;
   stderr = "";
 
@@ -64,23 +89,64 @@ export class RawStdioProcess {
     });
   }
 
+  /** Sends a request (enveloped once the connection is modern) and waits for its answer. */
+  async request(method: string, params: Record<string, unknown> = {}): Promise<JsonRpcMessage> {
+    const id = this.nextId;
+    this.nextId += 1;
+    const answer = this.response(id);
+    this.send({
+      jsonrpc: "2.0",
+      id,
+      method,
+      params: this.era === "modern" ? this.enveloped(params) : params,
+    });
+    return answer;
+  }
+
+  /** The id the next request will carry (the load trace marks answers by id). */
+  peekId(): number {
+    return this.nextId;
+  }
+
+  private enveloped(params: Record<string, unknown>): Record<string, unknown> {
+    return {
+      ...params,
+      _meta: {
+        "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+        "io.modelcontextprotocol/clientInfo": { name: this.client.name, version: this.client.version },
+        "io.modelcontextprotocol/clientCapabilities": ELICITATION,
+      },
+    };
+  }
+
   /**
-   * What every MCP client does first: initialize, `initialized`, then tools/list. Resolves with both
-   * answers and when each arrived (performance.now()).
+   * Opens the connection as `order`'s client does, up to and including the answer to tools/list.
+   * Resolves with the era it ended in, the tools/list answer and when it arrived (performance.now()).
    */
-  async handshake(): Promise<{
-    initialized: JsonRpcMessage;
-    initializedAt: number;
-    listed: JsonRpcMessage;
-    listedAt: number;
-  }> {
-    this.send(initializeRequest(1));
-    const initialized = await this.response(1);
-    const initializedAt = performance.now();
-    this.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-    this.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
-    const listed = await this.response(2);
-    return { initialized, initializedAt, listed, listedAt: performance.now() };
+  async open(order: ClientOrder): Promise<{ era: Era; listed: JsonRpcMessage; listedAt: number }> {
+    this.client = CLIENTS[order];
+    if (order === "claude-code") {
+      this.era = "modern";
+      const discovered = await this.request("server/discover");
+      if ("error" in discovered) this.era = "legacy";
+    }
+    if (this.era === "legacy") {
+      const initialized = await this.request("initialize", {
+        protocolVersion: this.client.legacyVersion,
+        capabilities: ELICITATION,
+        clientInfo: { name: this.client.name, version: this.client.version },
+      });
+      if (!("result" in initialized)) throw new Error(`initialize failed: ${JSON.stringify(initialized)}`);
+      this.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    }
+    const listed = await this.request("tools/list");
+    const listedAt = performance.now();
+    if (!("result" in listed)) throw new Error(`tools/list failed: ${JSON.stringify(listed).slice(0, 500)}`);
+    return { era: this.era, listed, listedAt };
+  }
+
+  callTool(name: string, args: Record<string, unknown>): Promise<JsonRpcMessage> {
+    return this.request("tools/call", { name, arguments: args });
   }
 
   async stop(): Promise<void> {
@@ -89,14 +155,3 @@ export class RawStdioProcess {
     await this.exited;
   }
 }
-
-export const initializeRequest = (id: number) => ({
-  jsonrpc: "2.0",
-  id,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raytio-bench", version: "1.0.0" },
-  },
-});

@@ -6,6 +6,8 @@ import { PACKAGE_NAME, VERSION } from "../version.js";
 import { type OutboundFailure, outboundFailure, proxyAdvice, type Route, routeOrError } from "./outbound.js";
 import type { IssuedTokens, SignInFlow } from "./sign-in-flow.js";
 import { signInUnreachable } from "./unreachable.js";
+// Replaces the library's big-integer modPow with Node's native BigInt before any sign-in runs.
+import "./native-mod-pow.js";
 
 /** Cognito errors that no retry can fix until the configuration changes. */
 const PERMANENT_SIGN_IN_ERRORS = new Set([
