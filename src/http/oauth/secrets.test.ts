@@ -66,6 +66,13 @@ describe("sealed values", () => {
     expect(unseal("token-a", "access", "")).toBeUndefined();
   });
 
+  it("still open after an upgrade: a blob sealed by this version (kept in Redis across a rolling deploy)", () => {
+    // Written once by seal("rmcp_at_known-token", "access", …); a change to the key derivation, its salt or
+    // the layout would strand every grant in the store.
+    const stored = "S29BEfNYI5iUZziBxjM2BBnzOf9OyXFpyn7TwTv9nItqhMxtXsWYakEsJGFdZ3ilztpmxmt2mMDH1Q";
+    expect(unseal("rmcp_at_known-token", "access", stored)).toBe('{"email":"person@example.com"}');
+  });
+
   it("round-trip any text, JSON and non-ASCII included", () => {
     for (const text of ["", '{"email":"person@example.com"}', "pässwörd ✓ 🔑"]) {
       expect(unseal("token", "code", seal("token", "code", text))).toBe(text);
