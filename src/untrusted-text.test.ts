@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -72,8 +73,13 @@ describe("third-party text marks", () => {
       "Phone Number",
     ]);
     expect(carriesThirdPartyText(page, output, (text) => vouchedText(output).has(text))).toBe(false);
-    // The vouch travels beside the fields: it is never serialised or listed.
-    expect(Object.keys(output)).toEqual(["items", "next_cursor"]);
+    // The vouch travels beside the fields: it is never serialised, listed, or carried into a copy.
+    expect(JSON.stringify(output)).not.toMatch(/Stryker|wrote/);
+    expect(inspect(output)).not.toContain("strings this server wrote");
+    expect(vouchedText({ ...output }).size).toBe(0);
+    for (const notAnObject of [null, undefined, "Phone Number", 3, ["Phone Number"]]) {
+      expect(vouchedText(notAnObject).size).toBe(0);
+    }
   });
 
   it("remember a bounded amount: the oldest strings and very long ones are not kept", () => {
@@ -86,10 +92,70 @@ describe("third-party text marks", () => {
       true,
       true,
     ]);
-    caller.remember({ long: "x".repeat(11) });
+    caller.remember({ long: "x".repeat(11), limit: "y".repeat(10) });
     expect(caller.wrote("x".repeat(11))).toBe(false);
+    expect(caller.wrote("y".repeat(10))).toBe(true);
     // Keys are the caller's text too (an object they sent, such as external_refs).
-    caller.remember({ external_refs: { crm: "7" } });
-    expect(caller.wrote("crm")).toBe(true);
+    const keys = new CallerText();
+    keys.remember({ external_refs: { crm: "7", "": "empty key" }, note: null, flag: true });
+    expect(keys.wrote("crm")).toBe(true);
+    expect(keys.wrote("")).toBe(false);
+  });
+
+  it("find marks inside tuples, records, intersections and lazy schemas", () => {
+    const marked = thirdParty(z.string());
+    const cases: [string, z.ZodType, unknown][] = [
+      ["tuple item", z.tuple([marked, z.number()]), ["Acme", 1]],
+      ["tuple rest", z.tuple([z.number()], marked), [1, "Acme"]],
+      ["record value", z.record(z.string(), marked), { crm: "Acme" }],
+      ["record key", z.record(marked, z.number()), { Acme: 1 }],
+      [
+        "intersection",
+        z.intersection(z.object({ id: z.string() }), z.object({ name: marked })),
+        { name: "Acme" },
+      ],
+      ["lazy", z.lazy(() => z.object({ name: marked })), { name: "Acme" }],
+    ];
+    for (const [shape, schema, value] of cases) {
+      expect(thirdPartyValues(schema, value), shape).toEqual(["Acme"]);
+    }
+    // The same shapes with unmarked parts hold nothing third-party.
+    expect(thirdPartyValues(z.tuple([z.string()], z.string()), ["a", "b"])).toEqual([]);
+    expect(thirdPartyValues(z.record(z.string(), z.string()), { a: "b" })).toEqual([]);
+    // Items past the end of a tuple without a rest have no schema, so nothing to mark them.
+    expect(thirdPartyValues(z.tuple([marked]), ["Acme", "extra"])).toEqual(["Acme"]);
+  });
+
+  it("never list an empty key or read a value through a union member it does not fit", () => {
+    expect(
+      thirdPartyValues(z.object({ refs: thirdParty(z.record(z.string(), z.string())) }), {
+        refs: { "": "x" },
+      }),
+    ).toEqual(["x"]);
+    const marked = thirdParty(z.string());
+    // A plain string must not be read as a record, an array or a tuple of marked characters.
+    for (const container of [
+      z.object({}).catchall(marked),
+      z.array(marked),
+      z.tuple([marked], marked),
+      z.record(z.string(), marked),
+    ]) {
+      expect(carriesThirdPartyText(z.union([z.string(), container]), "plain")).toBe(false);
+    }
+    // Nor an unmarked list as an object whose every key is marked.
+    expect(
+      carriesThirdPartyText(z.union([z.array(z.string()), z.object({}).catchall(marked)]), ["plain"]),
+    ).toBe(false);
+  });
+
+  it("stop reading at the first third-party string", () => {
+    let asked = 0;
+    const known = () => {
+      asked += 1;
+      return false;
+    };
+    const tags = thirdParty(z.array(z.string()));
+    expect(carriesThirdPartyText(tags, ["a", "b", "c"], known)).toBe(true);
+    expect(asked).toBe(1);
   });
 });

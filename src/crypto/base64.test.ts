@@ -104,3 +104,19 @@ describe("encodeBase64", () => {
     expect(encodeBase64Url(whole.subarray(1, 3))).toBe(Buffer.from([2, 3]).toString("base64url"));
   });
 });
+
+describe("decodeBase64's edges", () => {
+  it("names the value when no field is given, and refuses what is not a string", () => {
+    expect(() => decodeBase64("A")).toThrow(
+      "value is not valid base64: its length is impossible for base64.",
+    );
+    const notText = decodeError(42 as unknown as string, "iv");
+    expect(notText.message).toBe("iv is not valid base64: expected a string.");
+  });
+
+  it("checks spare bits only in a final partial group", () => {
+    // "B" ends a full group here: every one of its bits is data.
+    expect(decodeBase64("AAAB")).toEqual(Buffer.from([0, 0, 1]));
+    expect(decodeBase64("AAA/")).toEqual(Buffer.from([0, 0, 0x3f]));
+  });
+});

@@ -24,7 +24,11 @@ function invalid(field: string, reason: string): RaytioError {
 }
 
 function sextet(char: string): number {
+  // Equivalent mutants here: 62 and 63 both have spare bits set in either partial group, and so does
+  // the -1 indexOf gives a symbol, so any final symbol is refused whichever value it maps to.
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: see above
   if (char === "+" || char === "-") return 62;
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: see above
   if (char === "/" || char === "_") return 63;
   return VALUES.indexOf(char);
 }

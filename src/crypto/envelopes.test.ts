@@ -171,3 +171,76 @@ describe("malformed envelopes", () => {
     }
   });
 });
+
+describe("what a refusal says", () => {
+  it("names the field that selects a format first, at any depth", () => {
+    const bad = {
+      ...sealed(),
+      encrypted_data: { ...data(), iv: 7 },
+      encrypted_key: { ...wadek(), alg: "RSA1_5" },
+    };
+    const error = expectUnsupported(() => parseSealedValue(bad), "encrypted_key.alg");
+    expect(error.message).toBe('sealed value: unsupported encrypted_key.alg (supported: "RSA-OAEP-256").');
+    expect(error.details).toEqual({ field: "encrypted_key.alg", supported: ["RSA-OAEP-256"] });
+    // Among fields that select nothing, the first zod reports.
+    const plain = expectUnsupported(() => parseDataEnvelope({ ...data(), iv: 7, ct: 8 }), "iv");
+    expect(plain.message).toBe("data envelope: iv is missing or is not of type string.");
+    expect(plain.details).toEqual({ field: "iv" });
+  });
+
+  it("says a number is out of range and a string is empty", () => {
+    const low = expectUnsupported(
+      () => parsePasswordEnvelope({ ...password(), kdf: { ...password().kdf, iterations: 0 } }),
+      "kdf.iterations",
+    );
+    expect(low.message).toBe("password envelope: kdf.iterations is out of range.");
+    const high = expectUnsupported(
+      () => parsePasswordEnvelope({ ...password(), kdf: { ...password().kdf, iterations: 10_000_001 } }),
+      "kdf.iterations",
+    );
+    expect(high.message).toBe("password envelope: kdf.iterations is out of range.");
+    expect(expectUnsupported(() => parseWadekEnvelope({ ...wadek(), kid: "" }), "kid").message).toBe(
+      "wadek envelope: kid is empty.",
+    );
+    // The highest count accepted.
+    expect(
+      parsePasswordEnvelope({ ...password(), kdf: { ...password().kdf, iterations: 10_000_000 } }).iterations,
+    ).toBe(10_000_000);
+  });
+
+  it("names what is not an object, with its place in the record", () => {
+    for (const input of [null, "text", [data()], 42]) {
+      const error = failure(() => parseDataEnvelope(input));
+      expect(error.message).toBe("data envelope is not a JSON object.");
+      expect(error.details).toEqual({ field: "data envelope" });
+      const placed = failure(() => parseWadekEnvelope(input, "encrypted_key"));
+      expect(placed.message).toBe("encrypted_key is not a JSON object.");
+      expect(placed.details).toEqual({ field: "encrypted_key" });
+    }
+  });
+
+  it("places the binary fields it decodes under their prefix", () => {
+    const cases: Array<[() => unknown, string]> = [
+      [
+        () => parseSealedValue({ ...sealed(), encrypted_data: { ...data(), iv: "AAAA" } }),
+        "encrypted_data.iv",
+      ],
+      [
+        () => parseSealedValue({ ...sealed(), encrypted_data: { ...data(), ct: "AAAA" } }),
+        "encrypted_data.ct",
+      ],
+      [
+        () => parseSealedValue({ ...sealed(), encrypted_key: { ...wadek(), wrapped: "A" } }),
+        "encrypted_key.wrapped",
+      ],
+      [
+        () => parsePasswordEnvelope({ ...password(), kdf: { ...password().kdf, salt: "A" } }, "user_key"),
+        "user_key.kdf.salt",
+      ],
+      [() => parsePasswordEnvelope({ ...password(), iv: "AAAA" }, "user_key"), "user_key.iv"],
+      [() => parsePasswordEnvelope({ ...password(), ct: "AAAA" }, "user_key"), "user_key.ct"],
+      [() => parsePasswordEnvelope({ ...password(), kdf: { ...password().kdf, salt: "A" } }), "kdf.salt"],
+    ];
+    for (const [run, field] of cases) expectUnsupported(run, field);
+  });
+});

@@ -349,3 +349,136 @@ describe("secrets", () => {
     expect(unseal("token-a", "refresh", sealed)).toBeUndefined();
   });
 });
+
+describe("each refusal, with its OAuth error and description", () => {
+  async function authorizeParams(service: OAuthService, extra: Record<string, string | string[]>) {
+    const client = await service.register({ redirect_uris: [REDIRECT] });
+    const params = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: REDIRECT,
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+      state: "st-1",
+    });
+    for (const [key, value] of Object.entries(extra)) {
+      params.delete(key);
+      for (const one of Array.isArray(value) ? value : [value]) params.append(key, one);
+    }
+    return params;
+  }
+
+  it.each<[string, Record<string, string | string[]>, string, string]>([
+    [
+      "another response type",
+      { response_type: "token" },
+      "unsupported_response_type",
+      "response_type must be code.",
+    ],
+    [
+      "a plain PKCE method",
+      { code_challenge_method: "plain" },
+      "invalid_request",
+      "PKCE is required: code_challenge with code_challenge_method=S256.",
+    ],
+    [
+      "a challenge that is not an S256 digest",
+      { code_challenge: "short" },
+      "invalid_request",
+      "PKCE is required: code_challenge with code_challenge_method=S256.",
+    ],
+    ["two resources", { resource: [RESOURCE, RESOURCE] }, "invalid_target", "Give at most one resource."],
+    [
+      "another resource",
+      { resource: "https://other.example.com/mcp" },
+      "invalid_target",
+      `Tokens here are only for ${RESOURCE}.`,
+    ],
+    ["another scope", { scope: "mcp admin" }, "invalid_scope", "The only scope is mcp."],
+  ])("sends %s back to the client with its state", async (_, extra, error, description) => {
+    const { service } = setup();
+    const refused = await failure(service.validateAuthorization(await authorizeParams(service, extra)));
+    expect(refused).toBeInstanceOf(RedirectableError);
+    expect(refused).toMatchObject({ error, description, redirectUri: REDIRECT, state: "st-1", status: 400 });
+  });
+
+  it("takes this resource with a trailing slash, and the scope spelled out", async () => {
+    const { service } = setup();
+    const params = await authorizeParams(service, { resource: `${RESOURCE}/`, scope: "mcp" });
+    const { request } = await service.validateAuthorization(params);
+    expect(request).toMatchObject({ resource: RESOURCE, scope: "mcp", state: "st-1", redirectUri: REDIRECT });
+  });
+
+  it("refuses a code without every parameter, from another client, to another redirect or without the verifier", async () => {
+    const { service } = setup();
+    for (const missing of ["code", "client_id", "code_verifier", "redirect_uri"]) {
+      const { form } = await codeFor(service);
+      form.delete(missing);
+      expect(await failure(service.token(form))).toMatchObject({
+        error: "invalid_request",
+        description: "code, client_id, code_verifier and redirect_uri are required.",
+      });
+    }
+    const cases: Array<[string, string, string]> = [
+      ["client_id", "someone-else", "The code was issued to another client."],
+      [
+        "redirect_uri",
+        "http://127.0.0.1:4000/other",
+        "redirect_uri does not match the authorization request.",
+      ],
+      ["code_verifier", "a".repeat(43), "code_verifier does not match the code_challenge."],
+      ["resource", "https://other.example.com/mcp", `This grant is only for ${RESOURCE}.`],
+    ];
+    for (const [field, value, description] of cases) {
+      const { form } = await codeFor(service);
+      form.set(field, value);
+      const error = field === "resource" ? "invalid_target" : "invalid_grant";
+      expect(await failure(service.token(form)), field).toMatchObject({ error, description });
+    }
+    const { form } = await codeFor(service);
+    form.set("grant_type", "password");
+    expect(await failure(service.token(form))).toMatchObject({
+      error: "unsupported_grant_type",
+      description: "grant_type must be authorization_code or refresh_token.",
+    });
+  });
+
+  it("refuses a refresh without its parameters, and ends the grant when another client presents it", async () => {
+    const { service } = setup();
+    const { form, client } = await codeFor(service);
+    const tokens = await service.token(form);
+    expect(
+      await failure(
+        service.token(new URLSearchParams({ grant_type: "refresh_token", client_id: client.client_id })),
+      ),
+    ).toMatchObject({ error: "invalid_request", description: "refresh_token and client_id are required." });
+    const stolen = new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: tokens.refresh_token,
+      client_id: "someone-else",
+    });
+    expect(await failure(service.token(stolen))).toMatchObject({
+      error: "invalid_grant",
+      description: "The refresh token was issued to another client.",
+    });
+    expect(await service.verifyAccessToken(tokens.access_token)).toBeUndefined();
+  });
+
+  it("issues tokens that say what they are", async () => {
+    const { service } = setup();
+    const { form, client } = await codeFor(service);
+    const tokens = await service.token(form);
+    expect(tokens).toMatchObject({ token_type: "Bearer", expires_in: 600, scope: "mcp" });
+    expect(tokens.access_token).toMatch(/^rmcp_at_/);
+    expect(tokens.refresh_token).toMatch(/^rmcp_rt_/);
+    expect(await service.verifyAccessToken(tokens.access_token)).toEqual({
+      clientId: client.client_id,
+      sub: "user-1",
+      familyId: expect.any(String),
+      scope: "mcp",
+      resource: RESOURCE,
+      expiresAt: clock.now + 600_000,
+    });
+    expect(await service.verifyAccessToken("x".repeat(201))).toBeUndefined();
+  });
+});

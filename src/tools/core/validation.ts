@@ -32,11 +32,10 @@ const MAX_SENTENCES = 5;
 const MAX_SHOWN_CHARS = 40;
 
 export function argumentsError(issues: readonly Issue[], context: ArgumentsContext): RaytioError {
-  const unknown = issues.filter((issue) => issue.code === "unrecognized_keys" && issue.path.length === 0);
-  const others = issues.filter((issue) => !unknown.includes(issue));
+  const unknownKeys = issues.filter(isUnknownArgument).flatMap((issue) => issue.keys);
+  const others = issues.filter((issue) => !isUnknownArgument(issue));
   const sentences: string[] = [];
   const fields: string[] = [];
-  const unknownKeys = unknown.flatMap((issue) => (issue.code === "unrecognized_keys" ? issue.keys : []));
   if (unknownKeys.length > 0) {
     sentences.push(...unknownKeySentences(unknownKeys, context));
     fields.push(...unknownKeys.slice(0, MAX_KEYS_NAMED).map((key) => key.slice(0, MAX_SHOWN_CHARS)));
@@ -51,6 +50,11 @@ export function argumentsError(issues: readonly Issue[], context: ArgumentsConte
   return new RaytioError("VALIDATION", withoutHiddenMentions(shown.join(" "), context.hidden), {
     details: { fields: [...new Set(fields)] },
   });
+}
+
+/** Keys the tool's arguments object does not take (a nested object's unknown keys are its own sentence). */
+function isUnknownArgument(issue: Issue): issue is Extract<Issue, { code: "unrecognized_keys" }> {
+  return issue.code === "unrecognized_keys" && issue.path.length === 0;
 }
 
 /** Keys are the caller's text: a few are named, each cut short, so a flood of them stays one sentence. */
@@ -117,7 +121,7 @@ const TYPE_NAMES: Record<string, string> = {
 
 function typeOf(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
+  if (Array.isArray(value)) return "list";
   return typeof value;
 }
 
@@ -211,6 +215,7 @@ function describeUnion(
 ): { field: string; text: string } {
   const field = fieldName(path);
   if (issue.discriminator !== undefined) {
+    // Stryker disable next-line ArrayDeclaration: zod puts the options on every discriminator issue
     const options = (issue as { options?: unknown[] }).options ?? [];
     return {
       field,
@@ -222,16 +227,12 @@ function describeUnion(
   const depth = (branch: readonly Issue[]) => Math.max(...branch.map((inner) => inner.path.length));
   const typeMismatch = (branch: readonly Issue[]) =>
     branch.some((inner) => inner.code === "invalid_type" && inner.path.length === 0);
-  const ranked = issue.errors
-    .filter((branch) => branch.length > 0)
-    .map((branch, index) => ({ branch, index }))
-    .sort(
-      (a, b) =>
-        depth(b.branch) - depth(a.branch) ||
-        Number(typeMismatch(a.branch)) - Number(typeMismatch(b.branch)) ||
-        a.index - b.index,
-    );
-  const best = ranked[0]?.branch;
+  // An empty branch (none, in practice) ranks last: Math.max() of nothing is -Infinity. The sort is
+  // stable, so among equals the union's own order decides.
+  const ranked = [...issue.errors].sort(
+    (a, b) => depth(b) - depth(a) || Number(typeMismatch(a)) - Number(typeMismatch(b)),
+  );
+  const best = ranked[0];
   const first = best && !typeMismatch(best) ? best[0] : undefined;
   if (first) return describeIssue(first, path, value);
   const types = issue.errors.flatMap((branch) =>
