@@ -42,7 +42,9 @@ describe("stdio on SIGTERM", () => {
     });
     const call = agent.call("poll_and_retrieve", { request_short_code: code });
     await eventually("the call to reach the API", () => (sandbox.faults.hits(held) > 0 ? true : undefined));
-    const exited = new Promise<number | null>((resolve) => agent.transport._process?.once("exit", resolve));
+    const exited = new Promise<number | null>((resolve) =>
+      agent.transport["_process"]?.once("exit", resolve),
+    );
     process.kill(agent.pid, "SIGTERM");
     await eventually("the server to wait for the call", () =>
       agent.stderr.some((line) => line.includes("call(s) in flight")) ? true : undefined,
