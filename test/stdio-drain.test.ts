@@ -43,6 +43,7 @@ describe("stdio on SIGTERM", () => {
     const call = agent.call("poll_and_retrieve", { request_short_code: code });
     await eventually("the call to reach the API", () => (sandbox.faults.hits(held) > 0 ? true : undefined));
     const exited = new Promise<number | null>((resolve) =>
+      // biome-ignore lint/complexity/useLiteralKeys: _process is private to the SDK's transport; TypeScript lets a test reach it only by index.
       agent.transport["_process"]?.once("exit", resolve),
     );
     process.kill(agent.pid, "SIGTERM");
