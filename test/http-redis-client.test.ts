@@ -9,6 +9,7 @@ import {
   startHttpServerProcess,
 } from "./support/http-harness.js";
 import { describeWithRedis, startRedis, type TestRedis } from "./support/http-redis.js";
+import { setUpRequests } from "./support/tasks.js";
 
 /**
  * The shared store on a real redis-server, as an operator runs it: AUTH with an ACL user named in
@@ -42,22 +43,10 @@ async function notificationArrives(
   sandboxUrl: string,
   server: HttpServerProcess,
 ): Promise<void> {
-  const application = (
-    await session.call("create_access_application", { name: "Outage", schemas: ["ss_Person_Name"] })
-  ).structuredContent as { data: { access_application_id: string } };
-  const form = (
-    await session.call("create_form", {
-      access_application_id: application.data.access_application_id,
-      name: "Name",
-      pages: [{ name: "Who", schemas: ["ss_Person_Name"] }],
-    })
-  ).structuredContent as { data: { short_link_key: string } };
-  const sent = await session.call("send_request", {
-    short_link_key: form.data.short_link_key,
+  const sendRequest = await setUpRequests((name, args) => session.call(name, args), {
     recipient_email: "outage@example.com",
   });
-  expect(sent.isError, JSON.stringify(sent.content)).toBeFalsy();
-  const code = (sent.structuredContent as { data: { request_short_code: string } }).data.request_short_code;
+  const code = await sendRequest();
   await fetch(`${sandboxUrl}/sandbox/v1/requests/${code}/submit`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },

@@ -10,6 +10,7 @@ import {
   type HttpSession,
   startHttpServerProcess,
 } from "./support/http-harness.js";
+import { setUpRequests } from "./support/tasks.js";
 
 /**
  * The limits on slow clients must not cut what the server itself keeps open: a long tool call's SSE
@@ -97,22 +98,10 @@ describe("MCP_REQUEST_TIMEOUT", () => {
     const session = await connectAs(timed.url, "agent", { withEncryptionPassword: true, reconnect: false });
     sessions.push(session);
     await session.client.setLoggingLevel("info");
-    const application = structured<{ data: { access_application_id: string } }>(
-      await session.call("create_access_application", { name: "Long call", schemas: ["ss_Person_Name"] }),
-    );
-    const form = structured<{ data: { short_link_key: string } }>(
-      await session.call("create_form", {
-        access_application_id: application.data.access_application_id,
-        name: "Name",
-        pages: [{ name: "Who", schemas: ["ss_Person_Name"] }],
-      }),
-    );
-    const code = structured<{ data: { request_short_code: string } }>(
-      await session.call("send_request", {
-        short_link_key: form.data.short_link_key,
-        recipient_email: "person@example.com",
-      }),
-    ).data.request_short_code;
+    const sendRequest = await setUpRequests((name, args) => session.call(name, args), {
+      recipient_email: "person@example.com",
+    });
+    const code = await sendRequest();
 
     const progress: Progress[] = [];
     const call = session.client.callTool(

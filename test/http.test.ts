@@ -17,6 +17,7 @@ import {
   signInOnPage,
   startHttpServerProcess,
 } from "./support/http-harness.js";
+import { setUpRequests } from "./support/tasks.js";
 
 /**
  * The Streamable HTTP transport end to end: the built server as a child process, the MCP SDK's own
@@ -629,26 +630,10 @@ describe("DSM notifications", () => {
     ]);
     await agent.client.setLoggingLevel("info");
     await bystander.client.setLoggingLevel("debug");
-    const application = structured<{ data: { access_application_id: string } }>(
-      await agent.call("create_access_application", {
-        name: "HTTP notifications",
-        schemas: ["ss_Person_Name"],
-      }),
-    );
-    const form = structured<{ data: { short_link_key: string } }>(
-      await agent.call("create_form", {
-        access_application_id: application.data.access_application_id,
-        name: "Name only",
-        pages: [{ name: "Who you are", schemas: ["ss_Person_Name"] }],
-      }),
-    );
-    const sent = structured<{ data: { request_short_code: string } }>(
-      await agent.call("send_request", {
-        short_link_key: form.data.short_link_key,
-        recipient_email: "person@example.com",
-      }),
-    );
-    const code = sent.data.request_short_code;
+    const sendRequest = await setUpRequests((name, args) => agent.call(name, args), {
+      recipient_email: "person@example.com",
+    });
+    const code = await sendRequest();
     const answered = await fetch(`${sandbox.url}/sandbox/v1/requests/${code}/submit`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },

@@ -9,8 +9,14 @@ export const PERSON_NAME = { given_name: "Aroha", family_name: "Ngata-Smith" };
 
 type Call = (name: string, args: Record<string, unknown>) => Promise<CallToolResult>;
 
-/** An access application and form collecting a name; returns a function that sends a new request. */
-export async function setUpRequests(call: Call): Promise<() => Promise<string>> {
+/**
+ * An access application and form collecting a name; returns a function that sends a new request
+ * (with `send`'s arguments, e.g. a recipient) and gives its short code.
+ */
+export async function setUpRequests(
+  call: Call,
+  send: Record<string, unknown> = {},
+): Promise<() => Promise<string>> {
   const application = structured<{ data: { access_application_id: string } }>(
     await call("create_access_application", { name: "Task tests", schemas: ["ss_Person_Name"] }),
   );
@@ -23,7 +29,7 @@ export async function setUpRequests(call: Call): Promise<() => Promise<string>> 
   );
   return async () =>
     structured<{ data: { request_short_code: string } }>(
-      await call("send_request", { short_link_key: form.data.short_link_key }),
+      await call("send_request", { ...send, short_link_key: form.data.short_link_key }),
     ).data.request_short_code;
 }
 
