@@ -1,21 +1,7 @@
-import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { describe, expect, it } from "vitest";
+import { FakeTransport } from "../test/support/fake-transport.js";
 import { GatedTransport } from "./gated-transport.js";
-
-class FakeTransport implements Transport {
-  sent: JSONRPCMessage[] = [];
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage) => void;
-  async start() {}
-  async close() {}
-  async send(message: JSONRPCMessage) {
-    this.sent.push(message);
-  }
-  receive(message: JSONRPCMessage) {
-    this.onmessage?.(message);
-  }
-}
 
 describe("GatedTransport", () => {
   it("passes initialize through at once and holds gated requests until opened, in order", () => {
