@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defOf } from "./zod-def.js";
 
 /**
  * Marks output fields that carry text written by someone other than the person in this conversation
@@ -22,26 +23,6 @@ export function thirdParty<T extends z.ZodType>(schema: T): T {
 export function isThirdParty(schema: z.ZodType): boolean {
   return thirdPartyRegistry.get(schema)?.thirdParty === true;
 }
-
-interface Def {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  catchall?: z.ZodType;
-  element?: z.ZodType;
-  keyType?: z.ZodType;
-  valueType?: z.ZodType;
-  options?: z.ZodType[];
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  left?: z.ZodType;
-  right?: z.ZodType;
-  items?: z.ZodType[];
-  rest?: z.ZodType | null;
-  getter?: () => z.ZodType;
-}
-
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);

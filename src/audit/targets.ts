@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isThirdParty } from "../untrusted-text.js";
+import { defOf } from "../zod-def.js";
 import type { AuditValue } from "./record.js";
 
 /**
@@ -29,18 +30,6 @@ export function isAuditTarget(schema: z.ZodType): boolean {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const IDENTIFIER = /^[^\s"'\\<>{}]{1,320}$/u;
-
-interface Def {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  element?: z.ZodType;
-  options?: z.ZodType[];
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  getter?: () => z.ZodType;
-}
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 /** Schema types that hold another schema rather than a value of their own. */
 const WRAPPERS = new Set([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { isThirdParty, thirdPartyValues } from "../untrusted-text.js";
+import { defOf } from "../zod-def.js";
 import { renderResult } from "./core/execute.js";
 import type { AnyTool } from "./core/tool.js";
 import { TOOLS } from "./registry.js";
@@ -14,20 +15,6 @@ const HOSTILE =
 
 /** Keys whose values the server or the API generates (ids, timestamps, codes), never people. */
 const GENERATED = /(^id$|_id$|_at$|_date$|_code$|_key$|^next_cursor$|^created_by$|^media_type$)/;
-
-interface Def {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  element?: z.ZodType;
-  valueType?: z.ZodType;
-  options?: z.ZodType[];
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  entries?: Record<string, string>;
-  values?: unknown[];
-}
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 /** Tools that read only the catalogue bundled with this server return nothing a third party wrote. */
 const readsOnlyBundledData = (tool: AnyTool) => !tool.annotations.openWorldHint;

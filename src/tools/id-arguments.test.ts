@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { defOf } from "../zod-def.js";
 import { TOOLS } from "./registry.js";
 
 /**
@@ -41,15 +42,6 @@ const RECORD_OF_NOUN: Record<string, string> = {
 };
 
 const UUID = "6f1c1a52-3e0b-4c1d-9a47-0d2f5b8e9c11";
-
-interface Def {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  options?: z.ZodType[];
-  innerType?: z.ZodType;
-  element?: z.ZodType;
-}
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let node = schema;
