@@ -50,6 +50,8 @@ export function layerOf(relative: string): number {
   if (head === "http" || head === "probe") return 6;
   // MCP tasks are part of serving: the TaskStore and tools/call routing that server.ts installs.
   if (head === "tasks") return 5;
+  // subscriptions/listen streams and the change feed behind them, installed beside the tasks.
+  if (head === "subscriptions") return 5;
   if (head === "tools" || head === "catalogue") return 4;
   if (DOMAIN_DIRS.includes(head)) return 3;
   if (head === "raytio") return 2;
