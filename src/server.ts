@@ -20,6 +20,12 @@ import { PROMPTS } from "./catalogue/prompts.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
 import { RaytioError } from "./errors.js";
 import { isLevelShown } from "./logging-levels.js";
+import {
+  callAsTask,
+  registerTaskExtension,
+  TASKS_EXTENSION,
+  type TaskExtensionRouting,
+} from "./tasks/extension.js";
 import { registerLegacyTasks } from "./tasks/legacy.js";
 import type { TaskService } from "./tasks/service.js";
 import type { ToolRuntime, ToolServices } from "./tool-runtime.js";
@@ -90,7 +96,10 @@ export class RaytioSurface {
   #exposed = false;
   #awaitingExposure: Array<() => void> = [];
   #notice: string | undefined;
-  /** 2025-11-25 tasks, served to instances of that era only (the 2026-07-28 revision has none). */
+  /**
+   * This principal's tasks: the 2025-11-25 task methods for instances of that era, the 2026-07-28 tasks
+   * extension for the others, over the same records.
+   */
   readonly tasks: TaskService | undefined;
 
   readonly #stateCodec: RequestStateCodec<ConfirmState>;
@@ -257,7 +266,7 @@ export class RaytioSurface {
    * HTTP). The SDK answers server/discover and initialize from what is declared here.
    */
   newServer(era: "legacy" | "modern"): McpServer {
-    const tasks = era === "legacy" ? this.tasks : undefined;
+    const tasks = this.tasks;
     const server = new McpServer(
       { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
       {
@@ -268,7 +277,11 @@ export class RaytioSurface {
           // 2025 era: lets the server tell the person why calls will fail (e.g. a sign-in that failed at
           // start). 2026-07-28: messages within a request, at the level the request asks for.
           logging: {},
-          ...(tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
+          // 2025-11-25 tasks are a capability of their own; 2026-07-28 moved them into an extension.
+          ...(tasks && era === "legacy"
+            ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }
+            : {}),
+          ...(tasks && era === "modern" ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
         },
         instructions: INSTRUCTIONS,
         requestState: { verify: (state, ctx) => this.#stateCodec.verify(state, ctx) },
@@ -285,15 +298,23 @@ export class RaytioSurface {
       this.#options.onListed?.(tools.length, era);
       return { tools };
     });
-    server.server.setRequestHandler("tools/call", (request, ctx) =>
-      this.callTool(request.params.name, request.params.arguments ?? {}, ctx, () => {
+    const extension = tasks && era === "modern" ? this.#taskExtensionRouting(tasks) : undefined;
+    server.server.setRequestHandler("tools/call", async (request, ctx) => {
+      const args = request.params.arguments ?? {};
+      if (extension) {
+        const task = await callAsTask(extension, request.params.name, args, ctx);
+        // A CreateTaskResult is not a CallToolResult; the SDK passes it on as the handler gives it.
+        if (task) return task as CallToolResult;
+      }
+      return this.callTool(request.params.name, args, ctx, () => {
         const declared = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
           CLIENT_CAPABILITIES_META_KEY
         ] as ClientCapabilities | undefined;
         return supportsFormElicitation(declared ?? server.server.getClientCapabilities());
-      }),
-    );
-    if (tasks) {
+      });
+    });
+    if (tasks && era === "modern") registerTaskExtension(server, tasks);
+    if (tasks && era === "legacy") {
       registerLegacyTasks(server, {
         tasks,
         tool: (name) => this.definition(name),
@@ -315,6 +336,16 @@ export class RaytioSurface {
     // A stdio connection opens before the account's roles are known; its lists are held until then.
     if (!this.#exposed) this.#awaitingExposure.push(follow);
     return server;
+  }
+
+  #taskExtensionRouting(tasks: TaskService): TaskExtensionRouting {
+    return {
+      tasks,
+      tool: (name) => this.definition(name),
+      hiddenTools: () => this.#hidden,
+      validate: async (tool, args) => (await loadToolRuntime()).parseArguments(tool, args, this.#hidden),
+      refusal: async (error) => (await loadToolRuntime()).errorResult(error),
+    };
   }
 
   /** For serveStdio and createMcpHandler: one factory serves both eras. */

@@ -67,10 +67,11 @@ describe("a 2026-07-28 client (server/discover, no initialize)", () => {
     expect(discovered.resultType).toBe("complete");
     const capabilities = discovered.capabilities as Record<string, unknown>;
     expect(Object.keys(capabilities).sort()).toEqual(
-      ["completions", "logging", "prompts", "resources", "tools"].sort(),
+      ["completions", "extensions", "logging", "prompts", "resources", "tools"].sort(),
     );
     // 2025-11-25 tasks are not offered in this era: the revision moved tasks into an extension.
     expect(capabilities.tasks).toBeUndefined();
+    expect(capabilities.extensions).toEqual({ "io.modelcontextprotocol/tasks": {} });
     expect((discovered._meta as Record<string, unknown>)["io.modelcontextprotocol/serverInfo"]).toMatchObject(
       {
         name: "@raytio/mcp-server",

@@ -33,6 +33,11 @@ export interface TaskHosting {
   sessionId?: string;
   /** Delivers notifications/tasks/status to the session that created the task. */
   notify?(task: Task, sessionId: string | undefined): Promise<void>;
+  /**
+   * Tells the owner's subscriptions/listen streams (2026-07-28) that a task finished, wherever they are
+   * open; each reads the task again before it writes notifications/tasks.
+   */
+  changed?(taskId: string): Promise<void>;
   /** Runs a background watch for as long as this server lives. */
   run?(start: (signal: AbortSignal) => Promise<void>): void;
   /**
@@ -69,11 +74,17 @@ const recordSchema = z.object({
   input: z.record(z.string(), z.unknown()),
   task: taskSchema,
   /** The error result of a failed task (stable code and message, no data). */
-  failure: z.object({ text: z.string() }).optional(),
+  failure: z.object({ text: z.string(), code: z.string().optional() }).optional(),
   /** When the record goes (epoch ms): createdAt + ttl. */
   deleteAt: z.number(),
 });
 type TaskRecord = z.infer<typeof recordSchema>;
+
+/**
+ * A completed task's status message, read by a 2025-11-25 client (which fetches the outcome with
+ * tasks/result) and a 2026-07-28 one (which finds it in the task's `result`) alike.
+ */
+const FINISHED_MESSAGE = "Finished: the outcome is ready.";
 
 const TERMINAL = new Set<Task["status"]>(["completed", "failed", "cancelled"]);
 export const isTerminal = (status: Task["status"]) => TERMINAL.has(status);
@@ -235,10 +246,15 @@ export class TaskService {
 
   /** The task as it stands; a working task nobody watches any more is taken over here. */
   async get(taskId: string): Promise<Task> {
+    return (await this.snapshot(taskId)).task;
+  }
+
+  /** The task as it stands, with the stable code and message of a failed one. */
+  async snapshot(taskId: string): Promise<{ task: Task; failure?: { text: string; code?: string } }> {
     const record = await this.#read(taskId);
     if (!record) throw new TaskNotFoundError(taskId);
     await this.#ensureWatched(record);
-    return record.task;
+    return record.failure ? { task: record.task, failure: record.failure } : { task: record.task };
   }
 
   /** Resolves once the task has finished (or the signal ends the wait), polling at its interval. */
@@ -323,7 +339,11 @@ export class TaskService {
    */
   async #settle(
     taskId: string,
-    change: { status: Task["status"]; statusMessage?: string; failure?: { text: string } },
+    change: {
+      status: Task["status"];
+      statusMessage?: string;
+      failure?: { text: string; code: string };
+    },
   ): Promise<Task | undefined> {
     for (;;) {
       const text = await this.#kv.get(taskKey(taskId));
@@ -341,7 +361,7 @@ export class TaskService {
         ...(change.failure ? { failure: change.failure } : {}),
       };
       if (change.status === "completed" && change.statusMessage === undefined)
-        next.task.statusMessage = "Finished: call tasks/result for the outcome.";
+        next.task.statusMessage = FINISHED_MESSAGE;
       const ttlSeconds = Math.max(1, (record.deleteAt - Date.now()) / 1000);
       if (!(await this.#kv.swap(taskKey(taskId), text, JSON.stringify(next), ttlSeconds))) continue;
       if (isTerminal(change.status)) {
@@ -364,18 +384,19 @@ export class TaskService {
     return this.#settle(taskId, {
       status: "failed",
       statusMessage: `${error.code}: ${error.message}`,
-      failure: { text },
+      failure: { text, code: error.code },
     });
   }
 
   async #notify(record: TaskRecord): Promise<void> {
-    const { notify } = this.#options.hosting;
+    const { notify, changed } = this.#options.hosting;
     try {
       if (notify) await notify(record.task, record.sessionId);
       else await this.#options.send?.(record.task);
     } catch {
       // A client that is gone cannot be told; tasks/get still answers.
     }
+    await changed?.(record.task.taskId).catch(() => undefined);
   }
 
   async #check(

@@ -1,0 +1,91 @@
+import { TASKS_EXTENSION_ID_V2 } from "@modelcontextprotocol/ext-tasks/core/v2";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { RawServer } from "./abuse.js";
+
+/**
+ * A 2026-07-28 client on the wire: every request carries its own version, identity and capabilities in
+ * `_meta`, and the answer is read raw, because the SDK client neither sends `tasks/update` nor keeps a
+ * tools/call result whose `resultType` is "task". Shared by the stdio and HTTP tests of the tasks
+ * extension, which give it their way of sending one request.
+ */
+export const MODERN = "2026-07-28";
+export const WITH_TASKS = { extensions: { [TASKS_EXTENSION_ID_V2]: {} } };
+
+export interface RpcOutcome {
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string; data?: Record<string, unknown> };
+}
+
+export type Send = (method: string, params: Record<string, unknown>) => Promise<RpcOutcome>;
+
+export function envelope(capabilities: Record<string, unknown>): Record<string, unknown> {
+  return {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientInfo": { name: "tasks-extension-test", version: "1.0.0" },
+    "io.modelcontextprotocol/clientCapabilities": capabilities,
+  };
+}
+
+export interface ModernWire {
+  rpc(
+    method: string,
+    params?: Record<string, unknown>,
+    capabilities?: Record<string, unknown>,
+  ): Promise<RpcOutcome>;
+  /** A plain tools/call from a client without the extension, as the tests' setup makes them. */
+  call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
+}
+
+export function modernWire(send: Send): ModernWire {
+  const rpc: ModernWire["rpc"] = (method, params = {}, capabilities = WITH_TASKS) =>
+    send(method, { ...params, _meta: envelope(capabilities) });
+  return {
+    rpc,
+    call: async (name, args) => {
+      const outcome = await rpc("tools/call", { name, arguments: args }, {});
+      if (!outcome.result) throw new Error(`${name} failed: ${JSON.stringify(outcome.error)}`);
+      return outcome.result as unknown as CallToolResult;
+    },
+  };
+}
+
+/** One request over a raw stdio server, its answer matched by id. */
+export function stdioSend(server: RawServer): Send {
+  let next = 1000;
+  return async (method, params) => {
+    const id = next++;
+    server.send(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
+    const message = await server.waitFor((reply) => reply.id === id, `${method} (${id})`);
+    return message as RpcOutcome;
+  };
+}
+
+/** One request over Streamable HTTP with a bearer token: a JSON answer or an SSE stream ending with it. */
+export function httpSend(url: string, accessToken: () => string): Send {
+  let next = 1000;
+  return async (method, params) => {
+    const id = next++;
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+        Authorization: `Bearer ${accessToken()}`,
+        "Mcp-Method": method,
+        ...(typeof params.taskId === "string" ? { "Mcp-Name": params.taskId } : {}),
+        ...(method === "tools/call" && typeof params.name === "string" ? { "Mcp-Name": params.name } : {}),
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+    });
+    const text = await response.text();
+    const messages = (response.headers.get("content-type") ?? "").includes("text/event-stream")
+      ? text
+          .split("\n")
+          .filter((line) => line.startsWith("data: "))
+          .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>)
+      : [JSON.parse(text) as Record<string, unknown>];
+    const answer = messages.find((message) => message.id === id);
+    if (!answer) throw new Error(`No answer to ${method} (HTTP ${response.status}): ${text.slice(0, 500)}`);
+    return answer as RpcOutcome;
+  };
+}
