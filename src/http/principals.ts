@@ -6,7 +6,9 @@ import { DsmServices } from "../dsm/services.js";
 import { createLogger, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
-import { RaytioSurface, type ServerServices } from "../server.js";
+import { loadToolRuntime, RaytioSurface, type ServerServices } from "../server.js";
+import type { TaskKv } from "../tasks/kv.js";
+import { TaskService } from "../tasks/service.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import { toolsForDomains } from "../tools/core/domains.js";
 import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/core/filters.js";
@@ -26,9 +28,14 @@ export interface Principal {
   readonly resolution: DomainResolution;
   /** The tools this person is shown, and why each other one is not. */
   expose(surface: RaytioSurface): number;
-  /** Serves this person's 2026-07-28 requests (no tasks: that revision moved them to an extension). */
+  /**
+   * Serves this person's 2026-07-28 requests, with their tasks (the tasks extension) stored in the
+   * shared store, under the same owner as the tasks their 2025-era sessions make.
+   */
   readonly surface: RaytioSurface;
   lastSeen: number;
+  /** Stops this replica's watches of the person's tasks and gives up their leases (another replica resumes them). */
+  close(): Promise<void>;
 }
 
 /** Who a grant speaks for, as sealed state binds it: the person, with the client they signed in with. */
@@ -44,6 +51,10 @@ export interface PrincipalCacheOptions {
   /** The process's audit log; every record names the person (sub) and the OAuth client. */
   audit: AuditLog;
   idleSeconds: number;
+  /** Where tasks live: the state store, shared by every replica when it is Redis. */
+  tasks: TaskKv;
+  /** At most this many unfinished tasks per person (MCP_MAX_TASKS_PER_PERSON), whichever era made them. */
+  maxTasksPerPerson?: number;
   now?: () => number;
 }
 
@@ -95,21 +106,28 @@ export class PrincipalCache {
     return building;
   }
 
-  /** Forgets people idle for longer than the idle time; their next request builds them again. */
+  /**
+   * Forgets people idle for longer than the idle time; their next request builds them again. Their task
+   * watches stop with them: a task nobody asks about needs no watching, and the next tasks/get, on
+   * any replica, resumes it.
+   */
   sweep(): number {
     const cutoff = this.#now() - this.#options.idleSeconds * 1000;
     let evicted = 0;
     for (const [key, principal] of this.#entries) {
       if (principal.lastSeen > cutoff) continue;
       this.#entries.delete(key);
+      void principal.close();
       evicted += 1;
     }
     return evicted;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.#sweeper);
+    const all = [...this.#entries.values()];
     this.#entries.clear();
+    await Promise.all(all.map((principal) => principal.close()));
   }
 
   async #build(grant: AccessGrant, secrets: GrantSecrets): Promise<Principal> {
@@ -149,17 +167,42 @@ export class PrincipalCache {
       );
       return exposed.size;
     };
+    const watches = new Set<AbortController>();
+    const { maxTasksPerPerson } = this.#options;
     const surface = new RaytioSurface({
       catalogue,
       services: () => services,
       requestStateKey: this.#options.requestStateKey,
       principal: principalOf(grant),
+      tasks: (self) =>
+        new TaskService({
+          hosting: {
+            kv: this.#options.tasks,
+            // The same owner a 2025-era session of this person and client gives its tasks.
+            owner: principalOf(grant),
+            run: (start) => {
+              const controller = new AbortController();
+              watches.add(controller);
+              void start(controller.signal).finally(() => watches.delete(controller));
+            },
+            ...(maxTasksPerPerson ? { limit: { person: grant.sub, max: maxTasksPerPerson } } : {}),
+          },
+          tool: (name) => self.definition(name),
+          context: (signal) => self.contextFor(signal),
+          runtime: loadToolRuntime,
+          pollIntervalMs: () => config.pollIntervalSeconds * 1000,
+          logger: () => logger,
+        }),
     });
     expose(surface);
+    const close = async () => {
+      await surface.tasks?.close();
+      for (const controller of watches) controller.abort();
+    };
     logger.info(
       `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}); ${exposed.size} tools`,
       { user: grant.sub, client: grant.clientId },
     );
-    return { grant, services, resolution, expose, surface, lastSeen: this.#now() };
+    return { grant, services, resolution, expose, surface, lastSeen: this.#now(), close };
   }
 }

@@ -511,6 +511,8 @@ export async function startHttpServer(
     requestStateKey,
     audit: audit.log,
     idleSeconds: http.sessionIdleSeconds,
+    tasks: store,
+    maxTasksPerPerson: http.maxTasksPerPerson,
   });
   const sessions = new SessionManager({
     store,
@@ -619,7 +621,7 @@ export async function startHttpServer(
     metricsUrl: metrics?.url,
     async close() {
       await sessions.close();
-      principals.close();
+      await principals.close();
       await closeAll();
     },
     async shutdown() {
@@ -638,7 +640,7 @@ export async function startHttpServer(
       // Task leases are released here, so another replica takes each task over at once; closing the
       // sessions also ends their streams, which clients reopen on another replica.
       await sessions.close();
-      principals.close();
+      await principals.close();
       await drain.allClosed(1_000);
       await closeAll();
       logger.info("Drained and closed");

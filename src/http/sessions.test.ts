@@ -56,6 +56,7 @@ async function principalOf(): Promise<Principal> {
     requestStateKey,
     audit: { destination: "off", append: async () => undefined },
     idleSeconds: 60,
+    tasks: new MemoryStore(),
   });
   principals.push(cache);
   const principal = await cache.get(grant, async () => secrets);
@@ -81,7 +82,7 @@ function manager(store: MemoryStore, now: () => number = Date.now): SessionManag
 
 afterEach(async () => {
   await Promise.all(managers.splice(0).map((each) => each.close()));
-  for (const cache of principals.splice(0)) cache.close();
+  await Promise.all(principals.splice(0).map((cache) => cache.close()));
 });
 
 describe("SessionManager", () => {

@@ -71,6 +71,7 @@ export function httpSend(url: string, accessToken: () => string): Send {
         "Content-Type": "application/json",
         Accept: "application/json, text/event-stream",
         Authorization: `Bearer ${accessToken()}`,
+        "MCP-Protocol-Version": MODERN,
         "Mcp-Method": method,
         ...(typeof params.taskId === "string" ? { "Mcp-Name": params.taskId } : {}),
         ...(method === "tools/call" && typeof params.name === "string" ? { "Mcp-Name": params.name } : {}),
