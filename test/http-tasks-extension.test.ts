@@ -1,3 +1,4 @@
+import { createTaskSessionFromClient, resultFromTaskOutcome } from "@modelcontextprotocol/ext-tasks/client";
 import { CreateTaskResultV2Schema, GetTaskResultV2Schema } from "@modelcontextprotocol/ext-tasks/core/v2";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -5,7 +6,8 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox, structured } from "./support/harness.js";
 import { connectAs, eventually, type HttpServerProcess, type HttpSession } from "./support/http-harness.js";
 import { describeWithRedis, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
-import { httpSend, type ModernWire, modernWire } from "./support/modern-wire.js";
+import { httpSend, MODERN, type ModernWire, modernWire, WITH_TASKS } from "./support/modern-wire.js";
+import { connectHttp } from "./support/sdk-v2-client.js";
 import { answerRequest, expireRequest, PERSON_NAME, sameOutcome, setUpRequests } from "./support/tasks.js";
 
 /**
@@ -139,6 +141,39 @@ describeWithRedis("the tasks extension over HTTP", () => {
     const legacy = await agent.client.experimental.tasks.getTask(taskId);
     expect(legacy.status).toBe("working");
     await viaFirst.rpc("tasks/cancel", { taskId });
+  });
+
+  it("works with the extension's own client library (@modelcontextprotocol/ext-tasks), which polls to the outcome", async () => {
+    const code = await newRequest();
+    const connection = await connectHttp(secondMcp, tokenOf(agent)(), "modern");
+    const send = httpSend(secondMcp, tokenOf(agent));
+    const session = createTaskSessionFromClient(connection.client, {
+      endpointId: "raytio-http-test",
+      // The SDK client has no way to send a request the extension adds; the library asks for one.
+      rawDispatch: async (request) => {
+        const { method, params } = request as { method: string; params?: Record<string, unknown> };
+        const answer = await send(method, params ?? {});
+        return answer.error
+          ? { kind: "error", error: answer.error as never }
+          : { kind: "result", result: (answer.result ?? {}) as never };
+      },
+      v2RequestFraming: {
+        protocolVersion: MODERN,
+        clientInfo: { name: "ext-tasks-test", version: "1.0.0" },
+        clientCapabilities: WITH_TASKS,
+      },
+    });
+    try {
+      const execution = await session.callTool("poll_and_retrieve", { request_short_code: code });
+      expect(execution.kind).toBe("task");
+      expect((await answerRequest(sandbox, code)).status).toBe(201);
+      const { outcome } = await execution.settle();
+      const result = resultFromTaskOutcome(outcome) as CallToolResult;
+      expect(structured<{ data: unknown }>(result).data).toEqual({ ss_Person_Name: PERSON_NAME });
+    } finally {
+      await session.close();
+      await connection.close();
+    }
   });
 
   it("completes exactly once on the other replica after the watching one is killed mid-wait", async () => {

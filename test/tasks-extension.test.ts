@@ -100,6 +100,7 @@ describe("the tasks extension over stdio", () => {
     expect((await answerRequest(sandbox, code)).status).toBe(201);
     const completed = await until(taskId, "completed");
     const result = completed.result as unknown as CallToolResult;
+    expect(completed.result).toMatchObject({ resultType: "complete" });
     expect(structured<{ data: unknown }>(result).data).toEqual({ ss_Person_Name: PERSON_NAME });
     expect(JSON.stringify(result._meta ?? {})).not.toContain("related-task");
     sameOutcome(result, await wire.call("poll_and_retrieve", { request_short_code: code }));

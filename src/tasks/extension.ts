@@ -84,7 +84,9 @@ function wireTask(task: Task): Record<string, unknown> {
 export async function detailedTask(tasks: TaskService, taskId: string): Promise<Record<string, unknown>> {
   const { task, failure } = await tasks.snapshot(taskId);
   const wire = wireTask(task);
-  if (task.status === "completed") return { ...wire, result: await tasks.result(taskId) };
+  // The inlined result is a 2026-07-28 CallToolResult, which says what it is as every result does.
+  if (task.status === "completed")
+    return { ...wire, result: { resultType: "complete", ...(await tasks.result(taskId)) } };
   if (task.status === "failed") {
     const message = failure?.text ?? task.statusMessage ?? "The task failed.";
     return {
