@@ -17,9 +17,11 @@ import {
   type Tool,
 } from "@modelcontextprotocol/server";
 import { PROMPTS } from "./catalogue/prompts.js";
+import { registerRequestResources, requestCodeOf } from "./catalogue/requests.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
 import { RaytioError } from "./errors.js";
 import { isLevelShown } from "./logging-levels.js";
+import type { ListenPolicy } from "./subscriptions/listen.js";
 import { registerLegacyTasks } from "./tasks/legacy.js";
 import type { TaskService } from "./tasks/service.js";
 import type { ToolRuntime, ToolServices } from "./tool-runtime.js";
@@ -126,6 +128,26 @@ export class RaytioSurface {
 
   exposes(name: string): boolean {
     return !this.#hidden.has(name) && this.catalogue.some((tool) => tool.name === name);
+  }
+
+  /** Whether the data requests are resources here: only with the tools that send and list them. */
+  #requestsExposed(): boolean {
+    return this.exposes("send_request") || this.exposes("list_requests");
+  }
+
+  /**
+   * What a 2026-07-28 subscriptions/listen stream of this principal may honor (src/subscriptions/):
+   * the list changes its capabilities declare, updates of its data requests, and task notices when the
+   * tasks extension gives a way to read a task.
+   */
+  listenPolicy(taskNotice?: ListenPolicy["taskNotice"]): ListenPolicy {
+    return {
+      // As newServer declares them: the lists follow the domains, fixed for the principal's life.
+      listChanged: { tools: true, prompts: true, resources: true },
+      honorsResource: (uri) => requestCodeOf(uri) !== undefined && this.#requestsExposed(),
+      ...(taskNotice ? { taskNotice } : {}),
+      serverInfo: { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
+    };
   }
 
   /** The exposed tools' entries in registry order, each without pointers to hidden tools. */
@@ -263,7 +285,9 @@ export class RaytioSurface {
       {
         capabilities: {
           tools: { listChanged: true },
-          resources: { listChanged: true },
+          // 2026-07-28: a data request's updates reach a subscriptions/listen stream (src/subscriptions/);
+          // the 2025 era's resources/subscribe is not offered.
+          resources: { listChanged: true, ...(era === "modern" ? { subscribe: true } : {}) },
           prompts: { listChanged: true },
           // 2025 era: lets the server tell the person why calls will fail (e.g. a sign-in that failed at
           // start). 2026-07-28: messages within a request, at the level the request asks for.
@@ -305,9 +329,14 @@ export class RaytioSurface {
 
     // Resources and prompts follow the tools: each is offered only when the tools it serves are exposed.
     const schemaResources = registerSchemaResources(server);
+    const requestResources = registerRequestResources(server, {
+      api: async () => (await this.#options.services()).api,
+      hiddenTools: () => this.#hidden,
+    });
     const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
     const follow = () => {
       schemaResources.enabled = this.exposes("list_schemas");
+      requestResources.enabled = this.#requestsExposed();
       for (const { prompt, handle } of prompts)
         handle.enabled = prompt.requiredTools.every((tool) => this.exposes(tool));
     };

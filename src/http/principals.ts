@@ -7,10 +7,13 @@ import { createLogger, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
 import { RaytioSurface, type ServerServices } from "../server.js";
+import type { ChangeFeed } from "../subscriptions/feed.js";
+import { withChangeFollowUps } from "../subscriptions/follow-ups.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import { toolsForDomains } from "../tools/core/domains.js";
 import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/core/filters.js";
 import { type DomainResolution, resolveDomainsInTime } from "../tools/core/resolve-domains.js";
+import type { ChangeFeeds } from "./listen.js";
 import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
 
 /**
@@ -28,7 +31,13 @@ export interface Principal {
   expose(surface: RaytioSurface): number;
   /** Serves this person's 2026-07-28 requests (no tasks: that revision moved them to an extension). */
   readonly surface: RaytioSurface;
+  /** What this person's subscriptions/listen streams hear, on every replica (src/http/listen.ts). */
+  readonly feed: ChangeFeed;
+  /** Their listen streams open on this replica: while there are any, the principal is not idle. */
+  streams: number;
   lastSeen: number;
+  /** Ends the watches this principal started here (a data request awaiting its answer). */
+  close(): void;
 }
 
 /** Who a grant speaks for, as sealed state binds it: the person, with the client they signed in with. */
@@ -44,6 +53,8 @@ export interface PrincipalCacheOptions {
   /** The process's audit log; every record names the person (sub) and the OAuth client. */
   audit: AuditLog;
   idleSeconds: number;
+  /** Every principal's change feed (src/http/listen.ts). */
+  changes: ChangeFeeds;
   now?: () => number;
 }
 
@@ -100,8 +111,10 @@ export class PrincipalCache {
     const cutoff = this.#now() - this.#options.idleSeconds * 1000;
     let evicted = 0;
     for (const [key, principal] of this.#entries) {
+      if (principal.streams > 0) principal.lastSeen = this.#now();
       if (principal.lastSeen > cutoff) continue;
       this.#entries.delete(key);
+      principal.close();
       evicted += 1;
     }
     return evicted;
@@ -109,6 +122,7 @@ export class PrincipalCache {
 
   close(): void {
     clearInterval(this.#sweeper);
+    for (const principal of this.#entries.values()) principal.close();
     this.#entries.clear();
   }
 
@@ -149,17 +163,39 @@ export class PrincipalCache {
       );
       return exposed.size;
     };
+    const feed = this.#options.changes.feedFor(principalOf(grant));
+    const watches = new AbortController();
     const surface = new RaytioSurface({
       catalogue,
       services: () => services,
       requestStateKey: this.#options.requestStateKey,
       principal: principalOf(grant),
+      // send_request's answer reaches the person's listen streams, wherever they are open.
+      wrapTool: (tool) =>
+        withChangeFollowUps(tool, {
+          feed,
+          api: async () => api,
+          watch: (start) => {
+            if (watches.signal.aborted) return;
+            void start(watches.signal).catch(() => undefined);
+          },
+        }),
     });
     expose(surface);
     logger.info(
       `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}); ${exposed.size} tools`,
       { user: grant.sub, client: grant.clientId },
     );
-    return { grant, services, resolution, expose, surface, lastSeen: this.#now() };
+    return {
+      grant,
+      services,
+      resolution,
+      expose,
+      surface,
+      feed,
+      streams: 0,
+      lastSeen: this.#now(),
+      close: () => watches.abort(),
+    };
   }
 }

@@ -3,6 +3,7 @@ import { loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { catalogueTool } from "../tools/catalogue.js";
 import { TOOLS } from "../tools/registry.js";
+import { ChangeFeeds } from "./listen.js";
 import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
 import { type Principal, PrincipalCache } from "./principals.js";
 import { SessionManager } from "./sessions.js";
@@ -56,6 +57,7 @@ async function principalOf(): Promise<Principal> {
     requestStateKey,
     audit: { destination: "off", append: async () => undefined },
     idleSeconds: 60,
+    changes: new ChangeFeeds(new MemoryStore()),
   });
   principals.push(cache);
   const principal = await cache.get(grant, async () => secrets);
