@@ -96,6 +96,14 @@ describe("over stdio", () => {
     expect(await stream.closed).toBe("local");
   });
 
+  it("answers an open stream with its completion on SIGTERM, before the process exits", async () => {
+    const leaving = keep(await connectStdio(sandbox, "agent", "modern"));
+    const stream = await leaving.client.listen({ toolsListChanged: true });
+    expect(stream.honoredFilter).toEqual({ toolsListChanged: true });
+    process.kill(leaving.pid() ?? 0, "SIGTERM");
+    expect(await stream.closed).toBe("graceful");
+  });
+
   it("refuses taskIds from a client that did not declare the tasks extension (-32021)", async () => {
     await expect(
       agent.client.listen({ taskIds: ["a-task"] } as Parameters<Client["listen"]>[0]),

@@ -137,3 +137,28 @@ describe("SessionManager", () => {
     expect(await sessions.record(streaming.record.id)).toBeDefined();
   });
 });
+
+describe("PrincipalCache", () => {
+  it("forgets an idle person, but not one with a subscriptions/listen stream open here", async () => {
+    const clock = { now: Date.now() };
+    const cache = new PrincipalCache({
+      config,
+      catalogue,
+      requestStateKey,
+      audit: { destination: "off", append: async () => undefined },
+      idleSeconds: 60,
+      changes: new ChangeFeeds(new MemoryStore()),
+      now: () => clock.now,
+    });
+    principals.push(cache);
+    const person = await cache.get(grant, async () => secrets);
+    if (!person) throw new Error("the grant's principal could not be built");
+    person.streams = 1;
+    clock.now += 61_000;
+    expect(cache.sweep()).toBe(0);
+    person.streams = 0;
+    clock.now += 61_000;
+    expect(cache.sweep()).toBe(1);
+    expect(cache.size).toBe(0);
+  });
+});
