@@ -80,6 +80,13 @@ describe("over stdio", () => {
     // Only a data request's URI can ever change; the others are left out of what is honored.
     expect(stream.honoredFilter).toEqual({ resourceSubscriptions: [uri], toolsListChanged: true });
     expect((await readRequest(agent, code)).view.status).toBe("pending");
+    const { resourceTemplates } = await agent.client.listResourceTemplates();
+    expect(resourceTemplates.map((template) => template.uriTemplate)).toContain(
+      "raytio://requests/{short_code}",
+    );
+    await expect(agent.client.readResource({ uri: "raytio://requests/NOSUCHCODE1" })).rejects.toThrow(
+      /list_requests/,
+    );
 
     expect((await answerRequest(sandbox, code)).status).toBe(201);
     const notice = await eventually("the request's update on the stream", () =>
@@ -94,6 +101,19 @@ describe("over stdio", () => {
     expect(text).not.toContain(PERSON_NAME.given_name);
     await stream.close();
     expect(await stream.closed).toBe("local");
+  });
+
+  it("offers requests as resources only with the tools that send them", async () => {
+    const noDsm = keep(
+      await connectStdio(sandbox, "agent", "modern", { env: { RAYTIO_TOOL_DOMAINS: "ppm" } }),
+    );
+    // The SDK lists every template whatever its state (so the schemas' too); reading a disabled one is refused.
+    await expect(noDsm.client.readResource({ uri: "raytio://requests/ABCDEF123" })).rejects.toThrow(
+      /disabled/,
+    );
+    const stream = await noDsm.client.listen({ resourceSubscriptions: ["raytio://requests/ABCDEF123"] });
+    expect(stream.honoredFilter).toEqual({});
+    expect(await stream.closed).toBe("graceful");
   });
 
   it("answers an open stream with its completion on SIGTERM, before the process exits", async () => {
@@ -121,7 +141,8 @@ describeWithRedis("over HTTP with two replicas sharing Redis", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const pair = await startReplicaPair(sandbox, redis);
+    // Two streams per person per replica, so the cap is reached in a test.
+    const pair = await startReplicaPair(sandbox, redis, { MCP_MAX_SESSIONS_PER_PERSON: "2" });
     first = pair.first;
     second = pair.second;
     secondUrl = `http://127.0.0.1:${pair.secondPort}/mcp`;
@@ -195,6 +216,18 @@ describeWithRedis("over HTTP with two replicas sharing Redis", () => {
         },
       },
     ]);
+  });
+
+  it("ends a person's oldest stream, gracefully, when they open one past their cap", async () => {
+    const onFirst = keep(await connectHttp(first.url, agentToken, "modern"));
+    const streams = [
+      await onFirst.client.listen({ toolsListChanged: true }),
+      await onFirst.client.listen({ promptsListChanged: true }),
+    ];
+    const third = await onFirst.client.listen({ resourcesListChanged: true });
+    expect(await streams[0]?.closed).toBe("graceful");
+    await Promise.all([streams[1]?.close(), third.close()]);
+    expect(await third.closed).toBe("local");
   });
 
   it("delivers the answer to the stream on the other replica, to that person only", async () => {
