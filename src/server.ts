@@ -333,6 +333,20 @@ export class RaytioSurface {
       api: async () => (await this.#options.services()).api,
       hiddenTools: () => this.#hidden,
     });
+    // The SDK lists every registered template, enabled or not; a principal is shown those it can read.
+    const templates = [
+      { name: "raytio-schemas", handle: schemaResources },
+      { name: "raytio-requests", handle: requestResources },
+    ];
+    server.server.setRequestHandler("resources/templates/list", () => ({
+      resourceTemplates: templates
+        .filter(({ handle }) => handle.enabled)
+        .map(({ name, handle }) => ({
+          name,
+          uriTemplate: handle.resourceTemplate.uriTemplate.toString(),
+          ...handle.metadata,
+        })),
+    }));
     const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
     const follow = () => {
       schemaResources.enabled = this.exposes("list_schemas");

@@ -103,11 +103,12 @@ describe("over stdio", () => {
     expect(await stream.closed).toBe("local");
   });
 
-  it("offers requests as resources only with the tools that send them", async () => {
+  it("serves requests as resources only with the tools that send them", async () => {
     const noDsm = keep(
       await connectStdio(sandbox, "agent", "modern", { env: { RAYTIO_TOOL_DOMAINS: "ppm" } }),
     );
-    // The SDK lists every template whatever its state (so the schemas' too); reading a disabled one is refused.
+    const { resourceTemplates } = await noDsm.client.listResourceTemplates();
+    expect(resourceTemplates.map((template) => template.uriTemplate)).toEqual([]);
     await expect(noDsm.client.readResource({ uri: "raytio://requests/ABCDEF123" })).rejects.toThrow(
       /disabled/,
     );
