@@ -109,6 +109,7 @@ describe("over stdio", () => {
     );
     const { resourceTemplates } = await noDsm.client.listResourceTemplates();
     expect(resourceTemplates.map((template) => template.uriTemplate)).toEqual([]);
+    expect((await noDsm.client.listResources()).resources).toEqual([]);
     await expect(noDsm.client.readResource({ uri: "raytio://requests/ABCDEF123" })).rejects.toThrow(
       /disabled/,
     );
