@@ -3,8 +3,6 @@ import {
   type RegisteredResourceTemplate,
   ResourceTemplate,
 } from "@modelcontextprotocol/server";
-import { requireRequest } from "../dsm/lookups.js";
-import { requestStatus } from "../dsm/status.js";
 import { RaytioError } from "../errors.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import { withoutHiddenMentions } from "../tools/core/mentions.js";
@@ -54,6 +52,11 @@ export function registerRequestResources(
           "VALIDATION",
           `${uri.href} is not a data request: expected raytio://requests/<request_short_code>.`,
         );
+      // Loaded on the first read, like the tools: the handshake never parses the DSM module.
+      const [{ requireRequest }, { requestStatus }] = await Promise.all([
+        import("../dsm/lookups.js"),
+        import("../dsm/status.js"),
+      ]);
       const row = await requireRequest(await source.api(), code, ctx.mcpReq.signal);
       const status = requestStatus(row.status, row.expires_at);
       const next =

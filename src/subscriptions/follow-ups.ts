@@ -1,7 +1,6 @@
 import { requestUri } from "../catalogue/requests.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import type { AnyTool } from "../tools/core/tool.js";
-import { watchDsmRequest } from "./dsm-watch.js";
 import type { ChangeFeed } from "./feed.js";
 
 export interface ChangeFollowUps {
@@ -31,8 +30,9 @@ export function withChangeFollowUps(tool: AnyTool, followUps: ChangeFollowUps): 
       const next = followUp(output);
       if (next?.kind === "watch_dsm_request") {
         const code = next.requestShortCode;
-        followUps.watch(async (signal) =>
-          watchDsmRequest({
+        followUps.watch(async (signal) => {
+          const { watchDsmRequest } = await import("./dsm-watch.js");
+          await watchDsmRequest({
             api: await followUps.api(),
             logger: context.logger,
             code,
@@ -40,8 +40,8 @@ export function withChangeFollowUps(tool: AnyTool, followUps: ChangeFollowUps): 
             signal,
             hiddenTools: context.hiddenTools,
             onSettled: () => followUps.feed.publish({ kind: "resource_updated", uri: requestUri(code) }),
-          }),
-        );
+          });
+        });
       }
       return output;
     },
