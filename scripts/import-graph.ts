@@ -39,6 +39,7 @@ export function layerOf(relative: string): number {
         "draining-transport.ts",
         "forwarding-transport.ts",
         "legacy-task-transport.ts",
+        "listen-transport.ts",
         "version-guard-transport.ts",
         "stdio-guard.ts",
       ].includes(head)

@@ -22,10 +22,13 @@ import { isRaytioError, type RaytioError } from "./errors.js";
 import { GatedTransport } from "./gated-transport.js";
 import { selectTransport } from "./http/mode.js";
 import { LegacyTaskCalls } from "./legacy-task-transport.js";
+import { ListenTransport } from "./listen-transport.js";
 import { createLogger, type Logger } from "./logger.js";
 import { loadToolRuntime, RaytioSurface } from "./server.js";
 import { handleShutdown } from "./shutdown.js";
 import { StdioLineTransport } from "./stdio-transport.js";
+import { MemoryChangeFeed } from "./subscriptions/feed.js";
+import { withChangeFollowUps } from "./subscriptions/follow-ups.js";
 import { MemoryTaskKv } from "./tasks/kv.js";
 import { sendTaskStatus } from "./tasks/legacy.js";
 import { TaskService } from "./tasks/service.js";
@@ -54,6 +57,8 @@ const GATED_METHODS = new Set([
   "prompts/list",
   "prompts/get",
   "completion/complete",
+  // What a listen stream honors follows the tools exposed (a data request's updates need its tools).
+  "subscriptions/listen",
 ]);
 
 function agentLogger(loaded: LoadedAgentConfig): Logger {
@@ -99,8 +104,21 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
 
   // The pinned instance of a 2025-era connection: it alone can carry unsolicited messages.
   let legacy: McpServer | undefined;
+  // A 2026-07-28 client hears of changes on its subscriptions/listen streams, fed by this process alone.
+  const changes = new MemoryChangeFeed();
+  const watches = new AbortController();
   const surface = new RaytioSurface({
     catalogue,
+    wrapTool: (tool) =>
+      withChangeFollowUps(tool, {
+        feed: changes,
+        api: async () => (await services()).api,
+        watch: (start) => {
+          // Only a 2026-07-28 connection has a stream to tell; the 2025 era over stdio never had notices.
+          if (legacy || watches.signal.aborted) return;
+          void start(watches.signal).catch(() => undefined);
+        },
+      }),
     onListed: (count, era) =>
       logger.debug(
         `Sent the client ${count} tools (tools/list, ${era === "modern" ? "2026-07-28" : "2025 era"})`,
@@ -112,7 +130,12 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
     // Over stdio the process is the only client, so tasks live in its memory and end with it.
     tasks: (self) =>
       new TaskService({
-        hosting: { kv: new MemoryTaskKv(), owner: "stdio" },
+        hosting: {
+          kv: new MemoryTaskKv(),
+          owner: "stdio",
+          // notifications/tasks on the 2026-07-28 streams that listen for the task.
+          changed: (taskId) => changes.publish({ kind: "task_status", taskId }),
+        },
         tool: (name) => self.definition(name),
         context: (signal) => self.contextFor(signal),
         runtime: loadToolRuntime,
@@ -150,8 +173,11 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
       ),
     );
   });
+  // Above the gate, so a stream opens once the tools are known; below the drain, which waits for calls
+  // to finish and would wait for a stream that never does.
+  const listen = new ListenTransport(gated, changes, () => surface.listenPolicy());
   // Outermost: it knows which requests are in flight, so a SIGTERM lets them finish.
-  const transport = new DrainingTransport(gated);
+  const transport = new DrainingTransport(listen);
   let initialized!: () => void;
   const legacyReady = new Promise<void>((resolve) => {
     initialized = resolve;
@@ -161,6 +187,7 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
       const server = surface.newServer(era);
       if (era === "legacy") {
         versionGuard.servesLegacy();
+        listen.servesLegacy();
         legacy = server;
         server.server.oninitialized = () => {
           initialized();
@@ -188,6 +215,9 @@ export async function serve(loaded: LoadedAgentConfig): Promise<void> {
       if (!finished) logger.warn("Calls still in flight after MCP_DRAIN_TIMEOUT; closing anyway");
     }
     await surface.tasks?.close();
+    watches.abort();
+    // Each open stream is answered with its completion, so its client knows the end was deliberate.
+    if (why !== "stdin closed") await listen.closeAll();
     await handle.close();
   });
   process.stdin.on("end", () => void shutdown("stdin closed"));

@@ -17,11 +17,14 @@ import {
   type Tool,
 } from "@modelcontextprotocol/server";
 import { PROMPTS } from "./catalogue/prompts.js";
+import { registerRequestResources, requestCodeOf } from "./catalogue/requests.js";
 import { registerSchemaResources } from "./catalogue/resources.js";
 import { RaytioError } from "./errors.js";
 import { isLevelShown } from "./logging-levels.js";
+import type { ListenPolicy } from "./subscriptions/listen.js";
 import {
   callAsTask,
+  detailedTask,
   registerTaskExtension,
   TASKS_EXTENSION,
   type TaskExtensionRouting,
@@ -135,6 +138,32 @@ export class RaytioSurface {
 
   exposes(name: string): boolean {
     return !this.#hidden.has(name) && this.catalogue.some((tool) => tool.name === name);
+  }
+
+  /** Whether the data requests are resources here: only with the tools that send and list them. */
+  #requestsExposed(): boolean {
+    return this.exposes("send_request") || this.exposes("list_requests");
+  }
+
+  /**
+   * What a 2026-07-28 subscriptions/listen stream of this principal may honor (src/subscriptions/):
+   * the list changes its capabilities declare, updates of its data requests, and notifications/tasks
+   * for its tasks (the tasks extension), each the task as tasks/get gives it when the notice is written.
+   */
+  listenPolicy(): ListenPolicy {
+    const tasks = this.tasks;
+    return {
+      // As newServer declares them: the lists follow the domains, fixed for the principal's life.
+      listChanged: { tools: true, prompts: true, resources: true },
+      honorsResource: (uri) => requestCodeOf(uri) !== undefined && this.#requestsExposed(),
+      ...(tasks
+        ? {
+            // A task this principal cannot see (gone, or someone else's id) is not written at all.
+            taskNotice: (taskId: string) => detailedTask(tasks, taskId).catch(() => undefined),
+          }
+        : {}),
+      serverInfo: { name: PACKAGE_NAME, title: "Raytio", version: VERSION },
+    };
   }
 
   /** The exposed tools' entries in registry order, each without pointers to hidden tools. */
@@ -272,7 +301,9 @@ export class RaytioSurface {
       {
         capabilities: {
           tools: { listChanged: true },
-          resources: { listChanged: true },
+          // 2026-07-28: a data request's updates reach a subscriptions/listen stream (src/subscriptions/);
+          // the 2025 era's resources/subscribe is not offered.
+          resources: { listChanged: true, ...(era === "modern" ? { subscribe: true } : {}) },
           prompts: { listChanged: true },
           // 2025 era: lets the server tell the person why calls will fail (e.g. a sign-in that failed at
           // start). 2026-07-28: messages within a request, at the level the request asks for.
@@ -326,9 +357,28 @@ export class RaytioSurface {
 
     // Resources and prompts follow the tools: each is offered only when the tools it serves are exposed.
     const schemaResources = registerSchemaResources(server);
+    const requestResources = registerRequestResources(server, {
+      api: async () => (await this.#options.services()).api,
+      hiddenTools: () => this.#hidden,
+    });
+    // The SDK lists every registered template, enabled or not; a principal is shown those it can read.
+    const templates = [
+      { name: "raytio-schemas", handle: schemaResources },
+      { name: "raytio-requests", handle: requestResources },
+    ];
+    server.server.setRequestHandler("resources/templates/list", () => ({
+      resourceTemplates: templates
+        .filter(({ handle }) => handle.enabled)
+        .map(({ name, handle }) => ({
+          name,
+          uriTemplate: handle.resourceTemplate.uriTemplate.toString(),
+          ...handle.metadata,
+        })),
+    }));
     const prompts = PROMPTS.map((prompt) => ({ prompt, handle: prompt.register(server) }));
     const follow = () => {
       schemaResources.enabled = this.exposes("list_schemas");
+      requestResources.enabled = this.#requestsExposed();
       for (const { prompt, handle } of prompts)
         handle.enabled = prompt.requiredTools.every((tool) => this.exposes(tool));
     };

@@ -6,7 +6,14 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox, structured } from "./support/harness.js";
 import { connectAs, eventually, type HttpServerProcess, type HttpSession } from "./support/http-harness.js";
 import { describeWithRedis, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
-import { httpSend, MODERN, type ModernWire, modernWire, WITH_TASKS } from "./support/modern-wire.js";
+import {
+  httpListen,
+  httpSend,
+  MODERN,
+  type ModernWire,
+  modernWire,
+  WITH_TASKS,
+} from "./support/modern-wire.js";
 import { connectHttp } from "./support/sdk-v2-client.js";
 import { answerRequest, expireRequest, PERSON_NAME, sameOutcome, setUpRequests } from "./support/tasks.js";
 
@@ -111,6 +118,33 @@ describeWithRedis("the tasks extension over HTTP", () => {
     const stored = await redisValues();
     expect(stored).toContain(taskId);
     expect(stored).not.toContain(PERSON_NAME.family_name);
+  });
+
+  it("tells a subscriptions/listen stream on the other replica when the task finishes, with the task as tasks/get gives it", async () => {
+    const code = await newRequest();
+    const taskId = await startTask(viaFirst, code);
+    const stream = await httpListen(secondMcp, tokenOf(agent)(), { taskIds: [taskId] });
+    try {
+      const ack = await eventually("the acknowledgement", () => stream.messages[0]);
+      expect(ack).toMatchObject({
+        method: "notifications/subscriptions/acknowledged",
+        params: { notifications: { taskIds: [taskId] } },
+      });
+      expect((await answerRequest(sandbox, code)).status).toBe(201);
+      const notice = await eventually("notifications/tasks on the second replica's stream", () =>
+        stream.messages.find((message) => message.method === "notifications/tasks"),
+      );
+      const params = notice.params as Record<string, unknown>;
+      expect(params).toMatchObject({ taskId, status: "completed", result: { resultType: "complete" } });
+      expect((params._meta as Record<string, unknown>)["io.modelcontextprotocol/subscriptionId"]).toBe(
+        "listen-1",
+      );
+      expect(structured<{ data: unknown }>(params.result as CallToolResult).data).toEqual({
+        ss_Person_Name: PERSON_NAME,
+      });
+    } finally {
+      stream.close();
+    }
   });
 
   it("fails with REQUEST_EXPIRED, and a cancel on one replica is seen on the other", async () => {

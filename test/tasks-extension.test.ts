@@ -9,7 +9,7 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { type RawServer, spawnRaw } from "./support/abuse.js";
 import { startTestSandbox, structured, textOf } from "./support/harness.js";
 import { eventually } from "./support/http-harness.js";
-import { type ModernWire, modernWire, stdioSend, WITH_TASKS } from "./support/modern-wire.js";
+import { envelope, type ModernWire, modernWire, stdioSend, WITH_TASKS } from "./support/modern-wire.js";
 import { answerRequest, expireRequest, PERSON_NAME, sameOutcome, setUpRequests } from "./support/tasks.js";
 
 /**
@@ -104,6 +104,47 @@ describe("the tasks extension over stdio", () => {
     expect(structured<{ data: unknown }>(result).data).toEqual({ ss_Person_Name: PERSON_NAME });
     expect(JSON.stringify(result._meta ?? {})).not.toContain("related-task");
     sameOutcome(result, await wire.call("poll_and_retrieve", { request_short_code: code }));
+  });
+
+  it("sends notifications/tasks on a subscriptions/listen stream that names the task, and only for it", async () => {
+    const code = await newRequest();
+    const taskId = String((await startTask(code)).taskId);
+    const other = String((await startTask(await newRequest())).taskId);
+    server.send(
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: "tasks-stream",
+        method: "subscriptions/listen",
+        params: { notifications: { taskIds: [taskId] }, _meta: envelope(WITH_TASKS) },
+      }),
+    );
+    const ack = await server.waitFor(
+      (message) => message.method === "notifications/subscriptions/acknowledged",
+      "the acknowledgement",
+    );
+    expect(ack.params).toMatchObject({
+      notifications: { taskIds: [taskId] },
+      _meta: { "io.modelcontextprotocol/subscriptionId": "tasks-stream" },
+    });
+    const heard = server.waitFor(
+      (message) => message.method === "notifications/tasks",
+      "notifications/tasks",
+    );
+    await wire.rpc("tasks/cancel", { taskId: other });
+    expect((await answerRequest(sandbox, code)).status).toBe(201);
+    const notice = (await heard).params as Record<string, unknown>;
+    // The cancelled task was not asked for: the first notice is the answered one's.
+    expect(notice).toMatchObject({ taskId, status: "completed", result: { resultType: "complete" } });
+    expect(structured<{ data: unknown }>(notice.result as CallToolResult).data).toEqual({
+      ss_Person_Name: PERSON_NAME,
+    });
+    server.send(
+      JSON.stringify({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: "tasks-stream" },
+      }),
+    );
   });
 
   it("fails an expired request's task with REQUEST_EXPIRED, as a JSON-RPC error carrying the stable code", async () => {

@@ -13,11 +13,12 @@ export const SCHEMA_URI_TEMPLATE = "raytio://schemas/{name}";
  * schema to a conversation without a tool call. Same data as list_schemas, one document per schema.
  */
 export function registerSchemaResources(server: McpServer): RegisteredResourceTemplate {
-  return server.registerResource(
+  const registered: RegisteredResourceTemplate = server.registerResource(
     "raytio-schemas",
     new ResourceTemplate(SCHEMA_URI_TEMPLATE, {
+      // The SDK's resources/list asks every template, enabled or not: a disabled one lists nothing.
       list: () => ({
-        resources: listSystemSchemas().map((schema) => ({
+        resources: (registered.enabled ? listSystemSchemas() : []).map((schema) => ({
           uri: `raytio://schemas/${schema.name}`,
           name: schema.name,
           title: schema.title,
@@ -52,4 +53,5 @@ export function registerSchemaResources(server: McpServer): RegisteredResourceTe
       };
     },
   );
+  return registered;
 }

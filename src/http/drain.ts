@@ -5,9 +5,9 @@ import { sendJsonRpcError } from "./respond.js";
 /**
  * Graceful shutdown of the HTTP listener. On SIGTERM the replica stops accepting connections, answers
  * any new request that still reaches it (over a connection already open) with 503 and Retry-After, and
- * lets the requests in flight finish, for at most MCP_DRAIN_TIMEOUT. A GET stream (server-to-client
- * notifications) is not waited for: it never ends by itself; it is closed cleanly after the calls,
- * once the sessions are closed, and its client reconnects to another replica.
+ * lets the requests in flight finish, for at most MCP_DRAIN_TIMEOUT. A stream (a 2025-era GET, or a
+ * 2026-07-28 subscriptions/listen) is not waited for: it never ends by itself; it is closed cleanly
+ * after the calls, with the sessions and listen streams, and its client reconnects to another replica.
  */
 const RETRY_AFTER_SECONDS = "5";
 
@@ -48,6 +48,14 @@ export class Drain {
       for (const waiter of this.#waiters) waiter();
     });
     return false;
+  }
+
+  /**
+   * A POST that turned out to open a stream (a 2026-07-28 subscriptions/listen): like a GET stream it
+   * never ends by itself, so drain does not wait for it; it is closed with the listen streams.
+   */
+  followAsStream(res: ServerResponse): void {
+    if (this.#calls.delete(res)) for (const waiter of this.#waiters) waiter();
   }
 
   /**

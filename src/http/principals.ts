@@ -7,12 +7,15 @@ import { createLogger, type Logger } from "../logger.js";
 import { RaytioApiClient } from "../raytio/api-client.js";
 import { RaytioAuth } from "../raytio/auth.js";
 import { loadToolRuntime, RaytioSurface, type ServerServices } from "../server.js";
+import type { ChangeFeed } from "../subscriptions/feed.js";
+import { withChangeFollowUps } from "../subscriptions/follow-ups.js";
 import type { TaskKv } from "../tasks/kv.js";
 import { TaskService } from "../tasks/service.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import { toolsForDomains } from "../tools/core/domains.js";
 import { applyToolFilters, filtersFromSurface, whyNotExposed } from "../tools/core/filters.js";
 import { type DomainResolution, resolveDomainsInTime } from "../tools/core/resolve-domains.js";
+import type { ChangeFeeds } from "./listen.js";
 import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
 
 /**
@@ -33,8 +36,15 @@ export interface Principal {
    * shared store, under the same owner as the tasks their 2025-era sessions make.
    */
   readonly surface: RaytioSurface;
+  /** What this person's subscriptions/listen streams hear, on every replica (src/http/listen.ts). */
+  readonly feed: ChangeFeed;
+  /** Their listen streams open on this replica: while there are any, the principal is not idle. */
+  streams: number;
   lastSeen: number;
-  /** Stops this replica's watches of the person's tasks and gives up their leases (another replica resumes them). */
+  /**
+   * Ends what this principal runs here: the watches of the data requests they sent, and of their tasks
+   * (whose leases are given up, so another replica resumes them).
+   */
   close(): Promise<void>;
 }
 
@@ -55,6 +65,8 @@ export interface PrincipalCacheOptions {
   tasks: TaskKv;
   /** At most this many unfinished tasks per person (MCP_MAX_TASKS_PER_PERSON), whichever era made them. */
   maxTasksPerPerson?: number;
+  /** Every principal's change feed (src/http/listen.ts). */
+  changes: ChangeFeeds;
   now?: () => number;
 }
 
@@ -115,6 +127,7 @@ export class PrincipalCache {
     const cutoff = this.#now() - this.#options.idleSeconds * 1000;
     let evicted = 0;
     for (const [key, principal] of this.#entries) {
+      if (principal.streams > 0) principal.lastSeen = this.#now();
       if (principal.lastSeen > cutoff) continue;
       this.#entries.delete(key);
       void principal.close();
@@ -167,13 +180,24 @@ export class PrincipalCache {
       );
       return exposed.size;
     };
-    const watches = new Set<AbortController>();
+    const feed = this.#options.changes.feedFor(principalOf(grant));
+    const watches = new AbortController();
     const { maxTasksPerPerson } = this.#options;
     const surface = new RaytioSurface({
       catalogue,
       services: () => services,
       requestStateKey: this.#options.requestStateKey,
       principal: principalOf(grant),
+      // send_request's answer reaches the person's listen streams, wherever they are open.
+      wrapTool: (tool) =>
+        withChangeFollowUps(tool, {
+          feed,
+          api: async () => api,
+          watch: (start) => {
+            if (watches.signal.aborted) return;
+            void start(watches.signal).catch(() => undefined);
+          },
+        }),
       tasks: (self) =>
         new TaskService({
           hosting: {
@@ -181,10 +205,11 @@ export class PrincipalCache {
             // The same owner a 2025-era session of this person and client gives its tasks.
             owner: principalOf(grant),
             run: (start) => {
-              const controller = new AbortController();
-              watches.add(controller);
-              void start(controller.signal).finally(() => watches.delete(controller));
+              if (watches.signal.aborted) return;
+              void start(watches.signal).catch(() => undefined);
             },
+            // A task that finishes is heard on the person's listen streams that asked for it.
+            changed: (taskId) => feed.publish({ kind: "task_status", taskId }),
             ...(maxTasksPerPerson ? { limit: { person: grant.sub, max: maxTasksPerPerson } } : {}),
           },
           tool: (name) => self.definition(name),
@@ -196,13 +221,24 @@ export class PrincipalCache {
     });
     expose(surface);
     const close = async () => {
+      // First, while the task service still knows which tasks it watches: their leases are given up.
       await surface.tasks?.close();
-      for (const controller of watches) controller.abort();
+      watches.abort();
     };
     logger.info(
       `Tool domains: ${resolution.domains.join(", ")} (${resolution.source}); ${exposed.size} tools`,
       { user: grant.sub, client: grant.clientId },
     );
-    return { grant, services, resolution, expose, surface, lastSeen: this.#now(), close };
+    return {
+      grant,
+      services,
+      resolution,
+      expose,
+      surface,
+      feed,
+      streams: 0,
+      lastSeen: this.#now(),
+      close,
+    };
   }
 }

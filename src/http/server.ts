@@ -34,6 +34,7 @@ import {
 import { countingFailures } from "./counted-store.js";
 import { Drain } from "./drain.js";
 import { answerHealth, ReadinessCheck } from "./health.js";
+import { ChangeFeeds, isListenRequest, ListenStreams } from "./listen.js";
 import { ClientMetadataDocuments, MAX_DOCUMENT_BYTES } from "./oauth/client-metadata.js";
 import {
   type OAuthEndpoints as Endpoints,
@@ -44,7 +45,7 @@ import {
 } from "./oauth/endpoints.js";
 import { MetadataFetcher } from "./oauth/metadata-fetch.js";
 import { type AccessGrant, OAuthService } from "./oauth/service.js";
-import { type Principal, PrincipalCache } from "./principals.js";
+import { type Principal, PrincipalCache, principalOf } from "./principals.js";
 import {
   BodyTooLargeError,
   jsonNestingExceeds,
@@ -213,6 +214,9 @@ class McpEndpoint {
     private readonly sessions: SessionManager,
     private readonly principals: PrincipalCache,
     private readonly logger: Logger,
+    private readonly listens: ListenStreams,
+    /** Drain follows a listen POST as a stream, not as a call it must wait for. */
+    private readonly isStream: (res: ServerResponse) => void,
   ) {
     this.#modern = createMcpHandler(
       ({ authInfo }) => {
@@ -287,7 +291,8 @@ class McpEndpoint {
     }
     const authInfo = authInfoOf(token, grant);
     const serve = toNodeHandler({
-      fetch: async (request) => withHeaders(await this.#route(request, body, token, grant, authInfo), cors),
+      fetch: async (request) =>
+        withHeaders(await this.#route(request, body, token, grant, authInfo, res), cors),
     });
     await serve(Object.assign(req, { auth: authInfo }), res, body);
   }
@@ -298,15 +303,42 @@ class McpEndpoint {
     token: string,
     grant: AccessGrant,
     authInfo: AuthInfo,
+    res: ServerResponse,
   ): Promise<Response> {
     const principal = () => this.principals.get(grant, () => this.oauth.grantSecrets(token));
     if (!(await isLegacyRequest(request, body, { maxRequestBodySize: MAX_MCP_BODY_BYTES }))) {
       const person = await principal();
       if (!person) return jsonRpcErrorResponse(401, -32001, "Unauthorized: sign in again.", {});
+      if (isListenRequest(body)) return this.#listen(request, body, person, res);
       this.#surfaces.set(authInfo, person.surface);
       return this.#modern.fetch(request, { authInfo, parsedBody: body });
     }
     return this.#legacy(request, body, grant, authInfo, principal);
+  }
+
+  /** A 2026-07-28 subscriptions/listen: the person's change stream, served here (src/http/listen.ts). */
+  #listen(
+    request: Request,
+    body: Parameters<ListenStreams["serve"]>[1],
+    person: Principal,
+    res: ServerResponse,
+  ): Response {
+    const response = this.listens.serve(
+      request,
+      body,
+      principalOf(person.grant),
+      person.feed,
+      person.surface.listenPolicy(),
+      () => {
+        person.streams -= 1;
+        person.lastSeen = Date.now();
+      },
+    );
+    if (response.headers.get("content-type") === "text/event-stream") {
+      person.streams += 1;
+      this.isStream(res);
+    }
+    return response;
   }
 
   async #legacy(
@@ -505,6 +537,8 @@ export async function startHttpServer(
   });
   const catalogue = await loadCatalogue();
   const requestStateKey = await sharedSecret(store, "request-state");
+  const changes = new ChangeFeeds(store);
+  await changes.start();
   const principals = new PrincipalCache({
     config,
     catalogue,
@@ -513,7 +547,9 @@ export async function startHttpServer(
     idleSeconds: http.sessionIdleSeconds,
     tasks: store,
     maxTasksPerPerson: http.maxTasksPerPerson,
+    changes,
   });
+  const listens = new ListenStreams({ logger, maxPerPrincipal: http.maxSessionsPerPerson });
   const sessions = new SessionManager({
     store,
     config,
@@ -537,7 +573,9 @@ export async function startHttpServer(
   }
   const drain = new Drain();
   const readiness = new ReadinessCheck({ store, config, logger, draining: () => drain.draining });
-  const mcp = new McpEndpoint(oauth, endpoints, sessions, principals, logger);
+  const mcp = new McpEndpoint(oauth, endpoints, sessions, principals, logger, listens, (res) =>
+    drain.followAsStream(res),
+  );
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", gates.origin);
@@ -620,6 +658,7 @@ export async function startHttpServer(
     sessions,
     metricsUrl: metrics?.url,
     async close() {
+      await listens.closeAll();
       await sessions.close();
       await principals.close();
       await closeAll();
@@ -637,6 +676,9 @@ export async function startHttpServer(
         logger.warn("Calls still in flight after MCP_DRAIN_TIMEOUT; closing them", {
           in_flight: drain.inFlight,
         });
+      // Each 2026-07-28 listen stream is answered with its completion (a deliberate end), and its client
+      // opens it again on another replica.
+      await listens.closeAll();
       // Task leases are released here, so another replica takes each task over at once; closing the
       // sessions also ends their streams, which clients reopen on another replica.
       await sessions.close();

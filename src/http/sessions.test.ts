@@ -3,6 +3,7 @@ import { loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { catalogueTool } from "../tools/catalogue.js";
 import { TOOLS } from "../tools/registry.js";
+import { ChangeFeeds } from "./listen.js";
 import type { AccessGrant, GrantSecrets } from "./oauth/service.js";
 import { type Principal, PrincipalCache } from "./principals.js";
 import { SessionManager } from "./sessions.js";
@@ -57,6 +58,7 @@ async function principalOf(): Promise<Principal> {
     audit: { destination: "off", append: async () => undefined },
     idleSeconds: 60,
     tasks: new MemoryStore(),
+    changes: new ChangeFeeds(new MemoryStore()),
   });
   principals.push(cache);
   const principal = await cache.get(grant, async () => secrets);
@@ -134,5 +136,31 @@ describe("SessionManager", () => {
     expect(sessions.size).toBe(1);
     expect(await sessions.record(idle.record.id)).toBeUndefined();
     expect(await sessions.record(streaming.record.id)).toBeDefined();
+  });
+});
+
+describe("PrincipalCache", () => {
+  it("forgets an idle person, but not one with a subscriptions/listen stream open here", async () => {
+    const clock = { now: Date.now() };
+    const cache = new PrincipalCache({
+      config,
+      catalogue,
+      requestStateKey,
+      audit: { destination: "off", append: async () => undefined },
+      idleSeconds: 60,
+      tasks: new MemoryStore(),
+      changes: new ChangeFeeds(new MemoryStore()),
+      now: () => clock.now,
+    });
+    principals.push(cache);
+    const person = await cache.get(grant, async () => secrets);
+    if (!person) throw new Error("the grant's principal could not be built");
+    person.streams = 1;
+    clock.now += 61_000;
+    expect(cache.sweep()).toBe(0);
+    person.streams = 0;
+    clock.now += 61_000;
+    expect(cache.sweep()).toBe(1);
+    expect(cache.size).toBe(0);
   });
 });

@@ -90,3 +90,66 @@ export function httpSend(url: string, accessToken: () => string): Send {
     return answer as RpcOutcome;
   };
 }
+
+export interface OpenStream {
+  /** Every message the stream has carried so far, the acknowledgement first. */
+  messages: Array<Record<string, unknown>>;
+  close(): void;
+}
+
+/**
+ * A subscriptions/listen stream over HTTP, read as it arrives (the SDK client's listen keeps only the
+ * filters it knows, and `taskIds` is the tasks extension's).
+ */
+export async function httpListen(
+  url: string,
+  accessToken: string,
+  notifications: Record<string, unknown>,
+  capabilities: Record<string, unknown> = WITH_TASKS,
+): Promise<OpenStream> {
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    method: "POST",
+    signal: controller.signal,
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      Authorization: `Bearer ${accessToken}`,
+      "MCP-Protocol-Version": MODERN,
+      "Mcp-Method": "subscriptions/listen",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: "listen-1",
+      method: "subscriptions/listen",
+      params: { notifications, _meta: envelope(capabilities) },
+    }),
+  });
+  const messages: Array<Record<string, unknown>> = [];
+  const reader = response.body?.getReader();
+  if (!reader) throw new Error(`subscriptions/listen gave no stream (HTTP ${response.status})`);
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = frame
+            .split("\n")
+            .filter((line) => line.startsWith("data: "))
+            .map((line) => line.slice(6))
+            .join("\n");
+          if (data) messages.push(JSON.parse(data) as Record<string, unknown>);
+        }
+      }
+    } catch {
+      // Closed by the test.
+    }
+  })();
+  return { messages, close: () => controller.abort() };
+}

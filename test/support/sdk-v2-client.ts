@@ -33,6 +33,8 @@ export interface V2Connection {
   stderr: string[];
   /** The Mcp-Session-Id the server gave (HTTP); a 2026-07-28 connection has none. */
   sessionId(): string | undefined;
+  /** The server process (stdio), for a test that signals it. */
+  pid(): number | undefined;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }
@@ -61,12 +63,14 @@ function connection(
   era: Era,
   stderr: string[],
   sessionId: () => string | undefined = () => undefined,
+  pid: () => number | undefined = () => undefined,
 ): V2Connection {
   return {
     client,
     era,
     stderr,
     sessionId,
+    pid,
     call: async (name, args = {}) => {
       const result = await client.callTool({ name, arguments: args });
       await expectPublishedShape(name, result as unknown as Parameters<typeof expectPublishedShape>[1]);
@@ -98,7 +102,7 @@ export async function connectStdio(
   });
   const client = newClient(era, options.person);
   await client.connect(transport);
-  return connection(client, era, stderr);
+  return connection(client, era, stderr, undefined, () => transport.pid ?? undefined);
 }
 
 /** The HTTP transport at `url`, with a bearer token the OAuth flow already issued. */
