@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { type CheckResult, installConformance } from "./support/conformance.js";
+import { checksIn, installConformance, startSuite } from "./support/conformance.js";
 import { startTestSandbox } from "./support/harness.js";
 import {
   eventually,
@@ -60,42 +59,26 @@ describe("the conformance suite's authorization-server scenarios", () => {
     ).json()) as { client_id: string };
 
     const results = mkdtempSync(path.join(tmpdir(), "raytio-conformance-authorization-"));
-    const child = spawn(
-      install.node,
-      [
-        install.cli,
-        "authorization",
-        "--url",
-        issuer,
-        "--client-id",
-        registered.client_id,
-        "--resource",
-        server.url,
-        "--port",
-        String(callbackPort),
-        "--spec-version",
-        "2026-07-28",
-        "-o",
-        results,
-      ],
-      {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NO_COLOR: "1" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const suite = startSuite(install, [
+      "authorization",
+      "--url",
+      issuer,
+      "--client-id",
+      registered.client_id,
+      "--resource",
+      server.url,
+      "--port",
+      String(callbackPort),
+      "--spec-version",
+      "2026-07-28",
+      "-o",
+      results,
+    ]);
     try {
       // The person's part: open the printed URL, sign in and approve; the browser follows the redirect.
       const authorizationUrl = await eventually(
         "the suite to print the authorization URL",
-        () => /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m.exec(output)?.[1],
+        () => /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m.exec(suite.output())?.[1],
         120_000,
       );
       const { email, password } = accountByKey("agent");
@@ -103,26 +86,22 @@ describe("the conformance suite's authorization-server scenarios", () => {
       expect(signedIn.location?.origin).toBe(`http://127.0.0.1:${callbackPort}`);
       await (await fetch(signedIn.location as URL)).text();
 
-      expect(await exited, output).toBe(0);
-      const checks = new Map<string, CheckResult>();
-      for (const folder of readdirSync(results)) {
-        const file = path.join(results, folder, "checks.json");
-        if (!existsSync(file)) continue;
-        for (const check of JSON.parse(readFileSync(file, "utf8")) as CheckResult[])
-          checks.set(check.id, check);
-      }
+      expect(await suite.exited, suite.output()).toBe(0);
+      const checks = new Map(
+        [...checksIn(results, "authorization-server").values()].flat().map((check) => [check.id, check]),
+      );
       const notPassed = [...checks.values()]
         .filter((check) => check.status !== "SUCCESS" && check.status !== "INFO")
         .map((check) => `${check.id} ${check.status}: ${check.errorMessage ?? ""}`);
-      expect(notPassed, output).toEqual([]);
+      expect(notPassed, suite.output()).toEqual([]);
       for (const id of [
         "authorization-server-metadata",
         "authorization-server-metadata-cimd",
         "authorization-code-grant",
       ])
-        expect(checks.get(id)?.status, `${id} did not pass:\n${output}`).toBe("SUCCESS");
+        expect(checks.get(id)?.status, `${id} did not pass:\n${suite.output()}`).toBe("SUCCESS");
     } finally {
-      child.kill();
+      suite.stop();
       rmSync(results, { recursive: true, force: true });
     }
   }, 300_000);

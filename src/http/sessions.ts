@@ -12,6 +12,7 @@ import type { Logger } from "../logger.js";
 import { LOGGING_LEVELS } from "../logging-levels.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
 import { loadToolRuntime, RaytioSurface } from "../server.js";
+import { whenRequestSent } from "../subscriptions/follow-ups.js";
 import { sendTaskStatus } from "../tasks/legacy.js";
 import { TaskService } from "../tasks/service.js";
 import { telemetry } from "../telemetry.js";
@@ -384,38 +385,23 @@ export class SessionManager {
    * it settles, this session (and no other) receives a logging message saying so.
    */
   #withEvents(tool: AnyTool, api: RaytioApiClient, session: () => LocalSession | undefined): AnyTool {
-    const followUp = tool.followUp;
-    if (!followUp) return tool;
-    return {
-      ...tool,
-      handler: async (input, context) => {
-        const output = await tool.handler(input, context);
-        const next = followUp(output);
-        const current = session();
-        if (next?.kind === "watch_dsm_request" && current) {
-          const sessionId = current.record.id;
-          current.watch((signal) =>
-            watchDsmRequest({
-              api,
-              logger: context.logger,
-              code: next.requestShortCode,
-              intervalMs: context.config.pollIntervalSeconds * 1000,
-              signal,
-              hiddenTools: context.hiddenTools,
-              onSettled: ({ level, data }) =>
-                publishEvent(this.#options.store, {
-                  type: "log",
-                  sessionId,
-                  level,
-                  logger: "raytio.dsm",
-                  data,
-                }),
-            }),
-          );
-        }
-        return output;
-      },
-    };
+    return whenRequestSent(tool, (code, context) => {
+      const current = session();
+      if (!current) return;
+      const sessionId = current.record.id;
+      current.watch((signal) =>
+        watchDsmRequest({
+          api,
+          logger: context.logger,
+          code,
+          intervalMs: context.config.pollIntervalSeconds * 1000,
+          signal,
+          hiddenTools: context.hiddenTools,
+          onSettled: ({ level, data }) =>
+            publishEvent(this.#options.store, { type: "log", sessionId, level, logger: "raytio.dsm", data }),
+        }),
+      );
+    });
   }
 
   /**

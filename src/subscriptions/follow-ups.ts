@@ -1,6 +1,6 @@
 import { requestUri } from "../catalogue/requests.js";
 import type { RaytioApiClient } from "../raytio/api-client.js";
-import type { AnyTool } from "../tools/core/tool.js";
+import type { AnyTool, ToolContext } from "../tools/core/tool.js";
 import type { ChangeFeed } from "./feed.js";
 
 export interface ChangeFollowUps {
@@ -21,6 +21,31 @@ export interface ChangeFollowUps {
  * event names the request only; a client reads its status with resources/read.
  */
 export function withChangeFollowUps(tool: AnyTool, followUps: ChangeFollowUps): AnyTool {
+  return whenRequestSent(tool, (code, context) =>
+    followUps.watch(async (signal) => {
+      const { watchDsmRequest } = await import("./dsm-watch.js");
+      await watchDsmRequest({
+        api: await followUps.api(),
+        logger: context.logger,
+        code,
+        intervalMs: context.config.pollIntervalSeconds * 1000,
+        signal,
+        hiddenTools: context.hiddenTools,
+        onSettled: () => followUps.feed.publish({ kind: "resource_updated", uri: requestUri(code) }),
+      });
+    }),
+  );
+}
+
+/**
+ * The tool, calling `sent` with the short code after each call that sent a data request someone will
+ * answer (its follow-up says to watch it); every other tool is returned as it is. Both eras' notices
+ * start here: the 2025 sessions' logging messages and the 2026-07-28 change feed.
+ */
+export function whenRequestSent(
+  tool: AnyTool,
+  sent: (requestShortCode: string, context: ToolContext) => void,
+): AnyTool {
   const followUp = tool.followUp;
   if (!followUp) return tool;
   return {
@@ -28,21 +53,7 @@ export function withChangeFollowUps(tool: AnyTool, followUps: ChangeFollowUps): 
     handler: async (input, context) => {
       const output = await tool.handler(input, context);
       const next = followUp(output);
-      if (next?.kind === "watch_dsm_request") {
-        const code = next.requestShortCode;
-        followUps.watch(async (signal) => {
-          const { watchDsmRequest } = await import("./dsm-watch.js");
-          await watchDsmRequest({
-            api: await followUps.api(),
-            logger: context.logger,
-            code,
-            intervalMs: context.config.pollIntervalSeconds * 1000,
-            signal,
-            hiddenTools: context.hiddenTools,
-            onSettled: () => followUps.feed.publish({ kind: "resource_updated", uri: requestUri(code) }),
-          });
-        });
-      }
+      if (next?.kind === "watch_dsm_request") sent(next.requestShortCode, context);
       return output;
     },
   };

@@ -208,48 +208,66 @@ export function runConformance(
   const results = path.join(scratch, "results");
   const baseline = path.join(scratch, "baseline.yml");
   writeCombinedBaseline(baselines, baseline);
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      install.node,
-      [
-        install.cli,
-        "server",
-        "--url",
-        url,
-        "--requirements",
-        revision,
-        "--expected-failures",
-        baseline,
-        "--timeout",
-        "300000",
-        "-o",
-        results,
-      ],
-      {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NO_COLOR: "1" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      const scenarios = new Map<string, CheckResult[]>();
-      for (const folder of existsSync(results) ? readdirSync(results) : []) {
-        const scenario = /^server-(.+)-\d{4}-\d\d-\d\dT[\d-]+Z$/.exec(folder)?.[1];
-        const checks = path.join(results, folder, "checks.json");
-        if (scenario && existsSync(checks))
-          scenarios.set(scenario, JSON.parse(readFileSync(checks, "utf8")) as CheckResult[]);
-      }
-      rmSync(scratch, { recursive: true, force: true });
-      resolve({ exitCode: code ?? 1, output, scenarios });
-    });
+  const suite = startSuite(install, [
+    "server",
+    "--url",
+    url,
+    "--requirements",
+    revision,
+    "--expected-failures",
+    baseline,
+    "--timeout",
+    "300000",
+    "-o",
+    results,
+  ]);
+  return suite.exited.then((exitCode) => {
+    const scenarios = checksIn(results, "server");
+    rmSync(scratch, { recursive: true, force: true });
+    return { exitCode, output: suite.output(), scenarios };
   });
+}
+
+export interface SuiteProcess {
+  /** Everything the suite has printed so far, stdout and stderr together. */
+  output(): string;
+  exited: Promise<number>;
+  stop(): void;
+}
+
+/** The suite's command line (`server`, `authorization`, …) as its own process, with a bare environment. */
+export function startSuite(install: ConformanceInstall, args: readonly string[]): SuiteProcess {
+  const child = spawn(install.node, [install.cli, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const append = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  };
+  child.stdout.on("data", append);
+  child.stderr.on("data", append);
+  const exited = new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => resolve(code ?? 1));
+  });
+  return { output: () => output, exited, stop: () => child.kill() };
+}
+
+/** Each scenario's checks, from the result folders the suite wrote (`<mode>-<scenario>-<time>`). */
+export function checksIn(
+  results: string,
+  mode: "server" | "authorization-server",
+): Map<string, CheckResult[]> {
+  const scenarios = new Map<string, CheckResult[]>();
+  const folderPattern = new RegExp(`^${mode}-(.+)-\\d{4}-\\d\\d-\\d\\dT[\\d-]+Z$`);
+  for (const folder of existsSync(results) ? readdirSync(results) : []) {
+    const scenario = folderPattern.exec(folder)?.[1];
+    const checks = path.join(results, folder, "checks.json");
+    if (scenario && existsSync(checks))
+      scenarios.set(scenario, JSON.parse(readFileSync(checks, "utf8")) as CheckResult[]);
+  }
+  return scenarios;
 }
 
 /** The lines of the suite's report that say what passed, failed or was expected to. */
