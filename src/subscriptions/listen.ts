@@ -8,6 +8,7 @@ import {
   SUBSCRIPTION_ID_META_KEY,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { TASKS_EXTENSION } from "../tasks/extension.js";
 import type { ChangeEvent, ChangeFeed } from "./feed.js";
 
 /**
@@ -19,7 +20,6 @@ import type { ChangeEvent, ChangeFeed } from "./feed.js";
  * person and client over HTTP, the process over stdio), and each event names what changed, not its data.
  */
 
-export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
 export const LISTEN_METHOD = "subscriptions/listen";
 /** The tasks extension's code for a capability the client did not declare. */
 const MISSING_CLIENT_CAPABILITY = -32021;
