@@ -161,13 +161,17 @@ describe("the tasks extension over stdio", () => {
   });
 
   it("cancels with an empty acknowledgement, then says cancelled; cancelling again is acknowledged the same", async () => {
-    const taskId = String((await startTask(await newRequest())).taskId);
+    const code = await newRequest();
+    const taskId = String((await startTask(code)).taskId);
     const ack = await wire.rpc("tasks/cancel", { taskId });
     expect(ack.result).toEqual(expect.objectContaining({ resultType: "complete" }));
     for (const field of ["taskId", "status", "result", "error"]) expect(ack.result).not.toHaveProperty(field);
     expect((await getTask(taskId)).status).toBe("cancelled");
     expect((await wire.rpc("tasks/cancel", { taskId })).result).toMatchObject({ resultType: "complete" });
-    // The watch stopped: answering now does not bring the task back.
+    // A cancelled task stays cancelled when the person answers afterwards, though the request is answered.
+    expect((await answerRequest(sandbox, code)).status).toBe(201);
+    const answered = await wire.call("poll_and_retrieve", { request_short_code: code, wait_seconds: 0 });
+    expect(structured<{ status: string }>(answered).status).toBe("submitted");
     expect((await getTask(taskId)).status).toBe("cancelled");
   });
 
