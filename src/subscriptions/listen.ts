@@ -8,7 +8,7 @@ import {
   SUBSCRIPTION_ID_META_KEY,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { TASKS_EXTENSION } from "../tasks/extension.js";
+import { declaresTasks, TASKS_EXTENSION } from "../tasks/extension.js";
 import type { ChangeEvent, ChangeFeed } from "./feed.js";
 
 /**
@@ -75,9 +75,7 @@ export function acceptListen(
     };
   }
   const requested = parsed.data.notifications;
-  const capabilities = parsed.data._meta[CLIENT_CAPABILITIES_META_KEY] as { extensions?: unknown };
-  const extensions = capabilities.extensions as Record<string, unknown> | undefined;
-  if (requested.taskIds !== undefined && !(extensions && typeof extensions[TASKS_EXTENSION] === "object")) {
+  if (requested.taskIds !== undefined && !declaresTasks(parsed.data._meta[CLIENT_CAPABILITIES_META_KEY])) {
     return {
       error: {
         code: MISSING_CLIENT_CAPABILITY,

@@ -45,12 +45,20 @@ const taskIdParams = z.looseObject({ taskId: z.string() });
 const updateParams = z.looseObject({ taskId: z.string() });
 const anyResult = z.looseObject({});
 
+/**
+ * Whether these client capabilities declare the extension: its entry is an object (empty today), as
+ * the extension defines it. The one test for tool calls, the task methods and listen streams alike.
+ */
+export function declaresTasks(capabilities: unknown): boolean {
+  const extensions = (capabilities as { extensions?: unknown } | undefined)?.extensions;
+  const entry = (extensions as Record<string, unknown> | undefined)?.[TASKS_EXTENSION];
+  return typeof entry === "object" && entry !== null;
+}
+
 /** Whether this request (2026-07-28: every request says what its client can do) declares the extension. */
 export function declaresTasksExtension(ctx: ServerContext): boolean {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
-  const capabilities = envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
-  const extensions = (capabilities as { extensions?: Record<string, unknown> } | undefined)?.extensions;
-  return extensions?.[TASKS_EXTENSION] !== undefined && extensions[TASKS_EXTENSION] !== null;
+  return declaresTasks(envelope?.[CLIENT_CAPABILITIES_META_KEY]);
 }
 
 function requireExtension(ctx: ServerContext): void {
@@ -144,39 +152,40 @@ export async function callAsTask(
   }
 }
 
+/** Runs `work` on a task the caller can see; an unknown task, or anyone else's, is -32602. */
+async function onKnownTask<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof TaskNotFoundError) throw notFound();
+    throw error;
+  }
+}
+
 export function registerTaskExtension(server: McpServer, tasks: TaskService): void {
   const low = server.server;
 
   low.setRequestHandler("tasks/get", { params: taskIdParams, result: anyResult }, async (params, ctx) => {
     requireExtension(ctx);
-    try {
-      return await detailedTask(tasks, params.taskId);
-    } catch (error) {
-      if (error instanceof TaskNotFoundError) throw notFound();
-      throw error;
-    }
+    return onKnownTask(() => detailedTask(tasks, params.taskId));
   });
 
   low.setRequestHandler("tasks/update", { params: updateParams, result: anyResult }, async (params, ctx) => {
     requireExtension(ctx);
-    try {
-      await tasks.snapshot(params.taskId);
-    } catch (error) {
-      if (error instanceof TaskNotFoundError) throw notFound();
-      throw error;
-    }
+    await onKnownTask(() => tasks.snapshot(params.taskId));
     return {};
   });
 
   low.setRequestHandler("tasks/cancel", { params: taskIdParams, result: anyResult }, async (params, ctx) => {
     requireExtension(ctx);
-    try {
-      await tasks.cancel(params.taskId);
-    } catch (error) {
-      if (error instanceof TaskNotFoundError) throw notFound();
-      // Cancelling a finished task changes nothing, and says so with the same acknowledgement.
-      if (!(error instanceof TaskFinishedError)) throw error;
-    }
+    await onKnownTask(async () => {
+      try {
+        await tasks.cancel(params.taskId);
+      } catch (error) {
+        // Cancelling a finished task changes nothing, and says so with the same acknowledgement.
+        if (!(error instanceof TaskFinishedError)) throw error;
+      }
+    });
     return {};
   });
 }
