@@ -1,7 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import {
   type AuthProxy,
@@ -19,10 +17,10 @@ import {
 } from "./support/conformance.js";
 import { ROOT, SERVER_ENTRY, serverEnv, startTestSandbox } from "./support/harness.js";
 import {
+  authorizeAt,
+  codeRedemption,
   freePort,
   type HttpServerProcess,
-  REDIRECT_URI,
-  signInOnPage,
   startHttpServerProcess,
 } from "./support/http-harness.js";
 import { type StdioBridge, startStdioBridge } from "./support/stdio-bridge.js";
@@ -134,36 +132,14 @@ const runs = new Map<string, Promise<ConformanceRun>>();
 
 /** The OAuth flow a client would run, through the proxy's public address. */
 async function accessTokenFor(origin: string, account: string): Promise<string> {
-  const registered = (await (
-    await fetch(`${origin}/oauth/register`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ client_name: "MCP conformance suite", redirect_uris: [REDIRECT_URI] }),
-    })
-  ).json()) as { client_id: string };
-  const verifier = randomBytes(32).toString("base64url");
-  const url = new URL(`${origin}/oauth/authorize`);
-  for (const [key, value] of Object.entries({
-    response_type: "code",
-    client_id: registered.client_id,
-    redirect_uri: REDIRECT_URI,
-    code_challenge: createHash("sha256").update(verifier).digest("base64url"),
-    code_challenge_method: "S256",
-    resource: `${origin}/mcp`,
-  }))
-    url.searchParams.set(key, value);
-  const { email, password } = accountByKey(account);
-  const code = (await signInOnPage(url, { email, password })).location?.searchParams.get("code") ?? "";
+  const authorized = await authorizeAt(origin, account, {
+    registration: { client_name: "MCP conformance suite" },
+    params: { resource: `${origin}/mcp` },
+  });
   const issued = await fetch(`${origin}/oauth/token`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      code,
-      client_id: registered.client_id,
-      redirect_uri: REDIRECT_URI,
-      code_verifier: verifier,
-    }),
+    body: codeRedemption(authorized),
   });
   return ((await issued.json()) as { access_token: string }).access_token;
 }

@@ -4,6 +4,8 @@ import { accountByKey } from "../sandbox/accounts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox } from "./support/harness.js";
 import {
+  authorizeAt,
+  codeRedemption,
   connectAs,
   type HttpServerProcess,
   type HttpSession,
@@ -11,7 +13,13 @@ import {
   rawPost,
   signInOnPage,
 } from "./support/http-harness.js";
-import { describeWithRedis, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
+import {
+  describeWithRedis,
+  readAnyKind,
+  startRedis,
+  startReplicaPair,
+  type TestRedis,
+} from "./support/http-redis.js";
 
 /**
  * Two server processes behind one Redis, as replicas behind a load balancer would run: OAuth state and
@@ -25,15 +33,6 @@ let first: HttpServerProcess;
 let second: HttpServerProcess;
 const sessions: HttpSession[] = [];
 
-/** Reads a key of any Redis type, because the store keeps sets (a person's sessions) beside plain strings. */
-async function readAnyKind(key: string): Promise<unknown> {
-  const kind = String(await redis.client.command("TYPE", key));
-  if (kind === "set") return ((await redis.client.command("SMEMBERS", key)) as string[]).join("\n");
-  if (kind === "zset") return ((await redis.client.command("ZRANGE", key, "0", "-1")) as string[]).join("\n");
-  if (kind === "hash") return ((await redis.client.command("HGETALL", key)) as string[]).join("\n");
-  if (kind === "list") return ((await redis.client.command("LRANGE", key, "0", "-1")) as string[]).join("\n");
-  return redis.client.command("GET", key);
-}
 let secondPort = 0;
 
 /** The JSON-RPC message in a POST answer, whether it came as JSON or as an SSE stream. */
@@ -97,32 +96,9 @@ describeWithRedis("two replicas sharing one Redis", () => {
   });
 
   it("redeems a code exactly once when both replicas race for it", async () => {
-    const registered = (await (
-      await fetch(`${first.origin}/oauth/register`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-Forwarded-For": "10.7.0.1" },
-        body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }),
-      })
-    ).json()) as { client_id: string };
-    const verifier = randomBytes(32).toString("base64url");
-    const url = new URL(`${first.origin}/oauth/authorize`);
-    for (const [key, value] of Object.entries({
-      response_type: "code",
-      client_id: registered.client_id,
-      redirect_uri: REDIRECT_URI,
-      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
-      code_challenge_method: "S256",
-    }))
-      url.searchParams.set(key, value);
-    const { email, password } = accountByKey("project_user");
-    const code = (await signInOnPage(url, { email, password })).location?.searchParams.get("code") ?? "";
-    const form = new URLSearchParams({
-      grant_type: "authorization_code",
-      code,
-      client_id: registered.client_id,
-      redirect_uri: REDIRECT_URI,
-      code_verifier: verifier,
-    });
+    const form = codeRedemption(
+      await authorizeAt(first.origin, "project_user", { headers: { "X-Forwarded-For": "10.7.0.1" } }),
+    );
     const statuses = await Promise.all(
       [first.origin, new URL(secondUrl()).origin, first.origin, new URL(secondUrl()).origin].map(
         async (origin) =>
@@ -192,7 +168,7 @@ describeWithRedis("two replicas sharing one Redis", () => {
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.every((key) => key.startsWith("raytio-mcp:"))).toBe(true);
     const values = await Promise.all(
-      keys.filter((key) => !key.includes(":rate:")).map(async (key) => String(await readAnyKind(key))),
+      keys.filter((key) => !key.includes(":rate:")).map(async (key) => readAnyKind(redis, key)),
     );
     const everything = [...keys, ...values].join("\n");
     const { access_token, refresh_token } = session.provider.saved ?? { access_token: "", refresh_token: "" };

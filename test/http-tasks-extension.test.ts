@@ -5,7 +5,13 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox, structured } from "./support/harness.js";
 import { connectAs, eventually, type HttpServerProcess, type HttpSession } from "./support/http-harness.js";
-import { describeWithRedis, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
+import {
+  describeWithRedis,
+  everythingStored,
+  startRedis,
+  startReplicaPair,
+  type TestRedis,
+} from "./support/http-redis.js";
 import {
   httpListen,
   httpSend,
@@ -63,19 +69,6 @@ const until = (wire: ModernWire, taskId: string, status: string) =>
     return task.status === status ? task : undefined;
   });
 
-async function redisValues(): Promise<string> {
-  const keys = (await redis.client.command("KEYS", "*")) as string[];
-  const values = await Promise.all(
-    keys.map(async (key) => {
-      const type = await redis.client.command("TYPE", key);
-      if (type === "zset") return JSON.stringify(await redis.client.command("ZRANGE", key, 0, -1));
-      if (type === "set") return JSON.stringify(await redis.client.command("SMEMBERS", key));
-      return String(await redis.client.command("GET", key));
-    }),
-  );
-  return values.join("\n");
-}
-
 describeWithRedis("the tasks extension over HTTP", () => {
   beforeAll(async () => {
     sandbox = await startTestSandbox();
@@ -115,7 +108,7 @@ describeWithRedis("the tasks extension over HTTP", () => {
     expect(structured<{ data: unknown }>(result).data).toEqual({ ss_Person_Name: PERSON_NAME });
     sameOutcome(result, await viaFirst.call("poll_and_retrieve", { request_short_code: code }));
 
-    const stored = await redisValues();
+    const stored = (await everythingStored(redis)).join("\n");
     expect(stored).toContain(taskId);
     expect(stored).not.toContain(PERSON_NAME.family_name);
   });

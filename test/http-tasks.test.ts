@@ -10,7 +10,13 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { startTestSandbox, structured, textOf } from "./support/harness.js";
 import { connectAs, eventually, type HttpServerProcess, type HttpSession } from "./support/http-harness.js";
-import { describeWithRedis, startRedis, startReplicaPair, type TestRedis } from "./support/http-redis.js";
+import {
+  describeWithRedis,
+  everythingStored,
+  startRedis,
+  startReplicaPair,
+  type TestRedis,
+} from "./support/http-redis.js";
 import {
   answerRequest,
   expireRequest,
@@ -102,14 +108,7 @@ describeWithRedis("poll_and_retrieve as a task over HTTP", () => {
       statuses.filter((seen) => seen.taskId === task.taskId && seen.status === "completed"),
     ).toHaveLength(1);
 
-    const keys = (await redis.client.command("KEYS", "*")) as string[];
-    const values = await Promise.all(
-      keys.map(async (key) => {
-        const type = await redis.client.command("TYPE", key);
-        if (type === "zset") return JSON.stringify(await redis.client.command("ZRANGE", key, 0, -1));
-        return String(await redis.client.command("GET", key));
-      }),
-    );
+    const values = await everythingStored(redis);
     expect(values.some((value) => value.includes(task.taskId))).toBe(true);
     expect(values.join("\n")).not.toContain(PERSON_NAME.family_name);
   });

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from "node:crypto";
 import { createConnection, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountByKey } from "../sandbox/accounts.js";
@@ -6,12 +5,14 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { expectedToolNames as namesFor } from "./support/expected-tools.js";
 import { startTestSandbox, structured, textOf } from "./support/harness.js";
 import {
+  authorizeAt,
   connectAs,
   eventually,
   type HttpServerProcess,
   type HttpSession,
   httpStderr,
   INITIALIZE,
+  pkce,
   REDIRECT_URI,
   rawPost,
   signInOnPage,
@@ -34,11 +35,6 @@ async function connect(account: string, options: Parameters<typeof connectAs>[2]
   return session;
 }
 
-const pkce = () => {
-  const verifier = randomBytes(32).toString("base64url");
-  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
-};
-
 async function register(body: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   const response = await fetch(`${server.origin}/oauth/register`, {
     method: "POST",
@@ -49,25 +45,12 @@ async function register(body: Record<string, unknown> = {}, headers: Record<stri
 }
 
 /** Register, sign in as `account`, and return the code with what is needed to redeem it. */
-async function authorize(account: string, overrides: Record<string, string> = {}) {
-  const registered = await register({}, { "X-Forwarded-For": `10.0.0.${Math.floor(Math.random() * 250)}` });
-  const clientId = String(registered.body.client_id);
-  const { verifier, challenge } = pkce();
-  const url = new URL(`${server.origin}/oauth/authorize`);
-  const params = {
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: REDIRECT_URI,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    state: "state-123",
-    resource: server.url,
-    ...overrides,
-  };
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  const { email, password } = accountByKey(account);
-  const result = await signInOnPage(url, { email, password });
-  return { clientId, verifier, result, code: result.location?.searchParams.get("code") ?? undefined };
+function authorize(account: string, overrides: Record<string, string> = {}) {
+  return authorizeAt(server.origin, account, {
+    registration: { client_name: "Manual client" },
+    headers: { "X-Forwarded-For": `10.0.0.${Math.floor(Math.random() * 250)}` },
+    params: { state: "state-123", resource: server.url, ...overrides },
+  });
 }
 
 async function token(form: Record<string, string>) {

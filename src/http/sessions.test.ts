@@ -50,7 +50,7 @@ const requestStateKey = new Uint8Array(32).fill(7);
 
 /** The person as a replica knows them from their grant: built as the HTTP server builds them. */
 const principals: PrincipalCache[] = [];
-async function principalOf(): Promise<Principal> {
+async function principalOf(now?: () => number): Promise<{ cache: PrincipalCache; principal: Principal }> {
   const cache = new PrincipalCache({
     config,
     catalogue,
@@ -59,11 +59,12 @@ async function principalOf(): Promise<Principal> {
     idleSeconds: 60,
     tasks: new MemoryStore(),
     changes: new ChangeFeeds(new MemoryStore()),
+    ...(now ? { now } : {}),
   });
   principals.push(cache);
   const principal = await cache.get(grant, async () => secrets);
   if (!principal) throw new Error("the grant's principal could not be built");
-  return principal;
+  return { cache, principal };
 }
 
 const managers: SessionManager[] = [];
@@ -97,14 +98,14 @@ describe("SessionManager", () => {
       capabilities: { sampling: {}, elicitation: {} },
       clientInfo: { name: "Claude Code", version: "2.1.0" },
     };
-    const opened = await first.create(grant, await principalOf(), initialize);
+    const opened = await first.create(grant, (await principalOf()).principal, initialize);
     const record = await first.record(opened.record.id);
     expect(record).toBeDefined();
     if (!record) return;
     record.logLevel = "warning";
 
     // Another replica builds its own principal for the same grant, from the same secrets.
-    const resumed = await second.resume(record, principalOf);
+    const resumed = await second.resume(record, async () => (await principalOf()).principal);
     expect(resumed).toBeDefined();
     const server = resumed?.server.server;
     expect(server?.getClientCapabilities()).toMatchObject({ sampling: {}, elicitation: {} });
@@ -117,7 +118,7 @@ describe("SessionManager", () => {
     const clock = { now: Date.now() };
     const store = new MemoryStore(() => clock.now);
     const sessions = manager(store, () => clock.now);
-    const person = await principalOf();
+    const { principal: person } = await principalOf();
     const idle = await sessions.create(grant, person, {
       protocolVersion: "2025-06-18",
       capabilities: {},
@@ -142,19 +143,7 @@ describe("SessionManager", () => {
 describe("PrincipalCache", () => {
   it("forgets an idle person, but not one with a subscriptions/listen stream open here", async () => {
     const clock = { now: Date.now() };
-    const cache = new PrincipalCache({
-      config,
-      catalogue,
-      requestStateKey,
-      audit: { destination: "off", append: async () => undefined },
-      idleSeconds: 60,
-      tasks: new MemoryStore(),
-      changes: new ChangeFeeds(new MemoryStore()),
-      now: () => clock.now,
-    });
-    principals.push(cache);
-    const person = await cache.get(grant, async () => secrets);
-    if (!person) throw new Error("the grant's principal could not be built");
+    const { cache, principal: person } = await principalOf(() => clock.now);
     person.streams = 1;
     clock.now += 61_000;
     expect(cache.sweep()).toBe(0);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
@@ -227,6 +228,65 @@ export async function signInOnPage(
 function locationOf(response: Response): URL | undefined {
   const location = response.headers.get("location");
   return location ? new URL(location) : undefined;
+}
+
+/** A PKCE verifier and its S256 challenge. */
+export function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+/**
+ * The code flow at `origin` up to the code, by hand: register a client (dynamic registration, with
+ * `registration` added to the body and `headers` on the request), open the authorization page with PKCE
+ * and `params` added, then sign in as `account` and approve. Returns the code with what redeems it.
+ */
+export async function authorizeAt(
+  origin: string,
+  account: string,
+  options: {
+    registration?: Record<string, unknown>;
+    headers?: Record<string, string>;
+    params?: Record<string, string>;
+  } = {},
+) {
+  const registered = (await (
+    await fetch(`${origin}/oauth/register`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...options.headers },
+      body: JSON.stringify({ redirect_uris: [REDIRECT_URI], ...options.registration }),
+    })
+  ).json()) as { client_id: string };
+  const clientId = String(registered.client_id);
+  const { verifier, challenge } = pkce();
+  const url = new URL(`${origin}/oauth/authorize`);
+  for (const [key, value] of Object.entries({
+    response_type: "code",
+    client_id: clientId,
+    redirect_uri: REDIRECT_URI,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+    ...options.params,
+  }))
+    url.searchParams.set(key, value);
+  const { email, password } = accountByKey(account);
+  const result = await signInOnPage(url, { email, password });
+  return { clientId, verifier, result, code: result.location?.searchParams.get("code") ?? undefined };
+}
+
+/** The token request that redeems a code from authorizeAt, as its form. */
+export function codeRedemption(authorized: {
+  clientId: string;
+  verifier: string;
+  code?: string | undefined;
+}) {
+  return new URLSearchParams({
+    grant_type: "authorization_code",
+    code: authorized.code ?? "",
+    client_id: authorized.clientId,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: authorized.verifier,
+  });
 }
 
 export interface HttpSession {

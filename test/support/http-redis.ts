@@ -203,3 +203,19 @@ export async function startReplicaPair(
   ]);
   return { first, second, secondPort: portB };
 }
+
+/** Reads a key of any Redis type, because the store keeps sets and sorted sets beside plain strings. */
+export async function readAnyKind(redis: TestRedis, key: string): Promise<string> {
+  const kind = String(await redis.client.command("TYPE", key));
+  if (kind === "set") return ((await redis.client.command("SMEMBERS", key)) as string[]).join("\n");
+  if (kind === "zset") return ((await redis.client.command("ZRANGE", key, "0", "-1")) as string[]).join("\n");
+  if (kind === "hash") return ((await redis.client.command("HGETALL", key)) as string[]).join("\n");
+  if (kind === "list") return ((await redis.client.command("LRANGE", key, "0", "-1")) as string[]).join("\n");
+  return String(await redis.client.command("GET", key));
+}
+
+/** Every key's value, one after another, for checking what the servers stored (and what they did not). */
+export async function everythingStored(redis: TestRedis): Promise<string[]> {
+  const keys = (await redis.client.command("KEYS", "*")) as string[];
+  return Promise.all(keys.map((key) => readAnyKind(redis, key)));
+}
